@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The one gate to guest memory.
+ *
+ * Every guest address the device uses (descriptor buffers, indirect
+ * tables) is turned into userspace segments here, and nowhere else.  For
+ * now the only translation is the memory table; the device IOTLB plugs in
+ * behind the same two functions.
+ *
+ * Locking: called by the worker, or by ioctls, under the vq's mutex, which
+ * keeps &ivhost_vq.mem alive (core.c swaps tables under every vq mutex).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/export.h>
+#include <linux/uaccess.h>
+
+#include "ivhost.h"
+
+/* Segments a small metadata read may span. */
+#define IVHOST_COPY_SEGS	4
+
+/**
+ * ivhost_translate() - map a range of guest memory onto userspace segments
+ * @vq: the vq on whose behalf the access is made
+ * @addr: first guest address of the range
+ * @len: length in bytes; 0 yields no segment
+ * @iov: where to store the segments
+ * @max: capacity of @iov
+ *
+ * Context: under &vq->mutex.
+ * Return: number of segments, -EFAULT if part of the range is not guest
+ * memory, or -ENOBUFS if it needs more than @max segments.
+ */
+int ivhost_translate(struct ivhost_vq *vq, u64 addr, u64 len,
+		     struct iovec *iov, unsigned int max)
+	__must_hold(&vq->mutex)
+{
+	lockdep_assert_held(&vq->mutex);
+	if (!vq->mem)
+		return -EFAULT;
+	return ivhost_memtable_translate(vq->mem, addr, len, iov, max);
+}
+EXPORT_SYMBOL_GPL(ivhost_translate);
+
+/**
+ * ivhost_copy_from_guest() - read a small object from guest memory
+ * @vq: the vq on whose behalf the access is made
+ * @dst: kernel buffer
+ * @addr: guest address
+ * @len: bytes to read
+ *
+ * Context: the worker or the owner's thread, under &vq->mutex.
+ * Return: 0, or a negative errno as from ivhost_translate(); -EFAULT if
+ * the userspace memory behind the guest address cannot be read.
+ */
+int ivhost_copy_from_guest(struct ivhost_vq *vq, void *dst, u64 addr,
+			   size_t len)
+	__must_hold(&vq->mutex)
+{
+	struct iovec iov[IVHOST_COPY_SEGS];
+	int i, n;
+
+	n = ivhost_translate(vq, addr, len, iov, ARRAY_SIZE(iov));
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		if (copy_from_user(dst, iov[i].iov_base, iov[i].iov_len))
+			return -EFAULT;
+		dst += iov[i].iov_len;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(ivhost_copy_from_guest);

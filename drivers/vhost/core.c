@@ -1,0 +1,552 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ivhost core: device lifecycle, ownership, and the generic vhost ioctls
+ * (memory table and virtqueue configuration).
+ *
+ * Locking: see ivhost.h for the order, dev->mutex then vq->mutex.  Every
+ * ioctl here runs under dev->mutex; those that touch a vq also take that
+ * vq's mutex.  Objects the worker uses (memory table, eventfds, ring
+ * addresses) are replaced under the vq mutex and released after it is
+ * dropped, so no round can see a freed one.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/file.h>
+#include <linux/module.h>
+#include <linux/nospec.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vhost.h>
+
+#include "ivhost.h"
+
+static unsigned int max_mem_regions = 64;
+module_param(max_mem_regions, uint, 0444);
+MODULE_PARM_DESC(max_mem_regions,
+		 "Most regions accepted by VHOST_SET_MEM_TABLE (default 64)");
+
+static void ivhost_vq_reset(struct ivhost_vq *vq)
+{
+	vq->num = 0;
+	vq->desc = NULL;
+	vq->avail = NULL;
+	vq->used = NULL;
+	vq->addr_flags = 0;
+	vq->log_addr = 0;
+	vq->last_avail_idx = 0;
+	vq->avail_idx = 0;
+	vq->last_used_idx = 0;
+	vq->signalled_used = 0;
+	vq->signalled_used_valid = false;
+	vq->used_flags = 0;
+	vq->broken = false;
+	vq->features = 0;
+	vq->mem = NULL;
+	vq->kick = NULL;
+	vq->call_ctx = NULL;
+	vq->err_ctx = NULL;
+	vq->backend = NULL;
+}
+
+/**
+ * ivhost_dev_init() - initialise a device and its virtqueues
+ * @dev: the device
+ * @vqs: its virtqueues, with &ivhost_vq.handle_kick set
+ * @nvqs: number of entries in @vqs
+ *
+ * Context: process context.
+ * Return: 0, or -ENOMEM.
+ */
+int ivhost_dev_init(struct ivhost_dev *dev, struct ivhost_vq **vqs,
+		    unsigned int nvqs)
+{
+	struct ivhost_vq *vq;
+	unsigned int i;
+
+	mutex_init(&dev->mutex);
+	dev->mm = NULL;
+	dev->worker = NULL;
+	init_llist_head(&dev->work_list);
+	dev->vqs = vqs;
+	dev->nvqs = nvqs;
+	dev->features = 0;
+	dev->mem = NULL;
+	dev->max_regions = max_mem_regions;
+
+	for (i = 0; i < nvqs; i++) {
+		vq = vqs[i];
+		vq->iov = kmalloc_array(IVHOST_IOV_MAX, sizeof(*vq->iov),
+					GFP_KERNEL_ACCOUNT);
+		if (!vq->iov)
+			goto free_iovs;
+		vq->dev = dev;
+		vq->index = i;
+		mutex_init(&vq->mutex);
+		ivhost_vq_reset(vq);
+		ivhost_poll_init(&vq->kick_poll, vq->handle_kick, EPOLLIN, dev);
+	}
+	return 0;
+
+free_iovs:
+	while (i--)
+		kfree(vqs[i]->iov);
+	return -ENOMEM;
+}
+EXPORT_SYMBOL_GPL(ivhost_dev_init);
+
+/**
+ * ivhost_dev_check_owner() - is the caller the device's owner?
+ * @dev: the device
+ *
+ * Context: process context.
+ * Return: 0 if the caller runs in the owner's address space, else -EPERM.
+ */
+int ivhost_dev_check_owner(struct ivhost_dev *dev)
+{
+	return dev->mm && dev->mm == current->mm ? 0 : -EPERM;
+}
+EXPORT_SYMBOL_GPL(ivhost_dev_check_owner);
+
+static long ivhost_dev_set_owner(struct ivhost_dev *dev)
+{
+	int err;
+
+	if (dev->mm)
+		return -EBUSY;
+	dev->mm = get_task_mm(current);
+	if (!dev->mm)
+		return -EINVAL;
+	err = ivhost_worker_start(dev);
+	if (err)
+		goto put_mm;
+	return 0;
+
+put_mm:
+	mmput(dev->mm);
+	dev->mm = NULL;
+	return err;
+}
+
+/**
+ * ivhost_dev_stop_kicks() - stop listening to every vq's kick eventfd
+ * @dev: the device
+ *
+ * Context: process context, under &dev->mutex.
+ */
+void ivhost_dev_stop_kicks(struct ivhost_dev *dev)
+	__must_hold(&dev->mutex)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&dev->mutex);
+	for (i = 0; i < dev->nvqs; i++)
+		ivhost_poll_stop(&dev->vqs[i]->kick_poll);
+}
+EXPORT_SYMBOL_GPL(ivhost_dev_stop_kicks);
+
+static void ivhost_vq_release(struct ivhost_vq *vq)
+{
+	if (vq->kick)
+		fput(vq->kick);
+	if (vq->call_ctx)
+		eventfd_ctx_put(vq->call_ctx);
+	if (vq->err_ctx)
+		eventfd_ctx_put(vq->err_ctx);
+	ivhost_vq_reset(vq);
+}
+
+/**
+ * ivhost_dev_cleanup() - return a device to its state after init
+ * @dev: the device; the caller has detached every backend
+ *
+ * Stops the worker, drops the owner's address space, every eventfd and
+ * the memory table.  Used by VHOST_RESET_OWNER and on release.
+ *
+ * Context: process context, under &dev->mutex.
+ */
+void ivhost_dev_cleanup(struct ivhost_dev *dev)
+	__must_hold(&dev->mutex)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&dev->mutex);
+	ivhost_dev_stop_kicks(dev);
+	ivhost_worker_stop(dev);
+	for (i = 0; i < dev->nvqs; i++)
+		ivhost_vq_release(dev->vqs[i]);
+	ivhost_memtable_free(dev->mem);
+	dev->mem = NULL;
+	dev->features = 0;
+	if (dev->mm) {
+		mmput(dev->mm);
+		dev->mm = NULL;
+	}
+}
+EXPORT_SYMBOL_GPL(ivhost_dev_cleanup);
+
+/**
+ * ivhost_dev_free() - release what ivhost_dev_init() allocated
+ * @dev: the device, after ivhost_dev_cleanup()
+ *
+ * Context: process context.
+ */
+void ivhost_dev_free(struct ivhost_dev *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < dev->nvqs; i++) {
+		kfree(dev->vqs[i]->iov);
+		dev->vqs[i]->iov = NULL;
+	}
+}
+EXPORT_SYMBOL_GPL(ivhost_dev_free);
+
+/**
+ * ivhost_dev_set_features() - hand negotiated features to every vq
+ * @dev: the device
+ * @features: the features, already checked against what the device offers
+ *
+ * Context: process context, under &dev->mutex.
+ * Return: 0.
+ */
+int ivhost_dev_set_features(struct ivhost_dev *dev, u64 features)
+	__must_hold(&dev->mutex)
+{
+	struct ivhost_vq *vq;
+	unsigned int i;
+
+	lockdep_assert_held(&dev->mutex);
+	dev->features = features;
+	for (i = 0; i < dev->nvqs; i++) {
+		vq = dev->vqs[i];
+		mutex_lock(&vq->mutex);
+		vq->features = features;
+		mutex_unlock(&vq->mutex);
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(ivhost_dev_set_features);
+
+static struct vhost_memory_region *
+ivhost_copy_regions(struct vhost_memory __user *argp, u32 *nregions)
+{
+	struct vhost_memory hdr;
+	struct vhost_memory_region *regs;
+
+	if (copy_from_user(&hdr, argp, sizeof(hdr)))
+		return ERR_PTR(-EFAULT);
+	if (hdr.padding)
+		return ERR_PTR(-EOPNOTSUPP);
+	*nregions = hdr.nregions;
+	/* The caller bounds nregions before this size is used. */
+	regs = memdup_user(argp->regions, array_size(hdr.nregions,
+						     sizeof(*regs)));
+	return regs;
+}
+
+static int ivhost_regions_access_ok(const struct vhost_memory_region *regs,
+				    u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		if (!access_ok(u64_to_user_ptr(regs[i].userspace_addr),
+			       regs[i].memory_size))
+			return -EFAULT;
+	return 0;
+}
+
+static long ivhost_set_mem_table(struct ivhost_dev *dev,
+				 struct vhost_memory __user *argp)
+{
+	struct vhost_memory_region *regs;
+	struct ivhost_memtable *mt, *old;
+	u32 n;
+	unsigned int i;
+	int err;
+
+	if (get_user(n, &argp->nregions))
+		return -EFAULT;
+	if (n > dev->max_regions)
+		return -E2BIG;
+	regs = ivhost_copy_regions(argp, &n);
+	if (IS_ERR(regs))
+		return PTR_ERR(regs);
+	/* Userspace may have grown nregions between the two reads. */
+	err = -EINVAL;
+	if (n > dev->max_regions)
+		goto free_regs;
+
+	mt = ivhost_memtable_build(regs, n);
+	if (IS_ERR(mt)) {
+		err = PTR_ERR(mt);
+		goto free_regs;
+	}
+	err = ivhost_regions_access_ok(regs, n);
+	if (err)
+		goto free_table;
+
+	old = dev->mem;
+	dev->mem = mt;
+	for (i = 0; i < dev->nvqs; i++) {
+		mutex_lock(&dev->vqs[i]->mutex);
+		dev->vqs[i]->mem = mt;
+		mutex_unlock(&dev->vqs[i]->mutex);
+	}
+	/* No round still translates through the old table. */
+	ivhost_memtable_free(old);
+	kvfree(regs);
+	return 0;
+
+free_table:
+	ivhost_memtable_free(mt);
+free_regs:
+	kvfree(regs);
+	return err;
+}
+
+static long ivhost_vring_set_num(struct ivhost_vq *vq,
+				 struct vhost_vring_state *s)
+{
+	if (vq->backend)
+		return -EBUSY;
+	if (!s->num || s->num > IVHOST_VRING_NUM_MAX || !is_power_of_2(s->num))
+		return -EINVAL;
+	vq->num = s->num;
+	return 0;
+}
+
+static long ivhost_vring_set_base(struct ivhost_vq *vq,
+				  struct vhost_vring_state *s)
+{
+	if (vq->backend)
+		return -EBUSY;
+	if (s->num > 0xffff)
+		return -EINVAL;
+	vq->last_avail_idx = s->num;
+	vq->avail_idx = s->num;
+	vq->broken = false;
+	return 0;
+}
+
+static bool ivhost_rings_access_ok(u32 num, const struct vhost_vring_addr *a)
+{
+	size_t event = sizeof(__virtio16);
+
+	return access_ok(u64_to_user_ptr(a->desc_user_addr),
+			 num * sizeof(struct vring_desc)) &&
+	       access_ok(u64_to_user_ptr(a->avail_user_addr),
+			 struct_size((struct vring_avail *)NULL, ring, num) +
+			 event) &&
+	       access_ok(u64_to_user_ptr(a->used_user_addr),
+			 struct_size((struct vring_used *)NULL, ring, num) +
+			 event);
+}
+
+/**
+ * ivhost_vq_access_ok() - is the vq's ring configured and addressable?
+ * @vq: the vq
+ *
+ * Context: under &vq->mutex.
+ * Return: true if the ring size and all three ring addresses are set and
+ * lie in userspace.
+ */
+bool ivhost_vq_access_ok(struct ivhost_vq *vq)
+	__must_hold(&vq->mutex)
+{
+	struct vhost_vring_addr a = {
+		.desc_user_addr = (unsigned long)vq->desc,
+		.avail_user_addr = (unsigned long)vq->avail,
+		.used_user_addr = (unsigned long)vq->used,
+	};
+
+	lockdep_assert_held(&vq->mutex);
+	return vq->num && vq->desc && vq->avail && vq->used &&
+	       ivhost_rings_access_ok(vq->num, &a);
+}
+EXPORT_SYMBOL_GPL(ivhost_vq_access_ok);
+
+static long ivhost_vring_set_addr(struct ivhost_vq *vq,
+				  struct vhost_vring_addr *a)
+{
+	if (a->flags & ~BIT(VHOST_VRING_F_LOG))
+		return -EOPNOTSUPP;
+	if ((a->desc_user_addr & (16 - 1)) || (a->avail_user_addr & (2 - 1)) ||
+	    (a->used_user_addr & (4 - 1)))
+		return -EINVAL;
+	if (vq->num && !ivhost_rings_access_ok(vq->num, a))
+		return -EINVAL;
+	vq->desc = u64_to_user_ptr(a->desc_user_addr);
+	vq->avail = u64_to_user_ptr(a->avail_user_addr);
+	vq->used = u64_to_user_ptr(a->used_user_addr);
+	vq->addr_flags = a->flags;
+	vq->log_addr = a->log_guest_addr;
+	vq->broken = false;
+	return 0;
+}
+
+static long ivhost_vring_set_kick(struct ivhost_vq *vq, int fd)
+{
+	struct eventfd_ctx *ctx;
+	struct file *file = NULL, *old;
+	int err;
+
+	if (fd != -1) {
+		file = fget(fd);
+		if (!file)
+			return -EBADF;
+		ctx = eventfd_ctx_fileget(file);
+		if (IS_ERR(ctx)) {
+			fput(file);
+			return PTR_ERR(ctx);
+		}
+		eventfd_ctx_put(ctx);
+	}
+	ivhost_poll_stop(&vq->kick_poll);
+	old = vq->kick;
+	vq->kick = file;
+	err = file ? ivhost_poll_start(&vq->kick_poll, file) : 0;
+	if (old)
+		fput(old);
+	return err;
+}
+
+static long ivhost_vring_set_eventfd(struct eventfd_ctx **slot, int fd)
+{
+	struct eventfd_ctx *ctx = NULL;
+
+	if (fd != -1) {
+		ctx = eventfd_ctx_fdget(fd);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
+	}
+	swap(*slot, ctx);
+	if (ctx)
+		eventfd_ctx_put(ctx);
+	return 0;
+}
+
+static long ivhost_vring_state_ioctl(struct ivhost_vq *vq, unsigned int cmd,
+				     struct vhost_vring_state *s)
+{
+	switch (cmd) {
+	case VHOST_SET_VRING_NUM:
+		return ivhost_vring_set_num(vq, s);
+	case VHOST_SET_VRING_BASE:
+		return ivhost_vring_set_base(vq, s);
+	case VHOST_GET_VRING_BASE:
+		s->num = vq->last_avail_idx;
+		return 0;
+	}
+	return -ENOIOCTLCMD;
+}
+
+static long ivhost_vring_file_ioctl(struct ivhost_vq *vq, unsigned int cmd,
+				    int fd)
+{
+	switch (cmd) {
+	case VHOST_SET_VRING_KICK:
+		return ivhost_vring_set_kick(vq, fd);
+	case VHOST_SET_VRING_CALL:
+		return ivhost_vring_set_eventfd(&vq->call_ctx, fd);
+	case VHOST_SET_VRING_ERR:
+		return ivhost_vring_set_eventfd(&vq->err_ctx, fd);
+	}
+	return -ENOIOCTLCMD;
+}
+
+/* Copy the argument in, and find the vq it names; vring ioctls only. */
+static long ivhost_vring_ioctl(struct ivhost_dev *dev, unsigned int cmd,
+			       void __user *argp)
+{
+	union {
+		struct vhost_vring_state state;
+		struct vhost_vring_addr addr;
+		struct vhost_vring_file file;
+	} u;
+	struct ivhost_vq *vq;
+	u32 idx;
+	long r;
+
+	if (copy_from_user(&u, argp, _IOC_SIZE(cmd)))
+		return -EFAULT;
+	/* Every vring argument starts with the u32 vq index. */
+	idx = u.state.index;
+	if (idx >= dev->nvqs)
+		return -ENOBUFS;
+	vq = dev->vqs[array_index_nospec(idx, dev->nvqs)];
+
+	mutex_lock(&vq->mutex);
+	switch (cmd) {
+	case VHOST_SET_VRING_ADDR:
+		r = ivhost_vring_set_addr(vq, &u.addr);
+		break;
+	case VHOST_SET_VRING_KICK:
+	case VHOST_SET_VRING_CALL:
+	case VHOST_SET_VRING_ERR:
+		r = ivhost_vring_file_ioctl(vq, cmd, u.file.fd);
+		break;
+	default:
+		r = ivhost_vring_state_ioctl(vq, cmd, &u.state);
+		break;
+	}
+	mutex_unlock(&vq->mutex);
+
+	if (!r && cmd == VHOST_GET_VRING_BASE &&
+	    copy_to_user(argp, &u.state, sizeof(u.state)))
+		r = -EFAULT;
+	return r;
+}
+
+static bool ivhost_is_vring_ioctl(unsigned int cmd)
+{
+	switch (cmd) {
+	case VHOST_SET_VRING_NUM:
+	case VHOST_SET_VRING_ADDR:
+	case VHOST_SET_VRING_BASE:
+	case VHOST_GET_VRING_BASE:
+	case VHOST_SET_VRING_KICK:
+	case VHOST_SET_VRING_CALL:
+	case VHOST_SET_VRING_ERR:
+		return true;
+	}
+	return false;
+}
+
+/**
+ * ivhost_dev_ioctl() - the ioctls every ivhost device shares
+ * @dev: the device
+ * @cmd: ioctl number
+ * @argp: userspace argument
+ *
+ * Handles VHOST_SET_OWNER, VHOST_SET_MEM_TABLE and the vring ioctls.
+ * Everything but VHOST_SET_OWNER requires the caller to be the owner.
+ *
+ * Context: process context, under &dev->mutex.
+ * Return: 0 or a negative errno; -ENOIOCTLCMD for an ioctl it does not
+ * handle.
+ */
+long ivhost_dev_ioctl(struct ivhost_dev *dev, unsigned int cmd,
+		      void __user *argp)
+	__must_hold(&dev->mutex)
+{
+	long r;
+
+	lockdep_assert_held(&dev->mutex);
+	if (cmd == VHOST_SET_OWNER)
+		return ivhost_dev_set_owner(dev);
+	if (cmd != VHOST_SET_MEM_TABLE && !ivhost_is_vring_ioctl(cmd))
+		return -ENOIOCTLCMD;
+	r = ivhost_dev_check_owner(dev);
+	if (r)
+		return r;
+	if (cmd == VHOST_SET_MEM_TABLE)
+		return ivhost_set_mem_table(dev, argp);
+	return ivhost_vring_ioctl(dev, cmd, argp);
+}
+EXPORT_SYMBOL_GPL(ivhost_dev_ioctl);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The ivhost developers");
+MODULE_DESCRIPTION("ivhost core: vhost devices with a device IOTLB");

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ivhost core: devices, virtqueues, the worker and guest memory access.
+ *
+ * Lock order, outermost first:
+ *
+ *	ivhost_dev.mutex  ->  ivhost_vq.mutex
+ *
+ * The device mutex serialises configuration ioctls.  A vq's mutex covers
+ * everything in the vq and is held by the worker for a whole processing
+ * round, so a configuration change made under it is never seen half-way
+ * by a round, and once an ioctl has taken and dropped the mutex no round
+ * still uses what the ioctl replaced.
+ */
+#ifndef _IVHOST_H
+#define _IVHOST_H
+
+#include <linux/eventfd.h>
+#include <linux/llist.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/uio.h>
+#include <linux/virtio_byteorder.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
+#include <linux/vhost_types.h>
+
+#include "memtable.h"
+
+/* Most userspace segments one descriptor chain may translate to. */
+#define IVHOST_IOV_MAX		UIO_MAXIOV
+
+/* Largest ring accepted by VHOST_SET_VRING_NUM. */
+#define IVHOST_VRING_NUM_MAX	32768U
+
+struct ivhost_dev;
+struct ivhost_vq;
+struct ivhost_work;
+
+typedef void (*ivhost_work_fn_t)(struct ivhost_work *work);
+
+/**
+ * struct ivhost_work - an item the device's worker runs
+ * @node: link in &ivhost_dev.work_list
+ * @flags: %IVHOST_WORK_QUEUED while on the list
+ * @fn: what to run
+ */
+struct ivhost_work {
+	struct llist_node node;
+	unsigned long flags;
+	ivhost_work_fn_t fn;
+};
+
+#define IVHOST_WORK_QUEUED	0
+
+/**
+ * struct ivhost_poll - queue a work item whenever a file becomes ready
+ * @table: used once, to hook @wait into the file's wait queue
+ * @wqh: the wait queue @wait is on, or NULL when not polling
+ * @wait: our entry on @wqh
+ * @work: queued on the device when the file reports an event in @mask
+ * @mask: events of interest
+ * @dev: device whose worker runs @work
+ */
+struct ivhost_poll {
+	poll_table table;
+	wait_queue_head_t *wqh;
+	wait_queue_entry_t wait;
+	struct ivhost_work work;
+	__poll_t mask;
+	struct ivhost_dev *dev;
+};
+
+/**
+ * struct ivhost_vq - one split virtqueue
+ * @dev: owning device
+ * @mutex: protects everything below; held by the worker for a round
+ * @index: position in &ivhost_dev.vqs
+ * @num: ring size, a power of two, or 0 before VHOST_SET_VRING_NUM
+ * @desc: descriptor table (userspace address)
+ * @avail: available ring (userspace address)
+ * @used: used ring (userspace address)
+ * @addr_flags: VHOST_SET_VRING_ADDR flags
+ * @log_addr: guest-physical address of the used ring, for dirty logging
+ * @last_avail_idx: next avail ring entry the device will consume
+ * @avail_idx: avail->idx as last read
+ * @last_used_idx: used->idx as last written
+ * @signalled_used: @last_used_idx when the driver was last signalled
+ * @signalled_used_valid: @signalled_used may be used for EVENT_IDX
+ * @used_flags: used->flags as last written
+ * @broken: a malformed ring stopped the queue; cleared by reconfiguration
+ * @features: negotiated features, for the worker
+ * @mem: memory table of the device, for the worker
+ * @kick: eventfd file the driver kicks, or NULL
+ * @call_ctx: eventfd signalled on used buffers, or NULL
+ * @err_ctx: eventfd signalled on a ring error, or NULL
+ * @kick_poll: runs @handle_kick when @kick fires
+ * @handle_kick: the device's processing function for this vq
+ * @backend: the device's backend (a socket for net), or NULL when stopped
+ * @iov: segments of the chain being processed
+ */
+struct ivhost_vq {
+	struct ivhost_dev *dev;
+	struct mutex mutex;	/* see the lock order above */
+	unsigned int index;
+
+	u32 num;
+	struct vring_desc __user *desc;
+	struct vring_avail __user *avail;
+	struct vring_used __user *used;
+	u32 addr_flags;
+	u64 log_addr;
+
+	u16 last_avail_idx;
+	u16 avail_idx;
+	u16 last_used_idx;
+	u16 signalled_used;
+	bool signalled_used_valid;
+	u16 used_flags;
+	bool broken;
+
+	u64 features;
+	const struct ivhost_memtable *mem;
+
+	struct file *kick;
+	struct eventfd_ctx *call_ctx;
+	struct eventfd_ctx *err_ctx;
+	struct ivhost_poll kick_poll;
+	ivhost_work_fn_t handle_kick;
+
+	void *backend;
+	struct iovec *iov;
+};
+
+/**
+ * struct ivhost_dev - one vhost device instance (one open file)
+ * @mutex: serialises configuration; see the lock order above
+ * @mm: the owner's address space, or NULL before VHOST_SET_OWNER
+ * @worker: the thread that runs work items, or NULL without an owner
+ * @work_list: work items waiting for @worker
+ * @vqs: the device's virtqueues
+ * @nvqs: number of entries in @vqs
+ * @features: features acknowledged with VHOST_SET_FEATURES
+ * @mem: current memory table, or NULL
+ * @max_regions: limit on VHOST_SET_MEM_TABLE regions, fixed at init
+ */
+struct ivhost_dev {
+	struct mutex mutex;	/* see the lock order above */
+	struct mm_struct *mm;
+	struct task_struct *worker;
+	struct llist_head work_list;
+	struct ivhost_vq **vqs;
+	unsigned int nvqs;
+	u64 features;
+	struct ivhost_memtable *mem;
+	u32 max_regions;
+};
+
+/**
+ * struct ivhost_buf - a descriptor chain translated to userspace segments
+ * @head: index of the chain's head descriptor
+ * @out: number of readable segments, at the start of &ivhost_vq.iov
+ * @in: number of writable segments, following them
+ * @out_len: bytes in the readable segments
+ * @in_len: bytes in the writable segments
+ */
+struct ivhost_buf {
+	u16 head;
+	unsigned int out;
+	unsigned int in;
+	size_t out_len;
+	size_t in_len;
+};
+
+/* core.c */
+int ivhost_dev_init(struct ivhost_dev *dev, struct ivhost_vq **vqs,
+		    unsigned int nvqs);
+void ivhost_dev_cleanup(struct ivhost_dev *dev);
+void ivhost_dev_free(struct ivhost_dev *dev);
+bool ivhost_vq_access_ok(struct ivhost_vq *vq);
+int ivhost_dev_check_owner(struct ivhost_dev *dev);
+long ivhost_dev_ioctl(struct ivhost_dev *dev, unsigned int cmd,
+		      void __user *argp);
+int ivhost_dev_set_features(struct ivhost_dev *dev, u64 features);
+void ivhost_dev_stop_kicks(struct ivhost_dev *dev);
+
+/* worker.c */
+void ivhost_work_init(struct ivhost_work *work, ivhost_work_fn_t fn);
+void ivhost_work_queue(struct ivhost_dev *dev, struct ivhost_work *work);
+void ivhost_dev_flush(struct ivhost_dev *dev);
+int ivhost_worker_start(struct ivhost_dev *dev);
+void ivhost_worker_stop(struct ivhost_dev *dev);
+void ivhost_poll_init(struct ivhost_poll *poll, ivhost_work_fn_t fn,
+		      __poll_t mask, struct ivhost_dev *dev);
+int ivhost_poll_start(struct ivhost_poll *poll, struct file *file);
+void ivhost_poll_stop(struct ivhost_poll *poll);
+
+/* vring.c */
+int ivhost_vq_start(struct ivhost_vq *vq);
+int ivhost_vq_get_buf(struct ivhost_vq *vq, struct ivhost_buf *buf);
+void ivhost_vq_unget_buf(struct ivhost_vq *vq);
+int ivhost_vq_add_used(struct ivhost_vq *vq, u16 head, u32 len);
+void ivhost_vq_signal(struct ivhost_vq *vq);
+void ivhost_vq_disable_notify(struct ivhost_vq *vq);
+bool ivhost_vq_enable_notify(struct ivhost_vq *vq);
+void ivhost_vq_fail(struct ivhost_vq *vq, int err);
+
+/* access.c */
+int ivhost_translate(struct ivhost_vq *vq, u64 addr, u64 len,
+		     struct iovec *iov, unsigned int max);
+int ivhost_copy_from_guest(struct ivhost_vq *vq, void *dst, u64 addr,
+			   size_t len);
+
+static inline bool ivhost_has_feature(const struct ivhost_vq *vq, int bit)
+{
+	return vq->features & BIT_ULL(bit);
+}
+
+static inline bool ivhost_vq_is_le(const struct ivhost_vq *vq)
+{
+	return ivhost_has_feature(vq, VIRTIO_F_VERSION_1) ||
+	       virtio_legacy_is_little_endian();
+}
+
+static inline u16 ivhost16_to_cpu(const struct ivhost_vq *vq, __virtio16 v)
+{
+	return __virtio16_to_cpu(ivhost_vq_is_le(vq), v);
+}
+
+static inline __virtio16 cpu_to_ivhost16(const struct ivhost_vq *vq, u16 v)
+{
+	return __cpu_to_virtio16(ivhost_vq_is_le(vq), v);
+}
+
+static inline u32 ivhost32_to_cpu(const struct ivhost_vq *vq, __virtio32 v)
+{
+	return __virtio32_to_cpu(ivhost_vq_is_le(vq), v);
+}
+
+static inline __virtio32 cpu_to_ivhost32(const struct ivhost_vq *vq, u32 v)
+{
+	return __cpu_to_virtio32(ivhost_vq_is_le(vq), v);
+}
+
+static inline u64 ivhost64_to_cpu(const struct ivhost_vq *vq, __virtio64 v)
+{
+	return __virtio64_to_cpu(ivhost_vq_is_le(vq), v);
+}
+
+#endif /* _IVHOST_H */

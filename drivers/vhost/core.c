@@ -245,13 +245,19 @@ ivhost_copy_regions(struct vhost_memory __user *argp, u32 *nregions)
 	return regs;
 }
 
+/*
+ * An empty region, or one whose guest or user range wraps or leaves the
+ * user address space, is -EFAULT, as vhost_net reports the ones it
+ * rejects.  Overlaps are left to ivhost_memtable_build() (-EINVAL).
+ */
 static int ivhost_regions_access_ok(const struct vhost_memory_region *regs,
 				    u32 n)
 {
 	u32 i;
 
 	for (i = 0; i < n; i++)
-		if (!access_ok(u64_to_user_ptr(regs[i].userspace_addr),
+		if (ivhost_region_check(&regs[i]) ||
+		    !access_ok(u64_to_user_ptr(regs[i].userspace_addr),
 			       regs[i].memory_size))
 			return -EFAULT;
 	return 0;
@@ -278,14 +284,14 @@ static long ivhost_set_mem_table(struct ivhost_dev *dev,
 	if (n > dev->max_regions)
 		goto free_regs;
 
+	err = ivhost_regions_access_ok(regs, n);
+	if (err)
+		goto free_regs;
 	mt = ivhost_memtable_build(regs, n);
 	if (IS_ERR(mt)) {
 		err = PTR_ERR(mt);
 		goto free_regs;
 	}
-	err = ivhost_regions_access_ok(regs, n);
-	if (err)
-		goto free_table;
 
 	old = dev->mem;
 	dev->mem = mt;
@@ -299,8 +305,6 @@ static long ivhost_set_mem_table(struct ivhost_dev *dev,
 	kvfree(regs);
 	return 0;
 
-free_table:
-	ivhost_memtable_free(mt);
 free_regs:
 	kvfree(regs);
 	return err;
@@ -373,7 +377,7 @@ static long ivhost_vring_set_addr(struct ivhost_vq *vq,
 	if (a->flags & ~BIT(VHOST_VRING_F_LOG))
 		return -EOPNOTSUPP;
 	if ((a->desc_user_addr & (16 - 1)) || (a->avail_user_addr & (2 - 1)) ||
-	    (a->used_user_addr & (4 - 1)))
+	    (a->used_user_addr & (4 - 1)) || (a->log_guest_addr & (4 - 1)))
 		return -EINVAL;
 	if (vq->num && !ivhost_rings_access_ok(vq->num, a))
 		return -EINVAL;
@@ -521,7 +525,9 @@ static bool ivhost_is_vring_ioctl(unsigned int cmd)
  * @argp: userspace argument
  *
  * Handles VHOST_SET_OWNER, VHOST_SET_MEM_TABLE and the vring ioctls.
- * Everything but VHOST_SET_OWNER requires the caller to be the owner.
+ * Everything but VHOST_SET_OWNER requires the caller to be the owner,
+ * including ioctls no device handles: like vhost_net, a non-owner gets
+ * -EPERM for those, the owner -ENOIOCTLCMD.
  *
  * Context: process context, under &dev->mutex.
  * Return: 0 or a negative errno; -ENOIOCTLCMD for an ioctl it does not
@@ -536,14 +542,14 @@ long ivhost_dev_ioctl(struct ivhost_dev *dev, unsigned int cmd,
 	lockdep_assert_held(&dev->mutex);
 	if (cmd == VHOST_SET_OWNER)
 		return ivhost_dev_set_owner(dev);
-	if (cmd != VHOST_SET_MEM_TABLE && !ivhost_is_vring_ioctl(cmd))
-		return -ENOIOCTLCMD;
 	r = ivhost_dev_check_owner(dev);
 	if (r)
 		return r;
 	if (cmd == VHOST_SET_MEM_TABLE)
 		return ivhost_set_mem_table(dev, argp);
-	return ivhost_vring_ioctl(dev, cmd, argp);
+	if (ivhost_is_vring_ioctl(cmd))
+		return ivhost_vring_ioctl(dev, cmd, argp);
+	return -ENOIOCTLCMD;
 }
 EXPORT_SYMBOL_GPL(ivhost_dev_ioctl);
 

@@ -111,21 +111,30 @@ static bool ivhost_net_tx_next(struct ivhost_net_queue *q, struct socket *sock,
 		ivhost_vq_disable_notify(vq);
 		return false;
 	}
-	if (!err)
-		err = ivhost_net_tx_one(q, sock, &buf);
-	if (err == -EAGAIN) {
+	if (err)
+		goto fail;
+	err = ivhost_net_tx_one(q, sock, &buf);
+	if (err) {
+		/*
+		 * Not sent: the chain stays available, to retry when the
+		 * socket has room, or for the VMM to find at the position
+		 * VHOST_GET_VRING_BASE reports once the queue is stopped.
+		 */
 		ivhost_vq_unget_buf(vq);
+		if (err != -EAGAIN)
+			goto fail;
 		ivhost_poll_start(&q->sock_poll, sock->file);
 		return true;
 	}
-	if (!err)
-		err = ivhost_vq_add_used(vq, buf.head, 0);
-	if (err) {
-		ivhost_vq_fail(vq, err);
-		return true;
-	}
+	err = ivhost_vq_add_used(vq, buf.head, 0);
+	if (err)
+		goto fail;
 	*bytes += buf.out_len;
 	return false;
+
+fail:
+	ivhost_vq_fail(vq, err);
+	return true;
 }
 
 static void ivhost_net_tx(struct ivhost_net_queue *q)
@@ -192,7 +201,7 @@ static struct socket *ivhost_net_get_socket(int fd)
 
 	file = fget(fd);
 	if (!file)
-		return ERR_PTR(-EBADF);
+		return ERR_PTR(-ENOTSOCK);	/* what vhost_net says */
 	sock = tun_get_socket(file);
 	if (!IS_ERR(sock))
 		return sock;

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vmm.h - a tiny test VMM for vhost-net compatible devices.
+ *
+ * It plays the role QEMU plays for /dev/vhost-net: it owns the device fd,
+ * provides "guest memory" (an anonymous mapping registered with
+ * VHOST_SET_MEM_TABLE at a guest-physical base that differs from its user
+ * address), builds split virtqueues in that memory, plays the guest driver
+ * (posting buffers, kicking, reaping used entries) and attaches a tap as the
+ * backend, with an AF_PACKET socket to see what the device transmitted.
+ *
+ * Conventions: functions return 0 (or a count) on success and -errno on
+ * failure; they never print and never exit.
+ */
+#ifndef IVHOST_VMM_H
+#define IVHOST_VMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <net/if.h>
+#include <linux/vhost.h>
+#include <linux/virtio_ring.h>
+
+#define VMM_RX 0
+#define VMM_TX 1
+#define VMM_NVQS 2
+
+/* Default guest-physical base of the guest memory region. */
+#define VMM_GPA_BASE 0x40000000ULL
+
+/* Size of the per-head data slot used by vmm_post_tx(). */
+#define VMM_SLOT_SIZE (72 * 1024)
+/* Gap (bytes) between pieces of a split frame inside a slot. */
+#define VMM_SPLIT_GAP 64
+/* Most descriptors one posted chain may use (direct or indirect). */
+#define VMM_MAX_SEGS 16
+
+enum vmm_post_mode {
+	VMM_DIRECT = 0,		/* one descriptor */
+	VMM_CHAIN = 1,		/* several descriptors linked with F_NEXT */
+	VMM_INDIRECT = 2,	/* one F_INDIRECT descriptor -> table */
+};
+
+struct vmm;
+
+struct vmm_vq {
+	struct vmm *v;
+	unsigned int index;
+	unsigned int num;
+	struct vring_desc *desc;	/* all three in guest memory */
+	struct vring_avail *avail;
+	struct vring_used *used;
+	int kick_fd, call_fd, err_fd;	/* eventfds */
+	uint16_t avail_idx;		/* shadow of avail->idx */
+	uint16_t used_idx;		/* next used entry to reap */
+	uint16_t free_head;
+	unsigned int num_free;
+	uint16_t *next;			/* driver-private free list / chains */
+	uint16_t *chain_len;		/* per head: table descriptors used */
+	uint8_t *slab;			/* per head data slot (guest memory) */
+	struct vring_desc *indirect;	/* per head table (guest memory) */
+};
+
+struct vmm {
+	int fd;
+	char path[256];
+	uint64_t features;		/* negotiated */
+	uint8_t *mem;			/* guest memory, user address */
+	uint64_t mem_gpa;		/* its guest-physical base */
+	size_t mem_size;
+	size_t mem_used;		/* bump allocator */
+	struct vmm_vq vq[VMM_NVQS];
+};
+
+struct vmm_tap {
+	int fd;			/* /dev/net/tun fd (the backend) */
+	int pkt_fd;		/* AF_PACKET socket bound to the tap */
+	int ifindex;
+	int vnet_hdr_len;	/* 0: no IFF_VNET_HDR */
+	char name[IFNAMSIZ];
+};
+
+/* Device */
+int vmm_open(struct vmm *v, const char *path);
+void vmm_close(struct vmm *v);	/* closes fd, eventfds, unmaps memory */
+int vmm_ioctl(struct vmm *v, unsigned long req, void *arg);	/* -errno */
+int vmm_set_owner(struct vmm *v);
+int vmm_get_features(struct vmm *v, uint64_t *features);
+int vmm_set_features(struct vmm *v, uint64_t features);
+
+/* Guest memory: mmap size bytes, registered at guest-physical gpa. */
+int vmm_mem_init(struct vmm *v, size_t size, uint64_t gpa);
+int vmm_set_mem_table(struct vmm *v);
+void *vmm_alloc(struct vmm *v, size_t size, size_t align);
+uint64_t vmm_gpa(struct vmm *v, const void *hva);
+void *vmm_hva(struct vmm *v, uint64_t gpa);
+
+/* Virtqueues: allocate rings + slots in guest memory, create eventfds. */
+int vmm_vq_init(struct vmm *v, unsigned int index, unsigned int num);
+/* Back to the state vmm_vq_init() left (rings zeroed, all descriptors
+ * free), keeping its memory and eventfds; e.g. after VHOST_RESET_OWNER. */
+void vmm_vq_reset(struct vmm_vq *q);
+/* SET_VRING_NUM/BASE/ADDR/KICK/CALL/ERR for one vq (base = starting index). */
+int vmm_vq_setup(struct vmm *v, unsigned int index, uint16_t base);
+int vmm_vq_set_num(struct vmm *v, unsigned int index, unsigned int num);
+int vmm_vq_set_base(struct vmm *v, unsigned int index, unsigned int base);
+int vmm_vq_get_base(struct vmm *v, unsigned int index, unsigned int *base);
+int vmm_vq_set_addr(struct vmm *v, unsigned int index);
+int vmm_vq_set_file(struct vmm *v, unsigned long req, unsigned int index, int fd);
+int vmm_set_backend(struct vmm *v, unsigned int index, int fd);
+
+/*
+ * Post one TX buffer: hdr (may be NULL / 0) followed by data, split into
+ * nseg pieces for VMM_CHAIN / VMM_INDIRECT. Returns the head index or
+ * -ENOSPC when the ring has no room.
+ */
+int vmm_post_tx(struct vmm_vq *q, const void *hdr, size_t hdr_len,
+		const void *data, size_t len, enum vmm_post_mode mode,
+		unsigned int nseg);
+/* Take ndesc descriptors from the free list (linked through q->next). */
+int vmm_desc_alloc(struct vmm_vq *q, unsigned int ndesc);
+/* Publish a head in the avail ring (release ordering). */
+void vmm_publish(struct vmm_vq *q, uint16_t head);
+/* Number of buffers posted and not yet reaped. */
+unsigned int vmm_inflight(struct vmm_vq *q);
+int vmm_kick(struct vmm_vq *q);
+/* 1: used entry reaped (id/len filled, descriptors freed), 0: none. */
+int vmm_reap(struct vmm_vq *q, uint32_t *id, uint32_t *len);
+/* Device-written used->idx (acquire). */
+uint16_t vmm_used_idx(struct vmm_vq *q);
+/* Wait for an eventfd; 1 signalled (counter consumed), 0 timeout, -errno. */
+int vmm_wait_fd(int efd, int timeout_ms);
+/* Nonblocking: 1 if the eventfd was signalled (consumed), 0 if not. */
+int vmm_poll_fd(int efd);
+
+/* Layout helpers for EVENT_IDX. */
+static inline uint16_t *vmm_used_event(struct vmm_vq *q)
+{
+	return &q->avail->ring[q->num];
+}
+static inline uint16_t *vmm_avail_event(struct vmm_vq *q)
+{
+	return (uint16_t *)&q->used->ring[q->num];
+}
+
+/* Virtio-net header length the guest uses for the negotiated features. */
+size_t vmm_net_hdr_len(uint64_t features);
+
+/*
+ * The QEMU-like bring-up: SET_OWNER, GET_FEATURES, SET_FEATURES(wanted &
+ * offered), backend features, guest memory + SET_MEM_TABLE, both vqs with
+ * num entries, NUM/BASE/ADDR/KICK/CALL/ERR. Backend not attached.
+ */
+int vmm_bringup(struct vmm *v, const char *path, uint64_t want_features,
+		unsigned int num, size_t mem_size);
+
+/* Tap */
+int vmm_tap_open(struct vmm_tap *t, int vnet_hdr_len);
+void vmm_tap_close(struct vmm_tap *t);
+/* Receive one frame seen on the tap (not our own outgoing), -EAGAIN on
+ * timeout. Returns the full frame length (may exceed size: truncated). */
+ssize_t vmm_tap_recv(struct vmm_tap *t, void *buf, size_t size,
+		     int timeout_ms);
+int vmm_tap_stats(struct vmm_tap *t, unsigned int *packets,
+		  unsigned int *drops);
+
+/* Deterministic test frames: Ethernet header (ethertype 0x88b5) and a
+ * payload derived from seq. Frames shorter than 14 bytes are just bytes. */
+void vmm_gen_frame(uint32_t seq, void *buf, size_t len);
+
+/*
+ * Transmit a stream of generated frames through the TX queue and verify
+ * that each one that should arrive (len >= min_arrive) is seen on the tap
+ * byte-exact and in order. The device must be fully set up with t->fd as
+ * the TX backend. hdr_len: virtio-net header bytes prepended by the guest
+ * (zeroed). Frames are generated by vmm_gen_frame(seq, ...).
+ */
+struct vmm_tx_opts {
+	uint32_t first_seq;
+	unsigned int count;
+	size_t (*len_of)(uint32_t seq);	/* NULL: fixed_len */
+	size_t fixed_len;
+	int mode;		/* enum vmm_post_mode, or -1: rotate by seq */
+	size_t hdr_len;
+	size_t min_arrive;	/* shorter frames are consumed but not seen */
+	int idle_timeout_ms;	/* give up after this long without progress */
+};
+
+struct vmm_tx_stats {
+	unsigned int posted, reaped, expected, received, kicks, calls;
+	unsigned int drops, not_arriving;
+	unsigned long long bytes_posted, bytes_received;
+	long long elapsed_ms;
+	int error;		/* 0, -ETIMEDOUT, -EBADMSG (mismatch), ... */
+	char msg[256];		/* what went wrong */
+};
+
+int vmm_tx_stream(struct vmm *v, struct vmm_tap *t,
+		  const struct vmm_tx_opts *o, struct vmm_tx_stats *st);
+/* Number of segments vmm_tx_stream uses for a seq in split modes. */
+unsigned int vmm_tx_nseg(uint32_t seq);
+long long vmm_now_ms(void);
+
+#endif

@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The device IOTLB of one device: translation through the cache, misses
+ * and access failures reported to the VMM.
+ *
+ * A translation gap queues one MISS message for the first missing byte,
+ * unless a miss for the same granule and access is still unanswered: then
+ * the asking vq is only added to those waiting for it.  An UPDATE that
+ * covers a miss wakes every vq waiting for it (ivhost_devtlb_answered()).
+ * The queue of unread messages is bounded; a miss that finds it full is
+ * counted, and its vq is woken to ask again once read() makes room.
+ *
+ * Locking: &ivhost_devtlb.lock, a spinlock, protects all state and is the
+ * innermost lock of a device: callers may hold the device and vq mutexes,
+ * and nothing here sleeps or calls back into the device under it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/export.h>
+#include <linux/log2.h>
+#include <linux/sched/clock.h>
+#include <linux/slab.h>
+
+#include "devtlb.h"
+
+/**
+ * struct ivhost_devtlb_miss - a miss not yet answered
+ * @node: link in &ivhost_devtlb.misses
+ * @granule: the missing address >> IVHOST_DEVTLB_MISS_SHIFT
+ * @perm: the access asked for
+ * @vqs: the vqs waiting for the answer, a bit per index
+ * @queued_ns: when the MISS was queued
+ */
+struct ivhost_devtlb_miss {
+	struct list_head node;
+	u64 granule;
+	u8 perm;
+	unsigned long vqs;
+	u64 queued_ns;
+};
+
+/**
+ * ivhost_devtlb_init() - set up an empty IOTLB
+ * @tlb: the IOTLB
+ * @limit: most cache entries
+ * @ops: the device's callbacks
+ *
+ * Context: process context.
+ */
+void ivhost_devtlb_init(struct ivhost_devtlb *tlb, u32 limit,
+			const struct ivhost_devtlb_ops *ops)
+{
+	memset(tlb, 0, sizeof(*tlb));
+	spin_lock_init(&tlb->lock);
+	ivhost_iotlb_init(&tlb->cache, limit);
+	INIT_LIST_HEAD(&tlb->msgs);
+	INIT_LIST_HEAD(&tlb->misses);
+	INIT_LIST_HEAD(&tlb->batch);
+	init_waitqueue_head(&tlb->wait);
+	tlb->ops = ops;
+}
+EXPORT_SYMBOL_GPL(ivhost_devtlb_init);
+
+static void ivhost_devtlb_free_msg(struct ivhost_devtlb *tlb,
+				   struct ivhost_devtlb_msg *m)
+	__must_hold(&tlb->lock)
+{
+	list_del(&m->node);
+	tlb->nmsgs--;
+	kfree(m);
+}
+
+static void ivhost_devtlb_free_miss(struct ivhost_devtlb *tlb,
+				    struct ivhost_devtlb_miss *miss)
+	__must_hold(&tlb->lock)
+{
+	list_del(&miss->node);
+	tlb->nmisses--;
+	kfree(miss);
+}
+
+/**
+ * ivhost_devtlb_reset() - forget every translation, message and miss
+ * @tlb: the IOTLB
+ *
+ * A batch in progress is abandoned.
+ *
+ * Context: any; takes &tlb->lock.
+ */
+void ivhost_devtlb_reset(struct ivhost_devtlb *tlb)
+{
+	struct ivhost_devtlb_miss *miss, *mtmp;
+	struct ivhost_devtlb_msg *m, *tmp;
+
+	spin_lock(&tlb->lock);
+	ivhost_iotlb_clear(&tlb->cache);
+	list_for_each_entry_safe(m, tmp, &tlb->msgs, node)
+		ivhost_devtlb_free_msg(tlb, m);
+	list_for_each_entry_safe(miss, mtmp, &tlb->misses, node)
+		ivhost_devtlb_free_miss(tlb, miss);
+	ivhost_devtlb_batch_drop(tlb);
+	tlb->retry_vqs = 0;
+	spin_unlock(&tlb->lock);
+}
+EXPORT_SYMBOL_GPL(ivhost_devtlb_reset);
+
+static struct ivhost_devtlb_miss *
+ivhost_devtlb_find_miss(struct ivhost_devtlb *tlb, u64 granule, u8 perm)
+	__must_hold(&tlb->lock)
+{
+	struct ivhost_devtlb_miss *miss;
+
+	list_for_each_entry(miss, &tlb->misses, node)
+		if (miss->granule == granule && miss->perm == perm)
+			return miss;
+	return NULL;
+}
+
+/* The vqs other than @vq waiting for the miss a MISS message reports. */
+static unsigned long
+ivhost_devtlb_other_waiters(struct ivhost_devtlb *tlb,
+			    const struct ivhost_devtlb_msg *m, unsigned int vq)
+	__must_hold(&tlb->lock)
+{
+	struct ivhost_devtlb_miss *miss;
+
+	if (m->msg.type != VHOST_IOTLB_MISS)
+		return 0;
+	miss = ivhost_devtlb_find_miss(tlb, m->msg.iova >>
+				       IVHOST_DEVTLB_MISS_SHIFT, m->msg.perm);
+	return miss ? miss->vqs & ~BIT(vq) : 0;
+}
+
+/**
+ * ivhost_devtlb_forget_vq() - drop what a stopped vq asked for
+ * @tlb: the IOTLB
+ * @vq: the vq's index
+ *
+ * Unread messages the vq caused are dropped, and it no longer waits for
+ * any miss, so nothing stale is answered or replayed once it restarts.
+ * A MISS other vqs joined while it was outstanding stays queued for
+ * them: their deduplicated misses would otherwise never be sent.
+ *
+ * Context: any; takes &tlb->lock.
+ */
+void ivhost_devtlb_forget_vq(struct ivhost_devtlb *tlb, unsigned int vq)
+{
+	struct ivhost_devtlb_miss *miss, *mtmp;
+	struct ivhost_devtlb_msg *m, *tmp;
+	unsigned long others;
+
+	spin_lock(&tlb->lock);
+	list_for_each_entry_safe(m, tmp, &tlb->msgs, node) {
+		if (m->vq != vq)
+			continue;
+		others = ivhost_devtlb_other_waiters(tlb, m, vq);
+		if (others) {
+			/* Other vqs wait for this MISS: it is theirs now. */
+			m->vq = __ffs(others);
+			continue;
+		}
+		ivhost_devtlb_free_msg(tlb, m);
+	}
+	list_for_each_entry_safe(miss, mtmp, &tlb->misses, node) {
+		miss->vqs &= ~BIT(vq);
+		if (!miss->vqs)
+			ivhost_devtlb_free_miss(tlb, miss);
+	}
+	tlb->retry_vqs &= ~BIT(vq);
+	spin_unlock(&tlb->lock);
+}
+EXPORT_SYMBOL_GPL(ivhost_devtlb_forget_vq);
+
+/* Queue a message for the VMM; false if the queue is full or no memory. */
+static bool ivhost_devtlb_queue(struct ivhost_devtlb *tlb, unsigned int vq,
+				u8 type, u64 iova, u8 perm)
+	__must_hold(&tlb->lock)
+{
+	struct ivhost_devtlb_msg *m;
+
+	if (tlb->nmsgs >= IVHOST_DEVTLB_MAX_MSGS)
+		goto dropped;
+	m = kzalloc(sizeof(*m), GFP_NOWAIT | __GFP_ACCOUNT);
+	if (!m)
+		goto dropped;
+	m->vq = vq;
+	m->msg.type = type;
+	m->msg.iova = iova;
+	m->msg.perm = perm;
+	list_add_tail(&m->node, &tlb->msgs);
+	tlb->nmsgs++;
+	wake_up_interruptible_poll(&tlb->wait, EPOLLIN | EPOLLRDNORM);
+	return true;
+
+dropped:
+	tlb->stats.msgs_dropped++;
+	return false;
+}
+
+/* Remember a new miss, forgetting the oldest one if there are too many. */
+static struct ivhost_devtlb_miss *
+ivhost_devtlb_new_miss(struct ivhost_devtlb *tlb, u64 granule, u8 perm)
+	__must_hold(&tlb->lock)
+{
+	struct ivhost_devtlb_miss *miss;
+
+	if (tlb->nmisses >= IVHOST_DEVTLB_MAX_MISSES) {
+		miss = list_first_entry(&tlb->misses,
+					struct ivhost_devtlb_miss, node);
+		/* Its waiters ask again once read() makes room. */
+		tlb->retry_vqs |= miss->vqs;
+		ivhost_devtlb_free_miss(tlb, miss);
+	}
+	miss = kzalloc(sizeof(*miss), GFP_NOWAIT | __GFP_ACCOUNT);
+	if (!miss)
+		return NULL;
+	miss->granule = granule;
+	miss->perm = perm;
+	miss->queued_ns = local_clock();
+	list_add_tail(&miss->node, &tlb->misses);
+	tlb->nmisses++;
+	return miss;
+}
+
+static void ivhost_devtlb_miss(struct ivhost_devtlb *tlb, unsigned int vq,
+			       u64 iova, u8 perm)
+	__must_hold(&tlb->lock)
+{
+	u64 granule = iova >> IVHOST_DEVTLB_MISS_SHIFT;
+	struct ivhost_devtlb_miss *miss;
+
+	tlb->stats.misses++;
+	miss = ivhost_devtlb_find_miss(tlb, granule, perm);
+	if (miss) {
+		tlb->stats.misses_deduped++;
+		miss->vqs |= BIT(vq);
+		return;
+	}
+	if (tlb->nmsgs >= IVHOST_DEVTLB_MAX_MSGS) {
+		/* Not at the cost of forgetting an outstanding miss. */
+		tlb->stats.msgs_dropped++;
+		tlb->retry_vqs |= BIT(vq);
+		return;
+	}
+	miss = ivhost_devtlb_new_miss(tlb, granule, perm);
+	if (!miss || !ivhost_devtlb_queue(tlb, vq, VHOST_IOTLB_MISS, iova,
+					  perm)) {
+		/* Ask again when read() has made room. */
+		if (miss)
+			ivhost_devtlb_free_miss(tlb, miss);
+		tlb->retry_vqs |= BIT(vq);
+		return;
+	}
+	miss->vqs = BIT(vq);
+	tlb->stats.miss_msgs++;
+}
+
+static void ivhost_devtlb_rtt(struct ivhost_devtlb *tlb, u64 queued_ns)
+	__must_hold(&tlb->lock)
+{
+	u64 ns = local_clock() - queued_ns;
+	u64 us = div_u64(ns, NSEC_PER_USEC);
+	unsigned int b = us > 1 ? ilog2(us) : 0;
+
+	tlb->stats.miss_wait_ns += ns;
+	tlb->stats.rtt_us[min_t(unsigned int, b, IVHOST_RTT_BUCKETS - 1)]++;
+}
+
+/**
+ * ivhost_devtlb_answered() - settle the misses a new mapping answers
+ * @tlb: the IOTLB
+ * @start: first IOVA of the mapping
+ * @last: last IOVA of the mapping
+ * @perm: the access it grants
+ *
+ * Context: under &tlb->lock.
+ * Return: the vqs that waited for one of the misses, a bit per index.
+ */
+unsigned long ivhost_devtlb_answered(struct ivhost_devtlb *tlb, u64 start,
+				     u64 last, u8 perm)
+	__must_hold(&tlb->lock)
+{
+	u64 first = start >> IVHOST_DEVTLB_MISS_SHIFT;
+	u64 final = last >> IVHOST_DEVTLB_MISS_SHIFT;
+	struct ivhost_devtlb_miss *miss, *tmp;
+	unsigned long vqs = 0;
+
+	lockdep_assert_held(&tlb->lock);
+	list_for_each_entry_safe(miss, tmp, &tlb->misses, node) {
+		if (miss->granule < first || miss->granule > final)
+			continue;
+		/* Wake even if @perm falls short: the vq then reports it. */
+		vqs |= miss->vqs;
+		ivhost_devtlb_rtt(tlb, miss->queued_ns);
+		ivhost_devtlb_free_miss(tlb, miss);
+	}
+	return vqs;
+}
+
+/* How many bytes from @iova on @e covers, capped at @len (>= 1). */
+static u64 ivhost_devtlb_span(const struct ivhost_iotlb_entry *e, u64 iova,
+			      u64 len)
+{
+	u64 left = e->last - iova;	/* bytes after iova, may be 2^64 - 1 */
+
+	return left >= len - 1 ? len : left + 1;
+}
+
+static int ivhost_devtlb_add_seg(struct iovec *iov, unsigned int *n,
+				 unsigned int max, u64 uaddr, u64 len)
+{
+	struct iovec *prev = *n ? &iov[*n - 1] : NULL;
+
+	if (prev && (u64)(uintptr_t)prev->iov_base + prev->iov_len == uaddr) {
+		prev->iov_len += len;
+		return 0;
+	}
+	if (*n >= max)
+		return -ENOBUFS;
+	iov[*n].iov_base = (void __user *)(uintptr_t)uaddr;
+	iov[*n].iov_len = len;
+	(*n)++;
+	return 0;
+}
+
+/**
+ * ivhost_devtlb_translate() - map an IOVA range onto userspace segments
+ * @tlb: the IOTLB
+ * @vq: index of the vq asking, for the miss it may wait on
+ * @iova: first address
+ * @len: bytes, 0 yields no segment
+ * @perm: IVHOST_PERM_RO for reads, IVHOST_PERM_WO for writes
+ * @iov: where to put the segments
+ * @max: capacity of @iov
+ *
+ * On a gap, queues a MISS for the first missing byte (or joins one
+ * outstanding), and the vq is woken when an UPDATE answers it.  On an
+ * entry without the permission, queues an ACCESS_FAIL.
+ *
+ * Context: any; takes &tlb->lock.
+ * Return: the number of segments; -EAGAIN on a miss, -EACCES on a
+ * permission failure, -EFAULT if the range wraps past 2^64, or -ENOBUFS
+ * if it needs more than @max segments.
+ */
+int ivhost_devtlb_translate(struct ivhost_devtlb *tlb, unsigned int vq,
+			    u64 iova, u64 len, u8 perm, struct iovec *iov,
+			    unsigned int max)
+{
+	struct ivhost_iotlb_entry *e;
+	unsigned int n = 0;
+	u64 last, span;
+	int err = 0;
+
+	if (!len)
+		return 0;
+	if (check_add_overflow(iova, len - 1, &last))
+		return -EFAULT;
+	spin_lock(&tlb->lock);
+	while (len) {
+		e = ivhost_iotlb_lookup(&tlb->cache, iova);
+		if (!e) {
+			ivhost_devtlb_miss(tlb, vq, iova, perm);
+			err = -EAGAIN;
+			break;
+		}
+		if ((e->perm & perm) != perm) {
+			tlb->stats.access_fails++;
+			ivhost_devtlb_queue(tlb, vq, VHOST_IOTLB_ACCESS_FAIL,
+					    iova, perm);
+			err = -EACCES;
+			break;
+		}
+		tlb->stats.hits++;
+		span = ivhost_devtlb_span(e, iova, len);
+		err = ivhost_devtlb_add_seg(iov, &n, max,
+					    e->uaddr + (iova - e->start), span);
+		if (err)
+			break;
+		len -= span;
+		iova += span;	/* wraps only when len is 0 */
+	}
+	spin_unlock(&tlb->lock);
+	return err ? err : n;
+}
+EXPORT_SYMBOL_GPL(ivhost_devtlb_translate);
+
+/**
+ * ivhost_devtlb_get_stats() - snapshot the counters
+ * @tlb: the IOTLB
+ * @st: where to put them
+ *
+ * Context: any; takes &tlb->lock.
+ */
+void ivhost_devtlb_get_stats(struct ivhost_devtlb *tlb,
+			     struct ivhost_iotlb_stats *st)
+{
+	spin_lock(&tlb->lock);
+	*st = tlb->stats;
+	st->evictions = tlb->cache.evictions;
+	st->entries = tlb->cache.nentries;
+	st->msgs_queued = tlb->nmsgs;
+	spin_unlock(&tlb->lock);
+}
+EXPORT_SYMBOL_GPL(ivhost_devtlb_get_stats);

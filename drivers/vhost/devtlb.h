@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The device IOTLB of one device: the translation cache, the messages
+ * waiting for the VMM to read them, and the misses still unanswered.
+ */
+#ifndef _IVHOST_DEVTLB_H
+#define _IVHOST_DEVTLB_H
+
+#include <linux/list.h>
+#include <linux/poll.h>
+#include <linux/spinlock.h>
+#include <linux/uio.h>
+#include <linux/vhost_types.h>
+#include <linux/wait.h>
+#include <linux/ivhost.h>
+
+#include "iotlb.h"
+
+/* Granule misses are deduplicated at. */
+#define IVHOST_DEVTLB_MISS_SHIFT	12
+/* Most unread messages kept; more are dropped and counted. */
+#define IVHOST_DEVTLB_MAX_MSGS		256U
+/* Most unanswered misses remembered for deduplication. */
+#define IVHOST_DEVTLB_MAX_MISSES	256U
+/* Most changes one batch may hold before BATCH_END. */
+#define IVHOST_DEVTLB_MAX_BATCH		4096U
+
+struct ivhost_devtlb;
+
+/**
+ * struct ivhost_devtlb_msg - a message waiting for the VMM
+ * @node: link in &ivhost_devtlb.msgs
+ * @vq: index of the vq that caused it
+ * @msg: the message
+ */
+struct ivhost_devtlb_msg {
+	struct list_head node;
+	unsigned int vq;
+	struct vhost_iotlb_msg msg;
+};
+
+/**
+ * struct ivhost_devtlb_ops - what the device does for its IOTLB
+ * @wake: queue the processing of the vqs in @vqs (a bit per vq index)
+ * @sync: wait until no vq round uses a translation taken before the
+ *	call, and drop every vq's cached ring translations
+ */
+struct ivhost_devtlb_ops {
+	void (*wake)(struct ivhost_devtlb *tlb, unsigned long vqs);
+	void (*sync)(struct ivhost_devtlb *tlb);
+};
+
+/**
+ * struct ivhost_devtlb - a device's IOTLB
+ * @lock: protects everything below; innermost lock of the device
+ * @cache: the translations
+ * @msgs: messages for the VMM, oldest first
+ * @nmsgs: entries on @msgs
+ * @misses: misses not yet answered by an UPDATE
+ * @nmisses: entries on @misses
+ * @retry_vqs: vqs whose miss could not be queued; woken when read() makes
+ *	room
+ * @batch: changes between BATCH_BEGIN and BATCH_END
+ * @nbatch: entries on @batch
+ * @batching: inside BATCH_BEGIN .. BATCH_END
+ * @wait: readers waiting for a message
+ * @stats: the counters
+ * @ops: the device's callbacks
+ */
+struct ivhost_devtlb {
+	spinlock_t lock;	/* see above */
+	struct ivhost_iotlb cache;
+	struct list_head msgs;
+	u32 nmsgs;
+	struct list_head misses;
+	u32 nmisses;
+	unsigned long retry_vqs;
+	struct list_head batch;
+	u32 nbatch;
+	bool batching;
+	wait_queue_head_t wait;
+	struct ivhost_iotlb_stats stats;
+	const struct ivhost_devtlb_ops *ops;
+};
+
+void ivhost_devtlb_init(struct ivhost_devtlb *tlb, u32 limit,
+			const struct ivhost_devtlb_ops *ops);
+void ivhost_devtlb_reset(struct ivhost_devtlb *tlb);
+void ivhost_devtlb_forget_vq(struct ivhost_devtlb *tlb, unsigned int vq);
+int ivhost_devtlb_translate(struct ivhost_devtlb *tlb, unsigned int vq,
+			    u64 iova, u64 len, u8 perm, struct iovec *iov,
+			    unsigned int max);
+void ivhost_devtlb_get_stats(struct ivhost_devtlb *tlb,
+			     struct ivhost_iotlb_stats *st);
+
+unsigned long ivhost_devtlb_answered(struct ivhost_devtlb *tlb, u64 start,
+				     u64 last, u8 perm);
+
+/* devtlb_msg.c */
+void ivhost_devtlb_batch_drop(struct ivhost_devtlb *tlb);
+ssize_t ivhost_devtlb_read(struct ivhost_devtlb *tlb, struct iov_iter *to,
+			   bool nonblock, bool v2);
+ssize_t ivhost_devtlb_write(struct ivhost_devtlb *tlb, struct iov_iter *from,
+			    u64 backend_features);
+__poll_t ivhost_devtlb_poll(struct ivhost_devtlb *tlb, struct file *file,
+			    poll_table *wait);
+
+#endif /* _IVHOST_DEVTLB_H */

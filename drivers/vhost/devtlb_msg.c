@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * IOTLB messages on the device fd: read() hands the VMM a queued MISS or
+ * ACCESS_FAIL, write() takes an UPDATE, INVALIDATE or batch marker, and
+ * poll() tells when a message waits.
+ *
+ * A write is checked whole before anything is applied, and every entry a
+ * change may need is allocated first, so a message is applied whole or
+ * not at all.  A change that removes or replaces translations ends with
+ * the device's barrier: once write() returns, no vq round still uses the
+ * old translation.  Updates wake the vqs whose misses they answer.
+ *
+ * Between BATCH_BEGIN and BATCH_END (with VHOST_BACKEND_F_IOTLB_BATCH),
+ * changes are validated and kept aside, then applied together at
+ * BATCH_END under one lock hold, with one barrier and one wake-up.
+ *
+ * Locking: &ivhost_devtlb.lock is held only to touch the IOTLB; the
+ * barrier and wake-up callbacks run without it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/export.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "devtlb.h"
+
+/**
+ * struct ivhost_devtlb_op - a validated change
+ * @node: link in &ivhost_devtlb.batch
+ * @type: VHOST_IOTLB_UPDATE or VHOST_IOTLB_INVALIDATE
+ * @start: first IOVA
+ * @last: last IOVA
+ * @uaddr: userspace address of @start (UPDATE)
+ * @perm: permissions (UPDATE)
+ * @spare: the entries the change may need
+ */
+struct ivhost_devtlb_op {
+	struct list_head node;
+	u8 type;
+	u64 start;
+	u64 last;
+	u64 uaddr;
+	u8 perm;
+	struct ivhost_iotlb_spare spare;
+};
+
+/* What applying changes left to do once the lock is dropped. */
+struct ivhost_devtlb_effect {
+	unsigned long wake;
+	bool barrier;
+};
+
+static int ivhost_devtlb_check_update(const struct vhost_iotlb_msg *msg,
+				      struct ivhost_devtlb_op *op)
+{
+	u64 ulast;
+
+	if (!msg->perm || msg->perm & ~IVHOST_PERM_RW)
+		return -EINVAL;
+	if (ivhost_iotlb_range(msg->iova, msg->size, &op->last))
+		return -EINVAL;
+	if (check_add_overflow(msg->uaddr, msg->size - 1, &ulast))
+		return -EINVAL;
+	if (!access_ok(u64_to_user_ptr(msg->uaddr), msg->size))
+		return -EFAULT;
+	op->start = msg->iova;
+	op->uaddr = msg->uaddr;
+	op->perm = msg->perm;
+	return 0;
+}
+
+static int ivhost_devtlb_check_invalidate(const struct vhost_iotlb_msg *msg,
+					  struct ivhost_devtlb_op *op)
+{
+	/* iova 0, size 0: everything, as QEMU's SMMU emulation asks. */
+	if (!msg->iova && !msg->size) {
+		op->start = 0;
+		op->last = U64_MAX;
+		return 0;
+	}
+	op->start = msg->iova;
+	return ivhost_iotlb_range(msg->iova, msg->size, &op->last);
+}
+
+/* Validate a change and allocate what applying it needs. */
+static struct ivhost_devtlb_op *
+ivhost_devtlb_prepare(const struct vhost_iotlb_msg *msg)
+{
+	struct ivhost_devtlb_op *op;
+	int err;
+
+	op = kzalloc(sizeof(*op), GFP_KERNEL_ACCOUNT);
+	if (!op)
+		return ERR_PTR(-ENOMEM);
+	op->type = msg->type;
+	if (msg->type == VHOST_IOTLB_UPDATE)
+		err = ivhost_devtlb_check_update(msg, op);
+	else
+		err = ivhost_devtlb_check_invalidate(msg, op);
+	if (err)
+		goto free_op;
+	err = ivhost_iotlb_spare_alloc(&op->spare, GFP_KERNEL_ACCOUNT);
+	if (err)
+		goto free_op;
+	return op;
+
+free_op:
+	kfree(op);
+	return ERR_PTR(err);
+}
+
+static void ivhost_devtlb_op_free(struct ivhost_devtlb_op *op)
+{
+	ivhost_iotlb_spare_free(&op->spare);
+	kfree(op);
+}
+
+static void ivhost_devtlb_apply(struct ivhost_devtlb *tlb,
+				struct ivhost_devtlb_op *op,
+				struct ivhost_devtlb_effect *fx)
+	__must_hold(&tlb->lock)
+{
+	lockdep_assert_held(&tlb->lock);
+	if (op->type == VHOST_IOTLB_INVALIDATE) {
+		ivhost_iotlb_invalidate(&tlb->cache, &op->spare, op->start,
+					op->last);
+		tlb->stats.invalidations++;
+		/* Even with nothing cached: the vqs' ring caches may be. */
+		fx->barrier = true;
+		return;
+	}
+	if (ivhost_iotlb_update(&tlb->cache, &op->spare, op->start, op->last,
+				op->uaddr, op->perm))
+		fx->barrier = true;
+	tlb->stats.updates++;
+	fx->wake |= ivhost_devtlb_answered(tlb, op->start, op->last,
+					   op->perm);
+}
+
+static void ivhost_devtlb_finish(struct ivhost_devtlb *tlb,
+				 const struct ivhost_devtlb_effect *fx)
+{
+	if (fx->barrier)
+		tlb->ops->sync(tlb);
+	if (fx->wake)
+		tlb->ops->wake(tlb, fx->wake);
+}
+
+/**
+ * ivhost_devtlb_batch_drop() - abandon the changes of an unfinished batch
+ * @tlb: the IOTLB
+ *
+ * Context: under &tlb->lock.
+ */
+void ivhost_devtlb_batch_drop(struct ivhost_devtlb *tlb)
+	__must_hold(&tlb->lock)
+{
+	struct ivhost_devtlb_op *op, *tmp;
+
+	lockdep_assert_held(&tlb->lock);
+	list_for_each_entry_safe(op, tmp, &tlb->batch, node) {
+		list_del(&op->node);
+		ivhost_devtlb_op_free(op);
+	}
+	tlb->nbatch = 0;
+	tlb->batching = false;
+}
+
+static int ivhost_devtlb_batch_end(struct ivhost_devtlb *tlb)
+{
+	struct ivhost_devtlb_effect fx = {};
+	struct ivhost_devtlb_op *op, *tmp;
+	LIST_HEAD(done);
+
+	spin_lock(&tlb->lock);
+	list_for_each_entry(op, &tlb->batch, node)
+		ivhost_devtlb_apply(tlb, op, &fx);
+	list_splice_init(&tlb->batch, &done);
+	tlb->nbatch = 0;
+	tlb->batching = false;
+	spin_unlock(&tlb->lock);
+
+	list_for_each_entry_safe(op, tmp, &done, node)
+		ivhost_devtlb_op_free(op);
+	ivhost_devtlb_finish(tlb, &fx);
+	return 0;
+}
+
+/* Apply a change now, or keep it for BATCH_END. */
+static int ivhost_devtlb_change(struct ivhost_devtlb *tlb,
+				const struct vhost_iotlb_msg *msg)
+{
+	struct ivhost_devtlb_effect fx = {};
+	struct ivhost_devtlb_op *op;
+
+	op = ivhost_devtlb_prepare(msg);
+	if (IS_ERR(op))
+		return PTR_ERR(op);
+	spin_lock(&tlb->lock);
+	if (tlb->batching) {
+		if (tlb->nbatch >= IVHOST_DEVTLB_MAX_BATCH) {
+			spin_unlock(&tlb->lock);
+			ivhost_devtlb_op_free(op);
+			return -ENOSPC;
+		}
+		list_add_tail(&op->node, &tlb->batch);
+		tlb->nbatch++;
+		spin_unlock(&tlb->lock);
+		return 0;
+	}
+	ivhost_devtlb_apply(tlb, op, &fx);
+	spin_unlock(&tlb->lock);
+	ivhost_devtlb_op_free(op);
+	ivhost_devtlb_finish(tlb, &fx);
+	return 0;
+}
+
+static int ivhost_devtlb_handle(struct ivhost_devtlb *tlb,
+				const struct vhost_iotlb_msg *msg,
+				u64 backend_features)
+{
+	bool batch = backend_features & BIT_ULL(VHOST_BACKEND_F_IOTLB_BATCH);
+
+	switch (msg->type) {
+	case VHOST_IOTLB_UPDATE:
+	case VHOST_IOTLB_INVALIDATE:
+		return ivhost_devtlb_change(tlb, msg);
+	case VHOST_IOTLB_BATCH_BEGIN:
+		if (!batch)
+			return -EINVAL;
+		spin_lock(&tlb->lock);
+		tlb->batching = true;
+		spin_unlock(&tlb->lock);
+		return 0;
+	case VHOST_IOTLB_BATCH_END:
+		if (!batch)
+			return -EINVAL;
+		return ivhost_devtlb_batch_end(tlb);
+	}
+	/* MISS and ACCESS_FAIL go the other way; the rest are unknown. */
+	return -EINVAL;
+}
+
+/**
+ * ivhost_devtlb_write() - take one message the VMM wrote
+ * @tlb: the IOTLB
+ * @from: the bytes written, in any split across iovecs
+ * @backend_features: the device's acknowledged backend features
+ *
+ * Accepts struct vhost_msg (type VHOST_IOTLB_MSG) and struct vhost_msg_v2
+ * (type VHOST_IOTLB_MSG_V2, asid 0).
+ *
+ * Context: process context; may sleep.
+ * Return: the size of the message taken; -EINVAL if it is short,
+ * of an unknown type, or malformed (UPDATE with perm or size 0, or a
+ * range that wraps past 2^64); -EFAULT if an UPDATE maps memory outside
+ * the user address space or @from cannot be read; -ENOSPC if a batch is
+ * full; -ENOMEM.
+ */
+ssize_t ivhost_devtlb_write(struct ivhost_devtlb *tlb, struct iov_iter *from,
+			    u64 backend_features)
+{
+	union {
+		struct vhost_msg v1;
+		struct vhost_msg_v2 v2;
+	} u = {};
+	size_t count = iov_iter_count(from);
+	size_t n = min(count, sizeof(u));
+	const struct vhost_iotlb_msg *msg;
+	size_t size;
+	int err;
+
+	if (copy_from_iter(&u, n, from) != n)
+		return -EFAULT;
+	switch (u.v2.type) {
+	case VHOST_IOTLB_MSG:
+		size = sizeof(u.v1);
+		msg = &u.v1.iotlb;
+		break;
+	case VHOST_IOTLB_MSG_V2:
+		if (u.v2.asid)
+			return -EINVAL;
+		size = sizeof(u.v2);
+		msg = &u.v2.iotlb;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (count < size)
+		return -EINVAL;
+	err = ivhost_devtlb_handle(tlb, msg, backend_features);
+	return err ? err : size;
+}
+EXPORT_SYMBOL_GPL(ivhost_devtlb_write);
+
+/* Take the oldest message, waiting for one unless @nonblock. */
+static struct ivhost_devtlb_msg *
+ivhost_devtlb_dequeue(struct ivhost_devtlb *tlb, bool nonblock,
+		      unsigned long *retry)
+{
+	struct ivhost_devtlb_msg *m;
+	int err;
+
+	for (;;) {
+		spin_lock(&tlb->lock);
+		m = list_first_entry_or_null(&tlb->msgs,
+					     struct ivhost_devtlb_msg, node);
+		if (m) {
+			list_del(&m->node);
+			tlb->nmsgs--;
+			*retry = tlb->retry_vqs;
+			tlb->retry_vqs = 0;
+		}
+		spin_unlock(&tlb->lock);
+		if (m)
+			return m;
+		if (nonblock)
+			return ERR_PTR(-EAGAIN);
+		err = wait_event_interruptible(tlb->wait,
+					       READ_ONCE(tlb->nmsgs));
+		if (err)
+			return ERR_PTR(err);
+	}
+}
+
+/**
+ * ivhost_devtlb_read() - hand the VMM the oldest queued message
+ * @tlb: the IOTLB
+ * @to: the reader's buffer
+ * @nonblock: fail with -EAGAIN rather than wait
+ * @v2: use struct vhost_msg_v2 (VHOST_BACKEND_F_IOTLB_MSG_V2 acknowledged)
+ *
+ * Every byte of the message other than type, iova and perm is zero.
+ *
+ * Context: process context; may sleep unless @nonblock.
+ * Return: the message size; -EINVAL if @to cannot hold one message;
+ * -EAGAIN; -ERESTARTSYS; -EFAULT (the message stays queued).
+ */
+ssize_t ivhost_devtlb_read(struct ivhost_devtlb *tlb, struct iov_iter *to,
+			   bool nonblock, bool v2)
+{
+	union {
+		struct vhost_msg v1;
+		struct vhost_msg_v2 v2;
+	} u;
+	size_t size = v2 ? sizeof(u.v2) : sizeof(u.v1);
+	struct ivhost_devtlb_msg *m;
+	unsigned long retry = 0;
+
+	if (iov_iter_count(to) < size)
+		return -EINVAL;
+	m = ivhost_devtlb_dequeue(tlb, nonblock, &retry);
+	if (IS_ERR(m))
+		return PTR_ERR(m);
+
+	memset(&u, 0, sizeof(u));
+	/* memcpy, not assignment: the padding must stay zero too. */
+	if (v2) {
+		u.v2.type = VHOST_IOTLB_MSG_V2;
+		memcpy(&u.v2.iotlb, &m->msg, sizeof(m->msg));
+	} else {
+		u.v1.type = VHOST_IOTLB_MSG;
+		memcpy(&u.v1.iotlb, &m->msg, sizeof(m->msg));
+	}
+	if (copy_to_iter(&u, size, to) != size) {
+		spin_lock(&tlb->lock);
+		list_add(&m->node, &tlb->msgs);
+		tlb->nmsgs++;
+		tlb->retry_vqs |= retry;
+		spin_unlock(&tlb->lock);
+		return -EFAULT;
+	}
+	kfree(m);
+	if (retry)
+		tlb->ops->wake(tlb, retry);
+	return size;
+}
+EXPORT_SYMBOL_GPL(ivhost_devtlb_read);
+
+/**
+ * ivhost_devtlb_poll() - readiness of the device fd's message channel
+ * @tlb: the IOTLB
+ * @file: the device file
+ * @wait: the poll table
+ *
+ * Context: process context.
+ * Return: EPOLLIN while a message waits; always writable.
+ */
+__poll_t ivhost_devtlb_poll(struct ivhost_devtlb *tlb, struct file *file,
+			    poll_table *wait)
+{
+	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
+
+	poll_wait(file, &tlb->wait, wait);
+	if (READ_ONCE(tlb->nmsgs))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	return mask;
+}
+EXPORT_SYMBOL_GPL(ivhost_devtlb_poll);

@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The device IOTLB cache.
+ *
+ * Entries are closed IOVA intervals [start, last] that never overlap, so a
+ * lookup finds at most one entry and the answer never depends on the
+ * order updates arrived in:
+ *
+ *  - an UPDATE replaces whatever part of older entries it overlaps (last
+ *    write wins): entries straddling its edges are trimmed or split;
+ *  - an INVALIDATE removes exactly its range, trimming or splitting the
+ *    entries that straddle its edges.
+ *
+ * A change needs at most two new entries (the update itself and the far
+ * half of a split entry), which the caller allocates beforehand with
+ * ivhost_iotlb_spare_alloc(), so changes never fail half-way and may run
+ * under a spinlock.
+ *
+ * Eviction is a CLOCK (second chance) over insertion order: a lookup only
+ * sets the entry's referenced bit, and eviction skips, clears and requeues
+ * referenced entries, so hot mappings survive a stream of one-shot ones,
+ * unlike FIFO.
+ *
+ * Lookups first try the entry hit last (O(1) for the common streaming
+ * case), then the tree (O(log n)).
+ *
+ * Locking: none inside; the owner of the cache serialises every call.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/errno.h>
+#include <linux/export.h>
+#include <linux/interval_tree_generic.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+
+#include "iotlb.h"
+
+#define IVHOST_IOTLB_START(e)	((e)->start)
+#define IVHOST_IOTLB_LAST(e)	((e)->last)
+
+INTERVAL_TREE_DEFINE(struct ivhost_iotlb_entry, rb, u64, subtree_last,
+		     IVHOST_IOTLB_START, IVHOST_IOTLB_LAST, static inline,
+		     ivhost_iotlb_tree);
+
+/**
+ * ivhost_iotlb_init() - set up an empty cache
+ * @tlb: the cache
+ * @limit: most entries to keep, at least 1
+ *
+ * Context: any.
+ */
+void ivhost_iotlb_init(struct ivhost_iotlb *tlb, u32 limit)
+{
+	tlb->root = RB_ROOT_CACHED;
+	INIT_LIST_HEAD(&tlb->clock);
+	tlb->hint = NULL;
+	tlb->nentries = 0;
+	tlb->limit = max(limit, 1U);
+	tlb->evictions = 0;
+}
+EXPORT_SYMBOL_GPL(ivhost_iotlb_init);
+
+static void ivhost_iotlb_remove(struct ivhost_iotlb *tlb,
+				struct ivhost_iotlb_entry *e)
+{
+	ivhost_iotlb_tree_remove(e, &tlb->root);
+	list_del(&e->clock);
+	if (tlb->hint == e)
+		tlb->hint = NULL;
+	tlb->nentries--;
+	kfree(e);
+}
+
+static void ivhost_iotlb_insert(struct ivhost_iotlb *tlb,
+				struct ivhost_iotlb_entry *e)
+{
+	ivhost_iotlb_tree_insert(e, &tlb->root);
+	list_add_tail(&e->clock, &tlb->clock);
+	tlb->nentries++;
+}
+
+/**
+ * ivhost_iotlb_clear() - drop every entry
+ * @tlb: the cache
+ *
+ * Context: the caller serialises access to @tlb.
+ */
+void ivhost_iotlb_clear(struct ivhost_iotlb *tlb)
+{
+	struct ivhost_iotlb_entry *e, *tmp;
+
+	list_for_each_entry_safe(e, tmp, &tlb->clock, clock)
+		ivhost_iotlb_remove(tlb, e);
+}
+EXPORT_SYMBOL_GPL(ivhost_iotlb_clear);
+
+/**
+ * ivhost_iotlb_spare_alloc() - allocate the entries one change may need
+ * @s: where to keep them
+ * @gfp: allocation flags
+ *
+ * Context: may sleep if @gfp allows.
+ * Return: 0 or -ENOMEM (then nothing is held).
+ */
+int ivhost_iotlb_spare_alloc(struct ivhost_iotlb_spare *s, gfp_t gfp)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(s->e); i++) {
+		s->e[i] = kzalloc(sizeof(*s->e[i]), gfp);
+		if (!s->e[i])
+			goto free_allocated;
+	}
+	return 0;
+
+free_allocated:
+	while (i--)
+		kfree(s->e[i]);
+	return -ENOMEM;
+}
+EXPORT_SYMBOL_GPL(ivhost_iotlb_spare_alloc);
+
+/**
+ * ivhost_iotlb_spare_free() - free what a change left unused
+ * @s: the spares
+ *
+ * Context: any.
+ */
+void ivhost_iotlb_spare_free(struct ivhost_iotlb_spare *s)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(s->e); i++) {
+		kfree(s->e[i]);
+		s->e[i] = NULL;
+	}
+}
+EXPORT_SYMBOL_GPL(ivhost_iotlb_spare_free);
+
+static struct ivhost_iotlb_entry *
+ivhost_iotlb_spare_take(struct ivhost_iotlb_spare *s)
+{
+	struct ivhost_iotlb_entry *e;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(s->e); i++) {
+		e = s->e[i];
+		if (e) {
+			s->e[i] = NULL;
+			return e;
+		}
+	}
+	return NULL;
+}
+
+/**
+ * ivhost_iotlb_range() - turn a message's iova and size into [iova, last]
+ * @iova: first address
+ * @size: bytes, at least 1
+ * @last: the last address, on success
+ *
+ * Context: any.
+ * Return: 0, or -EINVAL if @size is 0 or the range wraps past 2^64.
+ */
+int ivhost_iotlb_range(u64 iova, u64 size, u64 *last)
+{
+	if (!size)
+		return -EINVAL;
+	if (check_add_overflow(iova, size - 1, last))
+		return -EINVAL;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(ivhost_iotlb_range);
+
+/*
+ * Remove [start, last] from every entry overlapping it.  An entry that
+ * covers both edges is split, which takes one spare entry.
+ */
+static bool ivhost_iotlb_punch(struct ivhost_iotlb *tlb,
+			       struct ivhost_iotlb_spare *s, u64 start,
+			       u64 last)
+{
+	struct ivhost_iotlb_entry *e, *next, *tail;
+	bool hit;
+
+	e = ivhost_iotlb_tree_iter_first(&tlb->root, start, last);
+	hit = e;
+	while (e) {
+		next = ivhost_iotlb_tree_iter_next(e, start, last);
+		if (e->start >= start && e->last <= last) {
+			ivhost_iotlb_remove(tlb, e);
+			e = next;
+			continue;
+		}
+		ivhost_iotlb_tree_remove(e, &tlb->root);
+		if (e->start < start && e->last > last) {
+			/* Keep [e->start, start - 1], add [last + 1, e->last]. */
+			tail = ivhost_iotlb_spare_take(s);
+			tail->start = last + 1;
+			tail->last = e->last;
+			tail->uaddr = e->uaddr + (tail->start - e->start);
+			tail->perm = e->perm;
+			tail->referenced = e->referenced;
+			ivhost_iotlb_insert(tlb, tail);
+			e->last = start - 1;
+		} else if (e->start < start) {
+			e->last = start - 1;
+		} else {
+			e->uaddr += last + 1 - e->start;
+			e->start = last + 1;
+		}
+		ivhost_iotlb_tree_insert(e, &tlb->root);
+		e = next;
+	}
+	tlb->hint = NULL;
+	return hit;
+}
+
+/* Evict by CLOCK until at most @keep entries are left. */
+static void ivhost_iotlb_evict_to(struct ivhost_iotlb *tlb, u32 keep)
+{
+	struct ivhost_iotlb_entry *e;
+
+	while (tlb->nentries > keep) {
+		e = list_first_entry(&tlb->clock, struct ivhost_iotlb_entry,
+				     clock);
+		if (e->referenced) {
+			e->referenced = false;
+			list_move_tail(&e->clock, &tlb->clock);
+			continue;
+		}
+		ivhost_iotlb_remove(tlb, e);
+		tlb->evictions++;
+	}
+}
+
+/**
+ * ivhost_iotlb_update() - map [start, last] onto userspace at @uaddr
+ * @tlb: the cache
+ * @s: spares from ivhost_iotlb_spare_alloc(); what is used is taken
+ * @start: first IOVA
+ * @last: last IOVA, >= @start (see ivhost_iotlb_range())
+ * @uaddr: userspace address of @start
+ * @perm: IVHOST_PERM_* granted, not 0
+ *
+ * Older entries lose whatever part of them the new one overlaps.  When the
+ * cache is full, the eviction clock makes room first.
+ *
+ * Context: the caller serialises access to @tlb.
+ * Return: true if an older entry lost something to the new one.
+ */
+bool ivhost_iotlb_update(struct ivhost_iotlb *tlb,
+			 struct ivhost_iotlb_spare *s, u64 start, u64 last,
+			 u64 uaddr, u8 perm)
+{
+	struct ivhost_iotlb_entry *e;
+	bool replaced;
+
+	replaced = ivhost_iotlb_punch(tlb, s, start, last);
+	ivhost_iotlb_evict_to(tlb, tlb->limit - 1);
+	e = ivhost_iotlb_spare_take(s);
+	e->start = start;
+	e->last = last;
+	e->uaddr = uaddr;
+	e->perm = perm;
+	e->referenced = false;
+	ivhost_iotlb_insert(tlb, e);
+	return replaced;
+}
+EXPORT_SYMBOL_GPL(ivhost_iotlb_update);
+
+/**
+ * ivhost_iotlb_invalidate() - remove exactly [start, last]
+ * @tlb: the cache
+ * @s: spares from ivhost_iotlb_spare_alloc(); what is used is taken
+ * @start: first IOVA
+ * @last: last IOVA, >= @start
+ *
+ * Context: the caller serialises access to @tlb.
+ * Return: true if an entry lost something.
+ */
+bool ivhost_iotlb_invalidate(struct ivhost_iotlb *tlb,
+			     struct ivhost_iotlb_spare *s, u64 start,
+			     u64 last)
+{
+	bool hit = ivhost_iotlb_punch(tlb, s, start, last);
+
+	/* A split may have taken the cache one past its limit. */
+	ivhost_iotlb_evict_to(tlb, tlb->limit);
+	return hit;
+}
+EXPORT_SYMBOL_GPL(ivhost_iotlb_invalidate);
+
+/**
+ * ivhost_iotlb_lookup() - find the entry translating @iova
+ * @tlb: the cache
+ * @iova: the address
+ *
+ * Context: the caller serialises access to @tlb.
+ * Return: the entry, or NULL on a miss.
+ */
+struct ivhost_iotlb_entry *ivhost_iotlb_lookup(struct ivhost_iotlb *tlb,
+					       u64 iova)
+{
+	struct ivhost_iotlb_entry *e = tlb->hint;
+
+	if (!e || iova < e->start || iova > e->last) {
+		e = ivhost_iotlb_tree_iter_first(&tlb->root, iova, iova);
+		if (!e)
+			return NULL;
+		tlb->hint = e;
+	}
+	e->referenced = true;
+	return e;
+}
+EXPORT_SYMBOL_GPL(ivhost_iotlb_lookup);

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The device IOTLB cache: IOVA ranges mapped onto userspace ranges, held
+ * in an interval tree of closed intervals [start, last] that never
+ * overlap.
+ */
+#ifndef _IVHOST_IOTLB_H
+#define _IVHOST_IOTLB_H
+
+#include <linux/list.h>
+#include <linux/rbtree.h>
+#include <linux/types.h>
+
+/* Access rights, as in struct vhost_iotlb_msg's perm. */
+#define IVHOST_PERM_RO	0x1
+#define IVHOST_PERM_WO	0x2
+#define IVHOST_PERM_RW	(IVHOST_PERM_RO | IVHOST_PERM_WO)
+
+/**
+ * struct ivhost_iotlb_entry - one cached translation
+ * @rb: node in &ivhost_iotlb.root
+ * @start: first IOVA
+ * @last: last IOVA (closed interval)
+ * @subtree_last: interval tree bookkeeping
+ * @uaddr: userspace address of @start
+ * @perm: IVHOST_PERM_* the entry grants
+ * @referenced: used since the eviction clock last passed it
+ * @clock: position in &ivhost_iotlb.clock
+ */
+struct ivhost_iotlb_entry {
+	struct rb_node rb;
+	u64 start;
+	u64 last;
+	u64 subtree_last;
+	u64 uaddr;
+	u8 perm;
+	bool referenced;
+	struct list_head clock;
+};
+
+/**
+ * struct ivhost_iotlb - a set of non-overlapping translations
+ * @root: the entries, by IOVA
+ * @clock: the entries in eviction-clock order, oldest first
+ * @hint: the entry a lookup hit last, or NULL
+ * @nentries: number of entries
+ * @limit: most entries kept; inserting beyond it evicts
+ * @evictions: entries evicted so far
+ */
+struct ivhost_iotlb {
+	struct rb_root_cached root;
+	struct list_head clock;
+	struct ivhost_iotlb_entry *hint;
+	u32 nentries;
+	u32 limit;
+	u64 evictions;
+};
+
+/**
+ * struct ivhost_iotlb_spare - entries allocated ahead of a change
+ * @e: up to two entries; a change uses what it needs, the rest is freed
+ *
+ * Allocating before touching the tree lets an update or invalidation be
+ * applied whole or not at all, under a spinlock.
+ */
+struct ivhost_iotlb_spare {
+	struct ivhost_iotlb_entry *e[2];
+};
+
+void ivhost_iotlb_init(struct ivhost_iotlb *tlb, u32 limit);
+void ivhost_iotlb_clear(struct ivhost_iotlb *tlb);
+int ivhost_iotlb_spare_alloc(struct ivhost_iotlb_spare *s, gfp_t gfp);
+void ivhost_iotlb_spare_free(struct ivhost_iotlb_spare *s);
+int ivhost_iotlb_range(u64 iova, u64 size, u64 *last);
+bool ivhost_iotlb_update(struct ivhost_iotlb *tlb,
+			 struct ivhost_iotlb_spare *s, u64 start, u64 last,
+			 u64 uaddr, u8 perm);
+bool ivhost_iotlb_invalidate(struct ivhost_iotlb *tlb,
+			     struct ivhost_iotlb_spare *s, u64 start,
+			     u64 last);
+struct ivhost_iotlb_entry *ivhost_iotlb_lookup(struct ivhost_iotlb *tlb,
+					       u64 iova);
+
+#endif /* _IVHOST_IOTLB_H */

@@ -3,9 +3,11 @@
  * The one gate to guest memory.
  *
  * Every guest address the device uses (descriptor buffers, indirect
- * tables) is turned into userspace segments here, and nowhere else.  For
- * now the only translation is the memory table; the device IOTLB plugs in
- * behind the same two functions.
+ * tables, and with the device IOTLB the rings themselves) is turned into
+ * userspace segments here, and nowhere else.  Without
+ * VIRTIO_F_ACCESS_PLATFORM guest addresses are guest-physical and go
+ * through the memory table; with it they are IOVAs and go through the
+ * device IOTLB only, which may answer that the VMM has to be asked first.
  *
  * Locking: called by the worker, or by ioctls, under the vq's mutex, which
  * keeps &ivhost_vq.mem alive (core.c swaps tables under every vq mutex).
@@ -25,18 +27,29 @@
  * @vq: the vq on whose behalf the access is made
  * @addr: first guest address of the range
  * @len: length in bytes; 0 yields no segment
+ * @perm: IVHOST_PERM_RO to read the range, IVHOST_PERM_WO to write it
  * @iov: where to store the segments
  * @max: capacity of @iov
  *
  * Context: under &vq->mutex.
- * Return: number of segments, -EFAULT if part of the range is not guest
- * memory, or -ENOBUFS if it needs more than @max segments.
+ * Return: number of segments; -EFAULT if part of the range is not guest
+ * memory; -ENOBUFS if it needs more than @max segments; with the device
+ * IOTLB, -EINPROGRESS if a translation is missing (a MISS was queued and
+ * the vq is woken when the VMM answers) and -EACCES if the mapping does
+ * not allow @perm (an ACCESS_FAIL was queued).
  */
-int ivhost_translate(struct ivhost_vq *vq, u64 addr, u64 len,
+int ivhost_translate(struct ivhost_vq *vq, u64 addr, u64 len, u8 perm,
 		     struct iovec *iov, unsigned int max)
 	__must_hold(&vq->mutex)
 {
+	int n;
+
 	lockdep_assert_held(&vq->mutex);
+	if (ivhost_vq_iotlb(vq)) {
+		n = ivhost_devtlb_translate(&vq->dev->tlb, vq->index, addr,
+					    len, perm, iov, max);
+		return n == -EAGAIN ? -EINPROGRESS : n;
+	}
 	if (!vq->mem)
 		return -EFAULT;
 	return ivhost_memtable_translate(vq->mem, addr, len, iov, max);
@@ -61,7 +74,8 @@ int ivhost_copy_from_guest(struct ivhost_vq *vq, void *dst, u64 addr,
 	struct iovec iov[IVHOST_COPY_SEGS];
 	int i, n;
 
-	n = ivhost_translate(vq, addr, len, iov, ARRAY_SIZE(iov));
+	n = ivhost_translate(vq, addr, len, IVHOST_PERM_RO, iov,
+			     ARRAY_SIZE(iov));
 	if (n < 0)
 		return n;
 	for (i = 0; i < n; i++) {

@@ -26,12 +26,57 @@ module_param(max_mem_regions, uint, 0444);
 MODULE_PARM_DESC(max_mem_regions,
 		 "Most regions accepted by VHOST_SET_MEM_TABLE (default 64)");
 
+static unsigned int iotlb_entries = 2048;
+module_param(iotlb_entries, uint, 0444);
+MODULE_PARM_DESC(iotlb_entries,
+		 "Most device IOTLB entries a device caches (default 2048)");
+
+/* The IOTLB answered misses: run the vqs that waited for them. */
+static void ivhost_dev_tlb_wake(struct ivhost_devtlb *tlb, unsigned long vqs)
+{
+	struct ivhost_dev *dev = container_of(tlb, struct ivhost_dev, tlb);
+	unsigned int i;
+
+	for_each_set_bit(i, &vqs, dev->nvqs)
+		ivhost_work_queue(dev, &dev->vqs[i]->kick_poll.work);
+}
+
+/*
+ * Translations changed: wait for every round in progress (rounds hold
+ * their vq's mutex and translate only inside it), and make the next one
+ * translate its rings again.
+ */
+static void ivhost_dev_tlb_sync(struct ivhost_devtlb *tlb)
+{
+	struct ivhost_dev *dev = container_of(tlb, struct ivhost_dev, tlb);
+	struct ivhost_vq *vq;
+	unsigned int i;
+
+	for (i = 0; i < dev->nvqs; i++) {
+		vq = dev->vqs[i];
+		mutex_lock(&vq->mutex);
+		ivhost_vq_forget_rings(vq);
+		mutex_unlock(&vq->mutex);
+	}
+}
+
+static const struct ivhost_devtlb_ops ivhost_dev_tlb_ops = {
+	.wake = ivhost_dev_tlb_wake,
+	.sync = ivhost_dev_tlb_sync,
+};
+
 static void ivhost_vq_reset(struct ivhost_vq *vq)
 {
 	vq->num = 0;
+	vq->desc_addr = 0;
+	vq->avail_addr = 0;
+	vq->used_addr = 0;
+	vq->addr_set = false;
 	vq->desc = NULL;
 	vq->avail = NULL;
 	vq->used = NULL;
+	vq->rings_valid = false;
+	vq->need_start = false;
 	vq->addr_flags = 0;
 	vq->log_addr = 0;
 	vq->last_avail_idx = 0;
@@ -47,6 +92,9 @@ static void ivhost_vq_reset(struct ivhost_vq *vq)
 	vq->call_ctx = NULL;
 	vq->err_ctx = NULL;
 	vq->backend = NULL;
+	vq->log_base = NULL;
+	vq->log_ctx = NULL;
+	vq->busyloop_timeout = 0;
 }
 
 /**
@@ -73,6 +121,10 @@ int ivhost_dev_init(struct ivhost_dev *dev, struct ivhost_vq **vqs,
 	dev->features = 0;
 	dev->mem = NULL;
 	dev->max_regions = max_mem_regions;
+	dev->log_base = NULL;
+	dev->log_ctx = NULL;
+	dev->backend_features = 0;
+	ivhost_devtlb_init(&dev->tlb, iotlb_entries, &ivhost_dev_tlb_ops);
 
 	for (i = 0; i < nvqs; i++) {
 		vq = vqs[i];
@@ -178,6 +230,13 @@ void ivhost_dev_cleanup(struct ivhost_dev *dev)
 	ivhost_memtable_free(dev->mem);
 	dev->mem = NULL;
 	dev->features = 0;
+	dev->log_base = NULL;
+	dev->backend_features = 0;
+	ivhost_devtlb_reset(&dev->tlb);
+	if (dev->log_ctx) {
+		eventfd_ctx_put(dev->log_ctx);
+		dev->log_ctx = NULL;
+	}
 	if (dev->mm) {
 		mmput(dev->mm);
 		dev->mm = NULL;
@@ -202,6 +261,62 @@ void ivhost_dev_free(struct ivhost_dev *dev)
 }
 EXPORT_SYMBOL_GPL(ivhost_dev_free);
 
+/* Logging is on while VHOST_F_LOG_ALL is negotiated and a log is set. */
+static void ivhost_vq_sync_log(struct ivhost_dev *dev, struct ivhost_vq *vq)
+	__must_hold(&vq->mutex)
+{
+	lockdep_assert_held(&vq->mutex);
+	vq->log_ctx = dev->log_ctx;
+	vq->log_base = ivhost_has_feature(vq, VHOST_F_LOG_ALL) ?
+		       dev->log_base : NULL;
+}
+
+static void ivhost_dev_sync_log(struct ivhost_dev *dev)
+	__must_hold(&dev->mutex)
+{
+	unsigned int i;
+
+	for (i = 0; i < dev->nvqs; i++) {
+		mutex_lock(&dev->vqs[i]->mutex);
+		ivhost_vq_sync_log(dev, dev->vqs[i]);
+		mutex_unlock(&dev->vqs[i]->mutex);
+	}
+}
+
+static long ivhost_set_log_base(struct ivhost_dev *dev, u64 __user *argp)
+{
+	u64 base;
+
+	if (copy_from_user(&base, argp, sizeof(base)))
+		return -EFAULT;
+	if (base && !access_ok(u64_to_user_ptr(base), 1))
+		return -EFAULT;
+	dev->log_base = u64_to_user_ptr(base);
+	ivhost_dev_sync_log(dev);
+	return 0;
+}
+
+static long ivhost_set_log_fd(struct ivhost_dev *dev, int __user *argp)
+{
+	struct eventfd_ctx *ctx = NULL, *old;
+	int fd;
+
+	if (get_user(fd, argp))
+		return -EFAULT;
+	if (fd != -1) {
+		ctx = eventfd_ctx_fdget(fd);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
+	}
+	old = dev->log_ctx;
+	dev->log_ctx = ctx;
+	/* After this no vq signals the old eventfd. */
+	ivhost_dev_sync_log(dev);
+	if (old)
+		eventfd_ctx_put(old);
+	return 0;
+}
+
 /**
  * ivhost_dev_set_features() - hand negotiated features to every vq
  * @dev: the device
@@ -215,14 +330,29 @@ int ivhost_dev_set_features(struct ivhost_dev *dev, u64 features)
 {
 	struct ivhost_vq *vq;
 	unsigned int i;
+	bool iotlb;
 
 	lockdep_assert_held(&dev->mutex);
-	dev->features = features;
+	iotlb = (features | dev->features) &
+		BIT_ULL(VIRTIO_F_ACCESS_PLATFORM);
+	WRITE_ONCE(dev->features, features);
 	for (i = 0; i < dev->nvqs; i++) {
 		vq = dev->vqs[i];
 		mutex_lock(&vq->mutex);
 		vq->features = features;
+		ivhost_vq_set_rings(vq);
+		ivhost_vq_sync_log(dev, vq);
 		mutex_unlock(&vq->mutex);
+	}
+	/*
+	 * Negotiating ACCESS_PLATFORM (again) or dropping it starts from an
+	 * empty IOTLB.  The vqs already stopped using the old one above:
+	 * rounds translate only under their vq mutex, and the rings are
+	 * translated afresh.
+	 */
+	if (iotlb) {
+		ivhost_devtlb_reset(&dev->tlb);
+		ivhost_dev_tlb_sync(&dev->tlb);
 	}
 	return 0;
 }
@@ -352,22 +482,26 @@ static bool ivhost_rings_access_ok(u32 num, const struct vhost_vring_addr *a)
  * ivhost_vq_access_ok() - is the vq's ring configured and addressable?
  * @vq: the vq
  *
+ * With the device IOTLB the addresses are IOVAs, checked when the rings
+ * are translated.
+ *
  * Context: under &vq->mutex.
- * Return: true if the ring size and all three ring addresses are set and
- * lie in userspace.
+ * Return: true if the ring size and all three ring addresses are set and,
+ * without the device IOTLB, lie in userspace.
  */
 bool ivhost_vq_access_ok(struct ivhost_vq *vq)
 	__must_hold(&vq->mutex)
 {
 	struct vhost_vring_addr a = {
-		.desc_user_addr = (unsigned long)vq->desc,
-		.avail_user_addr = (unsigned long)vq->avail,
-		.used_user_addr = (unsigned long)vq->used,
+		.desc_user_addr = vq->desc_addr,
+		.avail_user_addr = vq->avail_addr,
+		.used_user_addr = vq->used_addr,
 	};
 
 	lockdep_assert_held(&vq->mutex);
-	return vq->num && vq->desc && vq->avail && vq->used &&
-	       ivhost_rings_access_ok(vq->num, &a);
+	if (!vq->num || !vq->addr_set)
+		return false;
+	return ivhost_vq_iotlb(vq) || ivhost_rings_access_ok(vq->num, &a);
 }
 EXPORT_SYMBOL_GPL(ivhost_vq_access_ok);
 
@@ -379,11 +513,15 @@ static long ivhost_vring_set_addr(struct ivhost_vq *vq,
 	if ((a->desc_user_addr & (16 - 1)) || (a->avail_user_addr & (2 - 1)) ||
 	    (a->used_user_addr & (4 - 1)) || (a->log_guest_addr & (4 - 1)))
 		return -EINVAL;
-	if (vq->num && !ivhost_rings_access_ok(vq->num, a))
+	/* IOVAs are not userspace addresses: nothing to check yet. */
+	if (!ivhost_vq_iotlb(vq) && vq->num &&
+	    !ivhost_rings_access_ok(vq->num, a))
 		return -EINVAL;
-	vq->desc = u64_to_user_ptr(a->desc_user_addr);
-	vq->avail = u64_to_user_ptr(a->avail_user_addr);
-	vq->used = u64_to_user_ptr(a->used_user_addr);
+	vq->desc_addr = a->desc_user_addr;
+	vq->avail_addr = a->avail_user_addr;
+	vq->used_addr = a->used_user_addr;
+	vq->addr_set = true;
+	ivhost_vq_set_rings(vq);
 	vq->addr_flags = a->flags;
 	vq->log_addr = a->log_guest_addr;
 	vq->broken = false;
@@ -442,6 +580,12 @@ static long ivhost_vring_state_ioctl(struct ivhost_vq *vq, unsigned int cmd,
 	case VHOST_GET_VRING_BASE:
 		s->num = vq->last_avail_idx;
 		return 0;
+	case VHOST_SET_VRING_BUSYLOOP_TIMEOUT:
+		vq->busyloop_timeout = s->num;
+		return 0;
+	case VHOST_GET_VRING_BUSYLOOP_TIMEOUT:
+		s->num = vq->busyloop_timeout;
+		return 0;
 	}
 	return -ENOIOCTLCMD;
 }
@@ -497,7 +641,8 @@ static long ivhost_vring_ioctl(struct ivhost_dev *dev, unsigned int cmd,
 	}
 	mutex_unlock(&vq->mutex);
 
-	if (!r && cmd == VHOST_GET_VRING_BASE &&
+	if (!r && (cmd == VHOST_GET_VRING_BASE ||
+		   cmd == VHOST_GET_VRING_BUSYLOOP_TIMEOUT) &&
 	    copy_to_user(argp, &u.state, sizeof(u.state)))
 		r = -EFAULT;
 	return r;
@@ -513,6 +658,8 @@ static bool ivhost_is_vring_ioctl(unsigned int cmd)
 	case VHOST_SET_VRING_KICK:
 	case VHOST_SET_VRING_CALL:
 	case VHOST_SET_VRING_ERR:
+	case VHOST_SET_VRING_BUSYLOOP_TIMEOUT:
+	case VHOST_GET_VRING_BUSYLOOP_TIMEOUT:
 		return true;
 	}
 	return false;
@@ -524,7 +671,8 @@ static bool ivhost_is_vring_ioctl(unsigned int cmd)
  * @cmd: ioctl number
  * @argp: userspace argument
  *
- * Handles VHOST_SET_OWNER, VHOST_SET_MEM_TABLE and the vring ioctls.
+ * Handles VHOST_SET_OWNER, VHOST_SET_MEM_TABLE, the dirty log ioctls and
+ * the vring ioctls.
  * Everything but VHOST_SET_OWNER requires the caller to be the owner,
  * including ioctls no device handles: like vhost_net, a non-owner gets
  * -EPERM for those, the owner -ENOIOCTLCMD.
@@ -545,13 +693,129 @@ long ivhost_dev_ioctl(struct ivhost_dev *dev, unsigned int cmd,
 	r = ivhost_dev_check_owner(dev);
 	if (r)
 		return r;
-	if (cmd == VHOST_SET_MEM_TABLE)
+	switch (cmd) {
+	case VHOST_SET_MEM_TABLE:
 		return ivhost_set_mem_table(dev, argp);
+	case VHOST_SET_LOG_BASE:
+		return ivhost_set_log_base(dev, argp);
+	case VHOST_SET_LOG_FD:
+		return ivhost_set_log_fd(dev, argp);
+	}
 	if (ivhost_is_vring_ioctl(cmd))
 		return ivhost_vring_ioctl(dev, cmd, argp);
 	return -ENOIOCTLCMD;
 }
 EXPORT_SYMBOL_GPL(ivhost_dev_ioctl);
+
+/**
+ * ivhost_dev_set_backend_features() - acknowledge backend features
+ * @dev: the device
+ * @features: VHOST_SET_BACKEND_FEATURES's argument
+ *
+ * Context: process context, under &dev->mutex, caller is the owner.
+ * Return: 0, or -EOPNOTSUPP for a bit not in %IVHOST_BACKEND_FEATURES.
+ */
+int ivhost_dev_set_backend_features(struct ivhost_dev *dev, u64 features)
+	__must_hold(&dev->mutex)
+{
+	lockdep_assert_held(&dev->mutex);
+	if (features & ~IVHOST_BACKEND_FEATURES)
+		return -EOPNOTSUPP;
+	WRITE_ONCE(dev->backend_features, features);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(ivhost_dev_set_backend_features);
+
+/**
+ * ivhost_dev_read_iter() - read() of the device fd: one IOTLB message
+ * @dev: the device
+ * @to: the reader's buffer
+ * @nonblock: the file is O_NONBLOCK
+ *
+ * Context: process context; may sleep.
+ * Return: as ivhost_devtlb_read().
+ */
+ssize_t ivhost_dev_read_iter(struct ivhost_dev *dev, struct iov_iter *to,
+			     bool nonblock)
+{
+	bool v2 = READ_ONCE(dev->backend_features) &
+		  BIT_ULL(VHOST_BACKEND_F_IOTLB_MSG_V2);
+
+	return ivhost_devtlb_read(&dev->tlb, to, nonblock, v2);
+}
+EXPORT_SYMBOL_GPL(ivhost_dev_read_iter);
+
+/**
+ * ivhost_dev_write_iter() - write() of the device fd: one IOTLB message
+ * @dev: the device
+ * @from: the message
+ *
+ * Context: process context; may sleep.  Takes every vq's mutex when the
+ * message removes translations.
+ * Return: the message size; -EPERM if the caller is not the owner;
+ * -EFAULT if VIRTIO_F_ACCESS_PLATFORM is not negotiated (there is no
+ * IOTLB); otherwise as ivhost_devtlb_write().
+ */
+ssize_t ivhost_dev_write_iter(struct ivhost_dev *dev, struct iov_iter *from)
+{
+	if (READ_ONCE(dev->mm) != current->mm)
+		return -EPERM;
+	if (!(READ_ONCE(dev->features) & BIT_ULL(VIRTIO_F_ACCESS_PLATFORM)))
+		return -EFAULT;
+	return ivhost_devtlb_write(&dev->tlb, from,
+				   READ_ONCE(dev->backend_features));
+}
+EXPORT_SYMBOL_GPL(ivhost_dev_write_iter);
+
+/**
+ * ivhost_dev_poll() - poll() of the device fd
+ * @dev: the device
+ * @file: the device file
+ * @wait: the poll table
+ *
+ * Context: process context.
+ * Return: EPOLLIN while an IOTLB message waits; always writable.
+ */
+__poll_t ivhost_dev_poll(struct ivhost_dev *dev, struct file *file,
+			 poll_table *wait)
+{
+	return ivhost_devtlb_poll(&dev->tlb, file, wait);
+}
+EXPORT_SYMBOL_GPL(ivhost_dev_poll);
+
+static long ivhost_dev_get_iotlb_stats(struct ivhost_dev *dev,
+				       void __user *argp)
+{
+	struct ivhost_iotlb_stats st;
+
+	ivhost_devtlb_get_stats(&dev->tlb, &st);
+	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
+/**
+ * ivhost_dev_unlocked_ioctl() - ioctls any holder of the fd may make
+ * @dev: the device
+ * @cmd: ioctl number
+ * @argp: userspace argument
+ *
+ * Context: process context, without &dev->mutex.
+ * Return: 0 or a negative errno; -ENOIOCTLCMD for other ioctls.
+ */
+long ivhost_dev_unlocked_ioctl(struct ivhost_dev *dev, unsigned int cmd,
+			       void __user *argp)
+{
+	u64 features = IVHOST_BACKEND_FEATURES;
+
+	switch (cmd) {
+	case VHOST_GET_BACKEND_FEATURES:
+		return copy_to_user(argp, &features, sizeof(features)) ?
+		       -EFAULT : 0;
+	case IVHOST_GET_IOTLB_STATS:
+		return ivhost_dev_get_iotlb_stats(dev, argp);
+	}
+	return -ENOIOCTLCMD;
+}
+EXPORT_SYMBOL_GPL(ivhost_dev_unlocked_ioctl);
 
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("The ivhost developers");

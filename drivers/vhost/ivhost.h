@@ -25,10 +25,15 @@
 #include <linux/virtio_ring.h>
 #include <linux/vhost_types.h>
 
+#include "devtlb.h"
 #include "memtable.h"
 
 /* Most userspace segments one descriptor chain may translate to. */
 #define IVHOST_IOV_MAX		UIO_MAXIOV
+
+/* Backend features every ivhost device offers. */
+#define IVHOST_BACKEND_FEATURES	(BIT_ULL(VHOST_BACKEND_F_IOTLB_MSG_V2) | \
+				 BIT_ULL(VHOST_BACKEND_F_IOTLB_BATCH))
 
 /* Largest ring accepted by VHOST_SET_VRING_NUM. */
 #define IVHOST_VRING_NUM_MAX	32768U
@@ -77,9 +82,13 @@ struct ivhost_poll {
  * @mutex: protects everything below; held by the worker for a round
  * @index: position in &ivhost_dev.vqs
  * @num: ring size, a power of two, or 0 before VHOST_SET_VRING_NUM
- * @desc: descriptor table (userspace address)
- * @avail: available ring (userspace address)
- * @used: used ring (userspace address)
+ * @desc_addr: descriptor table address from VHOST_SET_VRING_ADDR
+ * @avail_addr: available ring address from VHOST_SET_VRING_ADDR
+ * @used_addr: used ring address from VHOST_SET_VRING_ADDR
+ * @addr_set: the three addresses were given
+ * @desc: descriptor table (userspace address) while @rings_valid
+ * @avail: available ring (userspace address) while @rings_valid
+ * @used: used ring (userspace address) while @rings_valid
  * @addr_flags: VHOST_SET_VRING_ADDR flags
  * @log_addr: guest-physical address of the used ring, for dirty logging
  * @last_avail_idx: next avail ring entry the device will consume
@@ -97,6 +106,13 @@ struct ivhost_poll {
  * @kick_poll: runs @handle_kick when @kick fires
  * @handle_kick: the device's processing function for this vq
  * @backend: the device's backend (a socket for net), or NULL when stopped
+ * @log_base: the dirty log bitmap while logging is on, else NULL
+ * @log_ctx: eventfd signalled after the log was written, or NULL
+ * @busyloop_timeout: microseconds to poll before waiting for a kick
+ * @rings_valid: @desc, @avail and @used are usable; with the device
+ *	IOTLB they are translations, dropped whenever the IOTLB changes
+ * @need_start: a backend was attached with the device IOTLB on; the
+ *	first round picks up the ring state once the rings translate
  * @iov: segments of the chain being processed
  */
 struct ivhost_vq {
@@ -105,6 +121,10 @@ struct ivhost_vq {
 	unsigned int index;
 
 	u32 num;
+	u64 desc_addr;
+	u64 avail_addr;
+	u64 used_addr;
+	bool addr_set;
 	struct vring_desc __user *desc;
 	struct vring_avail __user *avail;
 	struct vring_used __user *used;
@@ -129,6 +149,11 @@ struct ivhost_vq {
 	ivhost_work_fn_t handle_kick;
 
 	void *backend;
+	u8 __user *log_base;
+	struct eventfd_ctx *log_ctx;
+	u32 busyloop_timeout;
+	bool rings_valid;
+	bool need_start;
 	struct iovec *iov;
 };
 
@@ -143,6 +168,10 @@ struct ivhost_vq {
  * @features: features acknowledged with VHOST_SET_FEATURES
  * @mem: current memory table, or NULL
  * @max_regions: limit on VHOST_SET_MEM_TABLE regions, fixed at init
+ * @log_base: VHOST_SET_LOG_BASE's bitmap address, or NULL
+ * @log_ctx: VHOST_SET_LOG_FD's eventfd, or NULL
+ * @backend_features: acknowledged VHOST_SET_BACKEND_FEATURES bits
+ * @tlb: the device IOTLB, used while VIRTIO_F_ACCESS_PLATFORM is on
  */
 struct ivhost_dev {
 	struct mutex mutex;	/* see the lock order above */
@@ -154,22 +183,40 @@ struct ivhost_dev {
 	u64 features;
 	struct ivhost_memtable *mem;
 	u32 max_regions;
+	u8 __user *log_base;
+	struct eventfd_ctx *log_ctx;
+	u64 backend_features;
+	struct ivhost_devtlb tlb;
 };
 
 /**
  * struct ivhost_buf - a descriptor chain translated to userspace segments
  * @head: index of the chain's head descriptor
- * @out: number of readable segments, at the start of &ivhost_vq.iov
+ * @iov: the chain's userspace segments
+ * @max: capacity of @iov
+ * @out: number of readable segments, at the start of @iov
  * @in: number of writable segments, following them
  * @out_len: bytes in the readable segments
  * @in_len: bytes in the writable segments
  */
 struct ivhost_buf {
 	u16 head;
+	struct iovec *iov;
+	unsigned int max;
 	unsigned int out;
 	unsigned int in;
 	size_t out_len;
 	size_t in_len;
+};
+
+/**
+ * struct ivhost_used - a used ring entry, in CPU byte order
+ * @id: head index of the chain
+ * @len: bytes the device wrote into it
+ */
+struct ivhost_used {
+	u32 id;
+	u32 len;
 };
 
 /* core.c */
@@ -182,6 +229,14 @@ int ivhost_dev_check_owner(struct ivhost_dev *dev);
 long ivhost_dev_ioctl(struct ivhost_dev *dev, unsigned int cmd,
 		      void __user *argp);
 int ivhost_dev_set_features(struct ivhost_dev *dev, u64 features);
+int ivhost_dev_set_backend_features(struct ivhost_dev *dev, u64 features);
+ssize_t ivhost_dev_read_iter(struct ivhost_dev *dev, struct iov_iter *to,
+			     bool nonblock);
+ssize_t ivhost_dev_write_iter(struct ivhost_dev *dev, struct iov_iter *from);
+__poll_t ivhost_dev_poll(struct ivhost_dev *dev, struct file *file,
+			 poll_table *wait);
+long ivhost_dev_unlocked_ioctl(struct ivhost_dev *dev, unsigned int cmd,
+			       void __user *argp);
 void ivhost_dev_stop_kicks(struct ivhost_dev *dev);
 
 /* worker.c */
@@ -197,16 +252,34 @@ void ivhost_poll_stop(struct ivhost_poll *poll);
 
 /* vring.c */
 int ivhost_vq_start(struct ivhost_vq *vq);
-int ivhost_vq_get_buf(struct ivhost_vq *vq, struct ivhost_buf *buf);
-void ivhost_vq_unget_buf(struct ivhost_vq *vq);
+int ivhost_vq_get_buf(struct ivhost_vq *vq, struct ivhost_buf *buf,
+		      struct iovec *iov, unsigned int max);
+void ivhost_vq_unget_bufs(struct ivhost_vq *vq, unsigned int n);
+int ivhost_vq_add_used_n(struct ivhost_vq *vq,
+			 const struct ivhost_used *heads, unsigned int n);
 int ivhost_vq_add_used(struct ivhost_vq *vq, u16 head, u32 len);
 void ivhost_vq_signal(struct ivhost_vq *vq);
 void ivhost_vq_disable_notify(struct ivhost_vq *vq);
+bool ivhost_vq_avail_empty(struct ivhost_vq *vq);
 bool ivhost_vq_enable_notify(struct ivhost_vq *vq);
 void ivhost_vq_fail(struct ivhost_vq *vq, int err);
+void ivhost_vq_forget_rings(struct ivhost_vq *vq);
+void ivhost_vq_set_rings(struct ivhost_vq *vq);
+int ivhost_vq_prepare(struct ivhost_vq *vq);
+
+/* log.c */
+
+/* Guest memory covered by one bit of the dirty log. */
+#define IVHOST_LOG_PAGE		0x1000ULL
+
+int ivhost_log_range(struct ivhost_vq *vq, u64 gpa, u64 len);
+int ivhost_log_write(struct ivhost_vq *vq, const struct iovec *iov,
+		     unsigned int niov, size_t len);
+int ivhost_log_used(struct ivhost_vq *vq, u64 offset, u64 len);
+void ivhost_log_done(struct ivhost_vq *vq);
 
 /* access.c */
-int ivhost_translate(struct ivhost_vq *vq, u64 addr, u64 len,
+int ivhost_translate(struct ivhost_vq *vq, u64 addr, u64 len, u8 perm,
 		     struct iovec *iov, unsigned int max);
 int ivhost_copy_from_guest(struct ivhost_vq *vq, void *dst, u64 addr,
 			   size_t len);
@@ -214,6 +287,12 @@ int ivhost_copy_from_guest(struct ivhost_vq *vq, void *dst, u64 addr,
 static inline bool ivhost_has_feature(const struct ivhost_vq *vq, int bit)
 {
 	return vq->features & BIT_ULL(bit);
+}
+
+/* Guest addresses are IOVAs, translated by the device IOTLB. */
+static inline bool ivhost_vq_iotlb(const struct ivhost_vq *vq)
+{
+	return ivhost_has_feature(vq, VIRTIO_F_ACCESS_PLATFORM);
 }
 
 static inline bool ivhost_vq_is_le(const struct ivhost_vq *vq)

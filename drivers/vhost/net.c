@@ -3,10 +3,10 @@
  * ivhost-net: /dev/ivhost-net, a vhost-net compatible device.
  *
  * Each open file is one device with two virtqueues, RX (0) and TX (1),
- * each with its own backend socket: a tap or a macvtap queue.  The TX
- * path takes guest frames off the TX ring and sendmsg()s them into the
- * socket; the RX path is not implemented yet, but the RX queue accepts
- * its full configuration.
+ * each with its own backend socket: a tap or macvtap queue, or an
+ * AF_PACKET SOCK_RAW socket.  The TX path (net_tx.c) takes guest frames
+ * off the TX ring and sendmsg()s them into the socket; the RX path
+ * (net_rx.c) recvmsg()s frames from it into the guest's RX buffers.
  *
  * Locking: as in ivhost.h, dev->mutex then vq->mutex.  A queue's backend
  * and socket poll are changed only under its vq mutex, which the worker
@@ -26,150 +26,99 @@
 #include <linux/uaccess.h>
 #include <linux/vhost.h>
 #include <linux/virtio_net.h>
+#include <net/sock.h>
 
-#include "ivhost.h"
-
-enum {
-	IVHOST_NET_RX,
-	IVHOST_NET_TX,
-	IVHOST_NET_NVQS,
-};
-
-/* Work one round may do before it yields the worker. */
-#define IVHOST_NET_PKT_WEIGHT	256
-#define IVHOST_NET_BYTE_WEIGHT	0x80000
+#include "net.h"
 
 #define IVHOST_NET_FEATURES (BIT_ULL(VIRTIO_F_NOTIFY_ON_EMPTY) |	\
+			     BIT_ULL(VHOST_F_LOG_ALL) |			\
 			     BIT_ULL(VIRTIO_RING_F_INDIRECT_DESC) |	\
 			     BIT_ULL(VIRTIO_RING_F_EVENT_IDX) |		\
 			     BIT_ULL(VHOST_NET_F_VIRTIO_NET_HDR) |	\
+			     BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |		\
 			     BIT_ULL(VIRTIO_F_VERSION_1))
-
-/**
- * struct ivhost_net_queue - a virtqueue and its backend readiness
- * @vq: the virtqueue; &ivhost_vq.backend is a struct socket
- * @sock_poll: wakes the queue when its socket is ready
- * @vhost_hlen: guest header bytes the device strips (TX) or adds (RX)
- */
-struct ivhost_net_queue {
-	struct ivhost_vq vq;
-	struct ivhost_poll sock_poll;
-	size_t vhost_hlen;
-};
-
-/**
- * struct ivhost_net - one /dev/ivhost-net instance
- * @dev: the core device
- * @q: its queues, indexed by IVHOST_NET_RX and IVHOST_NET_TX
- * @vqs: pointers to the queues' vqs, for the core
- */
-struct ivhost_net {
-	struct ivhost_dev dev;
-	struct ivhost_net_queue q[IVHOST_NET_NVQS];
-	struct ivhost_vq *vqs[IVHOST_NET_NVQS];
-};
 
 static struct ivhost_net_queue *ivhost_net_queue_of(struct ivhost_vq *vq)
 {
 	return container_of(vq, struct ivhost_net_queue, vq);
 }
 
-/* 0 if sent or dropped by the socket, -EAGAIN to retry, -EINVAL if bad. */
-static int ivhost_net_tx_one(struct ivhost_net_queue *q, struct socket *sock,
-			     const struct ivhost_buf *buf)
+/**
+ * ivhost_net_peek_len() - length of the frame waiting in a socket
+ * @sock: the backend
+ *
+ * Context: the worker, under the RX vq's mutex.
+ * Return: the frame's length without any socket header, or 0 if none.
+ */
+int ivhost_net_peek_len(struct socket *sock)
 {
-	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
-	size_t len = buf->out_len;
-	int ret;
+	struct sk_buff_head *queue = &sock->sk->sk_receive_queue;
+	struct sk_buff *skb;
+	unsigned long flags;
+	int len = 0;
 
-	if (buf->in || len < q->vhost_hlen)
-		return -EINVAL;
-	iov_iter_init(&msg.msg_iter, ITER_SOURCE, q->vq.iov, buf->out, len);
-	iov_iter_advance(&msg.msg_iter, q->vhost_hlen);
-	len -= q->vhost_hlen;
-
-	ret = sock->ops->sendmsg(sock, &msg, len);
-	if (ret == -EAGAIN || ret == -ENOMEM || ret == -ENOBUFS)
-		return -EAGAIN;
-	if (ret < 0)
-		pr_debug("tx: frame of %zu bytes dropped: %d\n", len, ret);
-	return 0;
+	if (sock->ops->peek_len)
+		return sock->ops->peek_len(sock);
+	spin_lock_irqsave(&queue->lock, flags);
+	skb = skb_peek(queue);
+	if (skb)
+		len = skb->len;
+	spin_unlock_irqrestore(&queue->lock, flags);
+	return len;
 }
 
-/* Returns true when the round must end. */
-static bool ivhost_net_tx_next(struct ivhost_net_queue *q, struct socket *sock,
-			       size_t *bytes)
+/**
+ * ivhost_net_round_ready() - get a queue's rings ready for a round
+ * @q: the queue, with a backend
+ *
+ * With the device IOTLB a ring translation may be missing: the round
+ * then ends, and the queue is woken when the VMM answers the miss.
+ * Unusable rings fail the queue.
+ *
+ * Context: the worker, under &q->vq.mutex.
+ * Return: true if the round may go on.
+ */
+bool ivhost_net_round_ready(struct ivhost_net_queue *q)
+	__must_hold(&q->vq.mutex)
+{
+	int err = ivhost_vq_prepare(&q->vq);
+
+	if (err && err != -EINPROGRESS)
+		ivhost_vq_fail(&q->vq, err);
+	return !err;
+}
+
+/**
+ * ivhost_net_busy_poll() - poll for work before waiting for a kick
+ * @q: the queue
+ * @sock: poll this socket for a frame, or NULL to poll the avail ring
+ *
+ * Spins for at most the queue's VHOST_SET_VRING_BUSYLOOP_TIMEOUT, and
+ * gives up early when the worker should yield the CPU or has other work
+ * queued (a kick of the other queue must not wait for the timeout).
+ *
+ * Context: the worker, under &q->vq.mutex.
+ * Return: true if work arrived.
+ */
+bool ivhost_net_busy_poll(struct ivhost_net_queue *q, struct socket *sock)
+	__must_hold(&q->vq.mutex)
 {
 	struct ivhost_vq *vq = &q->vq;
-	struct ivhost_buf buf;
-	int err;
+	u64 end;
 
-	err = ivhost_vq_get_buf(vq, &buf);
-	if (err == -EAGAIN) {
-		if (!ivhost_vq_enable_notify(vq))
-			return true;
-		ivhost_vq_disable_notify(vq);
+	lockdep_assert_held(&vq->mutex);
+	if (!vq->busyloop_timeout)
 		return false;
-	}
-	if (err)
-		goto fail;
-	err = ivhost_net_tx_one(q, sock, &buf);
-	if (err) {
-		/*
-		 * Not sent: the chain stays available, to retry when the
-		 * socket has room, or for the VMM to find at the position
-		 * VHOST_GET_VRING_BASE reports once the queue is stopped.
-		 */
-		ivhost_vq_unget_buf(vq);
-		if (err != -EAGAIN)
-			goto fail;
-		ivhost_poll_start(&q->sock_poll, sock->file);
-		return true;
-	}
-	err = ivhost_vq_add_used(vq, buf.head, 0);
-	if (err)
-		goto fail;
-	*bytes += buf.out_len;
-	return false;
-
-fail:
-	ivhost_vq_fail(vq, err);
-	return true;
-}
-
-static void ivhost_net_tx(struct ivhost_net_queue *q)
-{
-	struct ivhost_vq *vq = &q->vq;
-	u16 used_before;
-	size_t bytes = 0;
-	struct socket *sock;
-	int pkts;
-
-	mutex_lock(&vq->mutex);
-	ivhost_poll_stop(&q->sock_poll);
-	sock = vq->backend;
-	if (!sock || vq->broken)
-		goto unlock;
-
-	used_before = vq->last_used_idx;
-	ivhost_vq_disable_notify(vq);
-	for (pkts = 0; !ivhost_net_tx_next(q, sock, &bytes); pkts++) {
-		if (pkts + 1 >= IVHOST_NET_PKT_WEIGHT ||
-		    bytes >= IVHOST_NET_BYTE_WEIGHT) {
-			/* Yield; the rest is for the next round. */
-			ivhost_work_queue(vq->dev, &vq->kick_poll.work);
+	end = local_clock() + (u64)vq->busyloop_timeout * NSEC_PER_USEC;
+	do {
+		if (sock ? ivhost_net_peek_len(sock) > 0 :
+			   !ivhost_vq_avail_empty(vq))
+			return true;
+		if (need_resched() || !llist_empty(&vq->dev->work_list))
 			break;
-		}
-	}
-	if (vq->last_used_idx != used_before)
-		ivhost_vq_signal(vq);
-unlock:
-	mutex_unlock(&vq->mutex);
-}
-
-static void ivhost_net_rx(struct ivhost_net_queue *q)
-{
-	/* Receive is not implemented yet: leave the ring untouched. */
+		cpu_relax();
+	} while (local_clock() < end);
+	return false;
 }
 
 static void ivhost_net_handle_kick(struct ivhost_work *work)
@@ -208,6 +157,10 @@ static struct socket *ivhost_net_get_socket(int fd)
 	sock = tap_get_socket(file);
 	if (!IS_ERR(sock))
 		return sock;
+	sock = sock_from_file(file);
+	if (sock && sock->sk->sk_family == AF_PACKET &&
+	    sock->sk->sk_type == SOCK_RAW)
+		return sock;
 	fput(file);
 	return ERR_PTR(-ENOTSOCK);
 }
@@ -222,6 +175,9 @@ static struct socket *ivhost_net_swap_backend(struct ivhost_net_queue *q,
 	lockdep_assert_held(&q->vq.mutex);
 	ivhost_poll_stop(&q->sock_poll);
 	q->vq.backend = sock;
+	/* Whatever the queue asked the VMM for is stale now. */
+	if (old)
+		ivhost_devtlb_forget_vq(&q->vq.dev->tlb, q->vq.index);
 	return old;
 }
 
@@ -287,14 +243,30 @@ static void ivhost_net_stop(struct ivhost_net *n)
 	}
 }
 
+/* The virtio-net header the guest uses with @features. */
 static size_t ivhost_net_hdr_len(u64 features)
 {
-	if (!(features & BIT_ULL(VHOST_NET_F_VIRTIO_NET_HDR)))
-		return 0;
 	if (features & (BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |
 			BIT_ULL(VIRTIO_F_VERSION_1)))
 		return sizeof(struct virtio_net_hdr_mrg_rxbuf);
 	return sizeof(struct virtio_net_hdr);
+}
+
+/*
+ * With VHOST_NET_F_VIRTIO_NET_HDR the device adds and strips the header;
+ * without it the socket must (a tap with IFF_VNET_HDR of that size).
+ */
+static void ivhost_net_set_hlens(struct ivhost_net_queue *q, u64 features)
+{
+	size_t hlen = ivhost_net_hdr_len(features);
+
+	if (features & BIT_ULL(VHOST_NET_F_VIRTIO_NET_HDR)) {
+		q->vhost_hlen = hlen;
+		q->sock_hlen = 0;
+	} else {
+		q->vhost_hlen = 0;
+		q->sock_hlen = hlen;
+	}
 }
 
 static long ivhost_net_set_features(struct ivhost_net *n, u64 features)
@@ -309,7 +281,7 @@ static long ivhost_net_set_features(struct ivhost_net *n, u64 features)
 	for (i = 0; i < IVHOST_NET_NVQS; i++) {
 		q = &n->q[i];
 		mutex_lock(&q->vq.mutex);
-		q->vhost_hlen = ivhost_net_hdr_len(features);
+		ivhost_net_set_hlens(q, features);
 		mutex_unlock(&q->vq.mutex);
 	}
 	return ivhost_dev_set_features(&n->dev, features);
@@ -324,7 +296,7 @@ static long ivhost_net_reset_owner(struct ivhost_net *n)
 	ivhost_net_stop(n);
 	ivhost_dev_cleanup(&n->dev);
 	for (i = 0; i < IVHOST_NET_NVQS; i++)
-		n->q[i].vhost_hlen = 0;
+		ivhost_net_set_hlens(&n->q[i], 0);
 	return 0;
 }
 
@@ -343,7 +315,7 @@ static long ivhost_net_owner_ioctl(struct ivhost_net *n, unsigned int cmd,
 	case VHOST_SET_BACKEND_FEATURES:
 		if (copy_from_user(&features, argp, sizeof(features)))
 			return -EFAULT;
-		return features ? -EOPNOTSUPP : 0;
+		return ivhost_dev_set_backend_features(&n->dev, features);
 	case VHOST_NET_SET_BACKEND:
 		if (copy_from_user(&backend, argp, sizeof(backend)))
 			return -EFAULT;
@@ -386,11 +358,10 @@ static long ivhost_net_ioctl(struct file *f, unsigned int cmd,
 		features = IVHOST_NET_FEATURES;
 		return copy_to_user(argp, &features, sizeof(features)) ?
 		       -EFAULT : 0;
-	case VHOST_GET_BACKEND_FEATURES:
-		features = 0;
-		return copy_to_user(argp, &features, sizeof(features)) ?
-		       -EFAULT : 0;
 	}
+	r = ivhost_dev_unlocked_ioctl(&n->dev, cmd, argp);
+	if (r != -ENOIOCTLCMD)
+		return r;
 
 	mutex_lock(&n->dev.mutex);
 	r = ivhost_net_locked_ioctl(n, cmd, argp);
@@ -406,13 +377,20 @@ static int ivhost_net_open(struct inode *inode, struct file *f)
 	n = kvzalloc(sizeof(*n), GFP_KERNEL_ACCOUNT);
 	if (!n)
 		return -ENOMEM;
+	n->q[IVHOST_NET_RX].heads =
+		kmalloc_array(IVHOST_NET_RX_HEADS,
+			      sizeof(*n->q[IVHOST_NET_RX].heads),
+			      GFP_KERNEL_ACCOUNT);
+	err = -ENOMEM;
+	if (!n->q[IVHOST_NET_RX].heads)
+		goto free_net;
 	for (i = 0; i < IVHOST_NET_NVQS; i++) {
 		n->vqs[i] = &n->q[i].vq;
 		n->q[i].vq.handle_kick = ivhost_net_handle_kick;
 	}
 	err = ivhost_dev_init(&n->dev, n->vqs, IVHOST_NET_NVQS);
 	if (err)
-		goto free_net;
+		goto free_heads;
 	ivhost_poll_init(&n->q[IVHOST_NET_RX].sock_poll, ivhost_net_handle_sock,
 			 EPOLLIN, &n->dev);
 	ivhost_poll_init(&n->q[IVHOST_NET_TX].sock_poll, ivhost_net_handle_sock,
@@ -420,6 +398,8 @@ static int ivhost_net_open(struct inode *inode, struct file *f)
 	f->private_data = n;
 	return stream_open(inode, f);
 
+free_heads:
+	kfree(n->q[IVHOST_NET_RX].heads);
 free_net:
 	kvfree(n);
 	return err;
@@ -434,14 +414,41 @@ static int ivhost_net_release(struct inode *inode, struct file *f)
 	ivhost_dev_cleanup(&n->dev);
 	mutex_unlock(&n->dev.mutex);
 	ivhost_dev_free(&n->dev);
+	kfree(n->q[IVHOST_NET_RX].heads);
 	kvfree(n);
 	return 0;
+}
+
+static ssize_t ivhost_net_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct ivhost_net *n = iocb->ki_filp->private_data;
+
+	return ivhost_dev_read_iter(&n->dev, to,
+				    iocb->ki_filp->f_flags & O_NONBLOCK);
+}
+
+static ssize_t ivhost_net_write_iter(struct kiocb *iocb,
+				     struct iov_iter *from)
+{
+	struct ivhost_net *n = iocb->ki_filp->private_data;
+
+	return ivhost_dev_write_iter(&n->dev, from);
+}
+
+static __poll_t ivhost_net_poll(struct file *f, poll_table *wait)
+{
+	struct ivhost_net *n = f->private_data;
+
+	return ivhost_dev_poll(&n->dev, f, wait);
 }
 
 static const struct file_operations ivhost_net_fops = {
 	.owner		= THIS_MODULE,
 	.open		= ivhost_net_open,
 	.release	= ivhost_net_release,
+	.read_iter	= ivhost_net_read_iter,
+	.write_iter	= ivhost_net_write_iter,
+	.poll		= ivhost_net_poll,
 	.unlocked_ioctl	= ivhost_net_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= noop_llseek,

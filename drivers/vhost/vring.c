@@ -30,11 +30,35 @@ static __virtio16 __user *ivhost_vq_avail_event(struct ivhost_vq *vq)
 	return (__virtio16 __user *)&vq->used->ring[vq->num];
 }
 
+/* Log a write to the used ring, at @p, of @len bytes. */
+static int ivhost_vq_log_used(struct ivhost_vq *vq, const void __user *p,
+			      size_t len)
+{
+	if (!vq->log_base)
+		return 0;
+	return ivhost_log_used(vq, (const u8 __user *)p -
+			       (const u8 __user *)vq->used, len);
+}
+
 static int ivhost_vq_write_used_flags(struct ivhost_vq *vq, u16 flags)
 {
 	if (put_user(cpu_to_ivhost16(vq, flags), &vq->used->flags))
 		return -EFAULT;
 	vq->used_flags = flags;
+	return ivhost_vq_log_used(vq, &vq->used->flags,
+				  sizeof(vq->used->flags));
+}
+
+/* Write the used flags and read the used index through the rings. */
+static int ivhost_vq_read_ring_state(struct ivhost_vq *vq)
+{
+	__virtio16 idx;
+
+	if (ivhost_vq_write_used_flags(vq, vq->used_flags))
+		return -EFAULT;
+	if (get_user(idx, &vq->used->idx))
+		return -EFAULT;
+	vq->last_used_idx = ivhost16_to_cpu(vq, idx);
 	return 0;
 }
 
@@ -43,7 +67,9 @@ static int ivhost_vq_write_used_flags(struct ivhost_vq *vq, u16 flags)
  * @vq: the vq, with its ring configured
  *
  * Reads used->idx, so that a device restarted with VHOST_SET_VRING_BASE
- * continues where the ring is, and clears the broken state.
+ * continues where the ring is, and clears the broken state.  With the
+ * device IOTLB the rings are IOVAs that may not translate yet, so the
+ * first round does the reading, after translating them.
  *
  * Context: the owner's thread, under &vq->mutex.
  * Return: 0, or -EFAULT if the used ring cannot be accessed.
@@ -51,20 +77,128 @@ static int ivhost_vq_write_used_flags(struct ivhost_vq *vq, u16 flags)
 int ivhost_vq_start(struct ivhost_vq *vq)
 	__must_hold(&vq->mutex)
 {
-	__virtio16 idx;
-
 	lockdep_assert_held(&vq->mutex);
-	if (ivhost_vq_write_used_flags(vq, vq->used_flags))
-		return -EFAULT;
-	if (get_user(idx, &vq->used->idx))
-		return -EFAULT;
-	vq->last_used_idx = ivhost16_to_cpu(vq, idx);
 	vq->avail_idx = vq->last_avail_idx;
 	vq->signalled_used_valid = false;
 	vq->broken = false;
-	return 0;
+	if (ivhost_vq_iotlb(vq)) {
+		vq->need_start = true;
+		return 0;
+	}
+	vq->need_start = false;
+	return ivhost_vq_read_ring_state(vq);
 }
 EXPORT_SYMBOL_GPL(ivhost_vq_start);
+
+/**
+ * ivhost_vq_set_rings() - derive the ring pointers from their addresses
+ * @vq: the vq
+ *
+ * Without the device IOTLB the addresses are userspace addresses and are
+ * used as they are; with it they are IOVAs, translated by the next round.
+ *
+ * Context: under &vq->mutex.
+ */
+void ivhost_vq_set_rings(struct ivhost_vq *vq)
+	__must_hold(&vq->mutex)
+{
+	lockdep_assert_held(&vq->mutex);
+	if (ivhost_vq_iotlb(vq)) {
+		vq->rings_valid = false;
+		return;
+	}
+	vq->desc = u64_to_user_ptr(vq->desc_addr);
+	vq->avail = u64_to_user_ptr(vq->avail_addr);
+	vq->used = u64_to_user_ptr(vq->used_addr);
+	vq->rings_valid = vq->addr_set;
+}
+EXPORT_SYMBOL_GPL(ivhost_vq_set_rings);
+
+/* Translate one ring; it must be one contiguous piece of userspace. */
+static int ivhost_vq_map_ring(struct ivhost_vq *vq, u64 addr, u64 size,
+			      u8 perm, void __user **p)
+{
+	struct iovec iov;
+	int n;
+
+	n = ivhost_translate(vq, addr, size, perm, &iov, 1);
+	if (n == -ENOBUFS)
+		return -EFAULT;
+	if (n < 0)
+		return n;
+	*p = iov.iov_base;
+	return 0;
+}
+
+/*
+ * Translate the three rings, sized for the ring and EVENT_IDX.  Every
+ * missing piece is asked for (one MISS each) before giving up.
+ */
+static int ivhost_vq_prefetch(struct ivhost_vq *vq)
+{
+	u64 event = ivhost_has_feature(vq, VIRTIO_RING_F_EVENT_IDX) ?
+		    sizeof(__virtio16) : 0;
+	void __user *desc = NULL, *avail = NULL, *used = NULL;
+	int err, ret;
+
+	ret = ivhost_vq_map_ring(vq, vq->desc_addr,
+				 (u64)vq->num * sizeof(struct vring_desc),
+				 IVHOST_PERM_RO, &desc);
+	err = ivhost_vq_map_ring(vq, vq->avail_addr,
+				 struct_size(vq->avail, ring, vq->num) + event,
+				 IVHOST_PERM_RO, &avail);
+	if (!ret || ret == -EINPROGRESS)
+		ret = err ? err : ret;
+	err = ivhost_vq_map_ring(vq, vq->used_addr,
+				 struct_size(vq->used, ring, vq->num) + event,
+				 IVHOST_PERM_WO, &used);
+	if (!ret || ret == -EINPROGRESS)
+		ret = err ? err : ret;
+	if (ret)
+		return ret;
+	vq->desc = desc;
+	vq->avail = avail;
+	vq->used = used;
+	vq->rings_valid = true;
+	return 0;
+}
+
+/**
+ * ivhost_vq_prepare() - make the rings usable before a round
+ * @vq: the vq, with a backend
+ *
+ * With the device IOTLB, translates the rings if they are not (first
+ * round, or the IOTLB changed since), and picks up the ring state a
+ * backend attach left for the first round.  The translations stay valid
+ * until the IOTLB changes, which takes the vq mutex first.
+ *
+ * Context: the worker, under &vq->mutex.
+ * Return: 0; -EINPROGRESS if a translation is missing (the round must
+ * end; the vq is woken when the VMM answers); another negative errno if
+ * the rings are unusable (the caller fails the vq).
+ */
+int ivhost_vq_prepare(struct ivhost_vq *vq)
+	__must_hold(&vq->mutex)
+{
+	int err;
+
+	lockdep_assert_held(&vq->mutex);
+	if (!vq->rings_valid) {
+		if (!ivhost_vq_iotlb(vq))
+			return -EFAULT;
+		err = ivhost_vq_prefetch(vq);
+		if (err)
+			return err;
+	}
+	if (vq->need_start) {
+		err = ivhost_vq_read_ring_state(vq);
+		if (err)
+			return err;
+		vq->need_start = false;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(ivhost_vq_prepare);
 
 /**
  * ivhost_vq_fail() - stop a vq whose driver broke the ring protocol
@@ -134,8 +268,10 @@ static int ivhost_buf_append(struct ivhost_vq *vq, struct ivhost_buf *buf,
 	unsigned int used = buf->out + buf->in;
 	int n;
 
-	n = ivhost_translate(vq, d->addr, d->len, vq->iov + used,
-			     IVHOST_IOV_MAX - used);
+	n = ivhost_translate(vq, d->addr, d->len,
+			     d->flags & VRING_DESC_F_WRITE ? IVHOST_PERM_WO :
+							     IVHOST_PERM_RO,
+			     buf->iov + used, buf->max - used);
 	if (n < 0)
 		return n;
 	if (d->flags & VRING_DESC_F_WRITE) {
@@ -154,7 +290,7 @@ static int ivhost_vq_walk(struct ivhost_vq *vq, struct ivhost_buf *buf,
 	struct ivhost_chain c;
 	struct ivhost_desc d;
 	u64 table = 0;
-	int ret;
+	int ret, err;
 
 	ret = ivhost_chain_start(&c, vq->num, head);
 	while (ret >= 0) {
@@ -169,8 +305,9 @@ static int ivhost_vq_walk(struct ivhost_vq *vq, struct ivhost_buf *buf,
 			continue;
 		case IVHOST_CHAIN_DONE:
 		case IVHOST_CHAIN_NEXT:
-			if (ivhost_buf_append(vq, buf, &d))
-				return -EFAULT;
+			err = ivhost_buf_append(vq, buf, &d);
+			if (err)
+				return err;
 			if (ret == IVHOST_CHAIN_DONE)
 				return 0;
 			continue;
@@ -182,16 +319,20 @@ static int ivhost_vq_walk(struct ivhost_vq *vq, struct ivhost_buf *buf,
 /**
  * ivhost_vq_get_buf() - take the next available chain
  * @vq: the vq
- * @buf: filled in with the chain; its segments are in &vq->iov
+ * @buf: filled in with the chain
+ * @iov: where the chain's userspace segments go: readable ones first
+ * @max: capacity of @iov
  *
  * On success the chain is consumed from the avail ring; hand it back with
- * ivhost_vq_unget_buf() if it cannot be processed now.
+ * ivhost_vq_unget_bufs() if it cannot be processed now.
  *
  * Context: the worker, under &vq->mutex.
- * Return: 0, -EAGAIN if the ring is empty, or another negative errno if
- * the ring is malformed or unreadable; the caller then fails the vq.
+ * Return: 0, -EAGAIN if the ring is empty, -ENOBUFS if the chain needs
+ * more than @max segments, or another negative errno if the ring is
+ * malformed or unreadable; the caller then fails the vq.
  */
-int ivhost_vq_get_buf(struct ivhost_vq *vq, struct ivhost_buf *buf)
+int ivhost_vq_get_buf(struct ivhost_vq *vq, struct ivhost_buf *buf,
+		      struct iovec *iov, unsigned int max)
 	__must_hold(&vq->mutex)
 {
 	__virtio16 raw;
@@ -218,6 +359,8 @@ int ivhost_vq_get_buf(struct ivhost_vq *vq, struct ivhost_buf *buf)
 
 	memset(buf, 0, sizeof(*buf));
 	buf->head = head;
+	buf->iov = iov;
+	buf->max = max;
 	err = ivhost_vq_walk(vq, buf, head);
 	if (err)
 		return err;
@@ -227,18 +370,77 @@ int ivhost_vq_get_buf(struct ivhost_vq *vq, struct ivhost_buf *buf)
 EXPORT_SYMBOL_GPL(ivhost_vq_get_buf);
 
 /**
- * ivhost_vq_unget_buf() - return the chain taken last to the avail ring
+ * ivhost_vq_unget_bufs() - return the chains taken last to the avail ring
  * @vq: the vq
+ * @n: how many
  *
  * Context: the worker, under &vq->mutex.
  */
-void ivhost_vq_unget_buf(struct ivhost_vq *vq)
+void ivhost_vq_unget_bufs(struct ivhost_vq *vq, unsigned int n)
 	__must_hold(&vq->mutex)
 {
 	lockdep_assert_held(&vq->mutex);
-	vq->last_avail_idx--;
+	vq->last_avail_idx -= n;
 }
-EXPORT_SYMBOL_GPL(ivhost_vq_unget_buf);
+EXPORT_SYMBOL_GPL(ivhost_vq_unget_bufs);
+
+/* Write @n entries from used slot @first on; they must not wrap. */
+static int ivhost_vq_write_used(struct ivhost_vq *vq, u32 first,
+				const struct ivhost_used *heads,
+				unsigned int n)
+{
+	struct vring_used_elem __user *elem = &vq->used->ring[first];
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (put_user(cpu_to_ivhost32(vq, heads[i].id), &elem[i].id) ||
+		    put_user(cpu_to_ivhost32(vq, heads[i].len), &elem[i].len))
+			return -EFAULT;
+	}
+	return ivhost_vq_log_used(vq, elem, n * sizeof(*elem));
+}
+
+/**
+ * ivhost_vq_add_used_n() - publish used chains with one index update
+ * @vq: the vq
+ * @heads: head index and bytes written of each chain, in CPU order
+ * @n: number of entries in @heads, at most the ring size
+ *
+ * With dirty logging on, the entries are marked in the log before the
+ * index that exposes them is written, and the index right after it is
+ * written: every mark follows the write it stands for.
+ *
+ * Context: the worker, under &vq->mutex.
+ * Return: 0, or -EFAULT if the used ring or the log cannot be written.
+ */
+int ivhost_vq_add_used_n(struct ivhost_vq *vq,
+			 const struct ivhost_used *heads, unsigned int n)
+	__must_hold(&vq->mutex)
+{
+	u32 first = vq->last_used_idx & (vq->num - 1);
+	unsigned int part = min(n, vq->num - first);
+	u16 idx = vq->last_used_idx + n;
+	int err;
+
+	lockdep_assert_held(&vq->mutex);
+	err = ivhost_vq_write_used(vq, first, heads, part);
+	if (!err && part < n)
+		err = ivhost_vq_write_used(vq, 0, heads + part, n - part);
+	if (err)
+		return err;
+	/* The entries (and their log bits) before the index that exposes them. */
+	smp_wmb();
+	if (put_user(cpu_to_ivhost16(vq, idx), &vq->used->idx))
+		return -EFAULT;
+	vq->last_used_idx = idx;
+	/*
+	 * The index is marked only once it is written: a VMM that fetched
+	 * and cleared a mark made before the write could copy the page
+	 * without the new index, and nothing would mark it again.
+	 */
+	return ivhost_vq_log_used(vq, &vq->used->idx, sizeof(vq->used->idx));
+}
+EXPORT_SYMBOL_GPL(ivhost_vq_add_used_n);
 
 /**
  * ivhost_vq_add_used() - publish one used chain
@@ -252,21 +454,9 @@ EXPORT_SYMBOL_GPL(ivhost_vq_unget_buf);
 int ivhost_vq_add_used(struct ivhost_vq *vq, u16 head, u32 len)
 	__must_hold(&vq->mutex)
 {
-	struct vring_used_elem __user *elem;
-	u32 slot = vq->last_used_idx & (vq->num - 1);
+	struct ivhost_used e = { .id = head, .len = len };
 
-	lockdep_assert_held(&vq->mutex);
-	elem = &vq->used->ring[slot];
-	if (put_user(cpu_to_ivhost32(vq, head), &elem->id) ||
-	    put_user(cpu_to_ivhost32(vq, len), &elem->len))
-		return -EFAULT;
-	/* The entry must be visible before the index that exposes it. */
-	smp_wmb();
-	if (put_user(cpu_to_ivhost16(vq, vq->last_used_idx + 1),
-		     &vq->used->idx))
-		return -EFAULT;
-	vq->last_used_idx++;
-	return 0;
+	return ivhost_vq_add_used_n(vq, &e, 1);
 }
 EXPORT_SYMBOL_GPL(ivhost_vq_add_used);
 
@@ -343,8 +533,38 @@ void ivhost_vq_disable_notify(struct ivhost_vq *vq)
 EXPORT_SYMBOL_GPL(ivhost_vq_disable_notify);
 
 /**
+ * ivhost_vq_avail_empty() - has the driver added nothing new?
+ * @vq: the vq
+ *
+ * Context: the worker, under &vq->mutex.
+ * Return: true if no buffer beyond those the device has seen is
+ * available; false if there is one, or if the avail index is bad (the
+ * next ivhost_vq_get_buf() reports that).
+ */
+bool ivhost_vq_avail_empty(struct ivhost_vq *vq)
+	__must_hold(&vq->mutex)
+{
+	u16 seen = vq->avail_idx;
+
+	lockdep_assert_held(&vq->mutex);
+	if (ivhost_vq_read_avail_idx(vq))
+		return false;
+	if (vq->avail_idx == seen)
+		return true;
+	/* Read the ring entries only after the index. */
+	smp_rmb();
+	return false;
+}
+EXPORT_SYMBOL_GPL(ivhost_vq_avail_empty);
+
+/**
  * ivhost_vq_enable_notify() - ask the driver to kick on new buffers
  * @vq: the vq
+ *
+ * Asks for a kick once the driver makes available a buffer beyond those
+ * the device has seen (&ivhost_vq.avail_idx), and checks whether it
+ * already has.  A caller that gave back chains it could not use (too few
+ * for a frame) therefore waits for more, not for the same ones again.
  *
  * Context: the worker, under &vq->mutex.
  * Return: true if buffers became available meanwhile (the caller should
@@ -353,21 +573,45 @@ EXPORT_SYMBOL_GPL(ivhost_vq_disable_notify);
 bool ivhost_vq_enable_notify(struct ivhost_vq *vq)
 	__must_hold(&vq->mutex)
 {
+	u16 seen = vq->avail_idx;
+	__virtio16 __user *event;
 	int err;
 
 	lockdep_assert_held(&vq->mutex);
-	if (ivhost_has_feature(vq, VIRTIO_RING_F_EVENT_IDX))
-		err = put_user(cpu_to_ivhost16(vq, vq->last_avail_idx),
-			       ivhost_vq_avail_event(vq));
-	else
+	if (ivhost_has_feature(vq, VIRTIO_RING_F_EVENT_IDX)) {
+		event = ivhost_vq_avail_event(vq);
+		err = put_user(cpu_to_ivhost16(vq, seen), event);
+		if (!err)
+			err = ivhost_vq_log_used(vq, event, sizeof(*event));
+	} else {
 		err = ivhost_vq_write_used_flags(vq, vq->used_flags &
 						 ~VRING_USED_F_NO_NOTIFY);
+	}
 	if (err)
 		return false;
 	/* Publish the request before checking for buffers. */
 	smp_mb();
 	if (ivhost_vq_read_avail_idx(vq))
 		return true;
-	return vq->avail_idx != vq->last_avail_idx;
+	return vq->avail_idx != seen;
 }
 EXPORT_SYMBOL_GPL(ivhost_vq_enable_notify);
+
+/**
+ * ivhost_vq_forget_rings() - drop the vq's ring translations
+ * @vq: the vq
+ *
+ * With the device IOTLB, the next round translates the rings again
+ * before touching them.  Without it the rings are userspace addresses
+ * and stay valid.
+ *
+ * Context: under &vq->mutex.
+ */
+void ivhost_vq_forget_rings(struct ivhost_vq *vq)
+	__must_hold(&vq->mutex)
+{
+	lockdep_assert_held(&vq->mutex);
+	if (ivhost_vq_iotlb(vq))
+		vq->rings_valid = false;
+}
+EXPORT_SYMBOL_GPL(ivhost_vq_forget_rings);

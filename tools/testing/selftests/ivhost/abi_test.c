@@ -597,7 +597,7 @@ TEST_F(owned, vring_endian_enotty)
 }
 
 /* Dirty logging and busy polling are not there yet. */
-TEST_F(owned, ivhost_only_unimplemented_ioctls_enotty)
+TEST_F(owned, log_and_busyloop_ioctls_ok)
 {
 	static const unsigned long reqs[] = {
 		VHOST_SET_LOG_BASE, VHOST_SET_LOG_FD,
@@ -606,11 +606,10 @@ TEST_F(owned, ivhost_only_unimplemented_ioctls_enotty)
 	};
 	unsigned int i;
 
-	IVHOST_ONLY();
 	for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
 		int r = valid_call(self->v.fd, &self->v, reqs[i]);
 
-		EXPECT_EQ(-ENOTTY, r)
+		EXPECT_EQ(0, r)
 			TH_LOG("ioctl %#lx: got %s", reqs[i], ename(r));
 	}
 }
@@ -1338,12 +1337,23 @@ TEST_F(running, set_backend_failure_keeps_backend)
 	close(fd);
 }
 
-TEST_F(owned, ivhost_only_set_backend_packet_socket_enotsock)
+TEST_F(owned, set_backend_packet_socket_ok)
 {
 	int s;
 
-	IVHOST_ONLY();
 	s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	ASSERT_LE(0, s);
+	setup_vqs(_metadata, &self->v);
+	EXPECT_RES(0, vmm_set_backend(&self->v, VMM_TX, s));
+	EXPECT_RES(0, vmm_set_backend(&self->v, VMM_TX, -1));
+	close(s);
+}
+
+TEST_F(owned, set_backend_dgram_packet_socket_enotsock)
+{
+	int s;
+
+	s = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ALL));
 	ASSERT_LE(0, s);
 	setup_vqs(_metadata, &self->v);
 	EXPECT_RES(-ENOTSOCK, vmm_set_backend(&self->v, VMM_TX, s));

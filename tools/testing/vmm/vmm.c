@@ -18,6 +18,8 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/if_tun.h>
@@ -31,6 +33,24 @@
 int vmm_ioctl(struct vmm *v, unsigned long req, void *arg)
 {
 	return ioctl(v->fd, req, arg) < 0 ? -errno : 0;
+}
+
+void vmm_init_closed(struct vmm *v, struct vmm_tap *t)
+{
+	int i;
+
+	memset(v, 0, sizeof(*v));
+	v->fd = -1;
+	for (i = 0; i < VMM_NVQS; i++) {
+		v->vq[i].kick_fd = -1;
+		v->vq[i].call_fd = -1;
+		v->vq[i].err_fd = -1;
+	}
+	if (t) {
+		memset(t, 0, sizeof(*t));
+		t->fd = -1;
+		t->pkt_fd = -1;
+	}
 }
 
 int vmm_open(struct vmm *v, const char *path)
@@ -337,12 +357,19 @@ static void stream_copy(uint8_t *dst, const uint8_t *hdr, size_t hdr_len,
 	}
 }
 
-int vmm_post_tx(struct vmm_vq *q, const void *hdr, size_t hdr_len,
-		const void *data, size_t len, enum vmm_post_mode mode,
-		unsigned int nseg)
+/*
+ * Lay out one buffer of @total bytes in the slot of a fresh head: one
+ * descriptor (VMM_DIRECT), a chain of @nseg, or one indirect table of @nseg,
+ * the pieces VMM_SPLIT_GAP apart.  @flags goes on every piece.  A driver
+ * buffer (no VRING_DESC_F_WRITE) is filled from the stream hdr||data; a
+ * device buffer is poisoned with VMM_RX_POISON.  Publishes the head.
+ */
+static int post_layout(struct vmm_vq *q, size_t total, enum vmm_post_mode mode,
+		       unsigned int nseg, uint16_t flags, const void *hdr,
+		       size_t hdr_len, const void *data)
 {
 	struct vmm *v = q->v;
-	size_t total = hdr_len + len, off = 0, slot_off = 0;
+	size_t off = 0, slot_off = 0;
 	struct vring_desc *d;
 	unsigned int i, n;
 	uint8_t *slot;
@@ -369,7 +396,10 @@ int vmm_post_tx(struct vmm_vq *q, const void *hdr, size_t hdr_len,
 		struct vring_desc *e;
 
 		n = total / nseg + (i < total % nseg);
-		stream_copy(slot + slot_off, hdr, hdr_len, data, off, n);
+		if (flags & VRING_DESC_F_WRITE)
+			memset(slot + slot_off, VMM_RX_POISON, n);
+		else
+			stream_copy(slot + slot_off, hdr, hdr_len, data, off, n);
 		if (mode == VMM_INDIRECT) {
 			e = &d[i];
 			e->next = i + 1;
@@ -379,7 +409,7 @@ int vmm_post_tx(struct vmm_vq *q, const void *hdr, size_t hdr_len,
 		}
 		e->addr = vmm_gpa(v, slot + slot_off);
 		e->len = n;
-		e->flags = i + 1 < nseg ? VRING_DESC_F_NEXT : 0;
+		e->flags = flags | (i + 1 < nseg ? VRING_DESC_F_NEXT : 0);
 		if (i + 1 >= nseg)
 			e->next = 0;
 		if (mode != VMM_INDIRECT)
@@ -395,6 +425,13 @@ int vmm_post_tx(struct vmm_vq *q, const void *hdr, size_t hdr_len,
 	}
 	vmm_publish(q, head);
 	return head;
+}
+
+int vmm_post_tx(struct vmm_vq *q, const void *hdr, size_t hdr_len,
+		const void *data, size_t len, enum vmm_post_mode mode,
+		unsigned int nseg)
+{
+	return post_layout(q, hdr_len + len, mode, nseg, 0, hdr, hdr_len, data);
 }
 
 int vmm_kick(struct vmm_vq *q)
@@ -486,6 +523,22 @@ int vmm_bringup(struct vmm *v, const char *path, uint64_t want_features,
 		r = vmm_vq_init(v, i, num);
 		if (!r)
 			r = vmm_vq_setup(v, i, 0);
+	}
+	return r;
+}
+
+int vmm_reown(struct vmm *v)
+{
+	int r, i;
+
+	r = vmm_set_owner(v);
+	if (!r)
+		r = vmm_set_features(v, v->features);
+	if (!r)
+		r = vmm_set_mem_table(v);
+	for (i = 0; !r && i < VMM_NVQS; i++) {
+		vmm_vq_reset(&v->vq[i]);
+		r = vmm_vq_setup(v, i, 0);
 	}
 	return r;
 }
@@ -804,4 +857,210 @@ out:
 	free(rbuf);
 	free(expect);
 	return st->error;
+}
+
+/* ---- RX side ---- */
+
+int vmm_post_rx(struct vmm_vq *q, size_t len, enum vmm_post_mode mode,
+		unsigned int nseg)
+{
+	return post_layout(q, len, mode, nseg, VRING_DESC_F_WRITE, NULL, 0,
+			   NULL);
+}
+
+size_t vmm_rx_copy(struct vmm_vq *q, uint16_t head, void *dst, size_t size)
+{
+	struct vring_desc *table = q->desc, *e;
+	unsigned int i = head, steps = 0, max = q->num;
+	uint8_t *out = dst;
+	size_t done = 0;
+
+	if (head >= q->num)
+		return 0;
+	if (q->desc[head].flags & VRING_DESC_F_INDIRECT) {
+		table = vmm_hva(q->v, q->desc[head].addr);
+		max = q->desc[head].len / sizeof(*table);
+		i = 0;
+		if (!table)
+			return 0;
+	}
+	while (done < size && i < max && steps++ < max) {
+		uint8_t *p;
+		size_t c;
+
+		e = &table[i];
+		p = vmm_hva(q->v, e->addr);
+		c = e->len < size - done ? e->len : size - done;
+		if (!p)
+			break;
+		memcpy(out + done, p, c);
+		done += c;
+		if (!(e->flags & VRING_DESC_F_NEXT))
+			break;
+		i = e->next;
+	}
+	return done;
+}
+
+ssize_t vmm_rx_frame(struct vmm_vq *q, int mrg, void *buf, size_t size,
+		     unsigned int *nbufs, int timeout_ms)
+{
+	long long end = now_ms() + timeout_ms;
+	uint8_t *out = buf;
+	unsigned int nb = 1, i;
+	size_t total = 0, got = 0;
+	uint32_t id, len;
+	int r;
+
+	*nbufs = 0;
+	for (i = 0; i < nb; i++) {
+		if (i && vmm_used_idx(q) == q->used_idx) {
+			if (now_ms() > end)
+				return -ETIMEDOUT;
+			usleep(100);
+			i--;
+			continue;
+		}
+		/* Read the descriptors before vmm_reap() frees them. */
+		if (vmm_used_idx(q) == q->used_idx)
+			return 0;
+		id = q->used->ring[q->used_idx % q->num].id;
+		len = q->used->ring[q->used_idx % q->num].len;
+		if (id < q->num && q->chain_len[id] && got < size)
+			got += vmm_rx_copy(q, id, out + got,
+					   len < size - got ? len : size - got);
+		r = vmm_reap(q, &id, &len);
+		if (r < 0)
+			return r;
+		(*nbufs)++;
+		total += len;
+		if (!i && mrg) {
+			if (got < 12)
+				return -EBADMSG;
+			nb = out[10] | out[11] << 8;
+			if (!nb || nb > q->num)
+				return -EBADMSG;
+		}
+	}
+	return total;
+}
+
+int vmm_inject_open(int ifindex, int vnet_hdr)
+{
+	struct sockaddr_ll sll;
+	int fd, size = 16 << 20;
+
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (vnet_hdr && setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &vnet_hdr,
+				   sizeof(vnet_hdr)) < 0)
+		goto err;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = 0;
+	sll.sll_ifindex = ifindex;
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		goto err;
+	return fd;
+err:
+	size = -errno;
+	close(fd);
+	return size;
+}
+
+int vmm_inject(int fd, const void *buf, size_t len)
+{
+	ssize_t n = send(fd, buf, len, 0);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+int vmm_if_set_txqlen(const char *name, int len)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	ifr.ifr_qlen = len;
+	return ifreq_ioctl(SIOCSIFTXQLEN, &ifr);
+}
+
+int vmm_if_set_mtu(const char *name, int mtu)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	ifr.ifr_mtu = mtu;
+	return ifreq_ioctl(SIOCSIFMTU, &ifr);
+}
+
+long long vmm_if_stat(const char *name, const char *stat)
+{
+	char path[160], buf[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s", name,
+		 stat);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = 0;
+	return atoll(buf);
+}
+
+int vmm_read_sysfs(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	if (size < 2)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = 0;
+	return 0;
+}
+
+int vmm_macvtap_open(const char *ifname, char *node, size_t nodesize)
+{
+	char path[160], buf[32];
+	unsigned int maj, min;
+	int ifindex, fd;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/ifindex", ifname);
+	if (vmm_read_sysfs(path, buf, sizeof(buf)))
+		return -ENODEV;
+	ifindex = atoi(buf);
+	snprintf(node, nodesize, "/dev/tap%d", ifindex);
+	fd = open(node, O_RDWR | O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT)
+		return fd >= 0 ? fd : -errno;
+	/* no udev: make our own node from the major:minor sysfs reports */
+	snprintf(path, sizeof(path), "/sys/class/net/%s/macvtap/tap%d/dev",
+		 ifname, ifindex);
+	if (vmm_read_sysfs(path, buf, sizeof(buf)) ||
+	    sscanf(buf, "%u:%u", &maj, &min) != 2)
+		return -ENODEV;
+	snprintf(node, nodesize, "/tmp/ivhost-%s-tap%d", ifname, ifindex);
+	unlink(node);
+	if (mknod(node, S_IFCHR | 0600, makedev(maj, min)))
+		return -errno;
+	fd = open(node, O_RDWR | O_CLOEXEC);
+	return fd >= 0 ? fd : -errno;
 }

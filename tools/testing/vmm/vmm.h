@@ -82,6 +82,9 @@ struct vmm_tap {
 };
 
 /* Device */
+/* Zero @v (and @t unless NULL) with every fd set to -1, so that the close
+ * functions are safe on a device that was never opened. */
+void vmm_init_closed(struct vmm *v, struct vmm_tap *t);
 int vmm_open(struct vmm *v, const char *path);
 void vmm_close(struct vmm *v);	/* closes fd, eventfds, unmaps memory */
 int vmm_ioctl(struct vmm *v, unsigned long req, void *arg);	/* -errno */
@@ -154,6 +157,12 @@ size_t vmm_net_hdr_len(uint64_t features);
  */
 int vmm_bringup(struct vmm *v, const char *path, uint64_t want_features,
 		unsigned int num, size_t mem_size);
+/*
+ * After VHOST_RESET_OWNER: SET_OWNER again, replay the negotiated features
+ * and the memory table, and reset and set up every vq from index 0 (rings
+ * emptied, same eventfds). Backends not attached. 0 or the first -errno.
+ */
+int vmm_reown(struct vmm *v);
 
 /* Tap */
 int vmm_tap_open(struct vmm_tap *t, int vnet_hdr_len);
@@ -201,5 +210,45 @@ int vmm_tx_stream(struct vmm *v, struct vmm_tap *t,
 /* Number of segments vmm_tx_stream uses for a seq in split modes. */
 unsigned int vmm_tx_nseg(uint32_t seq);
 long long vmm_now_ms(void);
+
+/* ---- RX side (the guest's receive queue) ---- */
+
+/*
+ * Post one writable RX buffer of len bytes in the head's data slot, split
+ * into nseg pieces for VMM_CHAIN / VMM_INDIRECT.  The bytes are poisoned
+ * with VMM_RX_POISON first.  Returns the head index or -ENOSPC / -EMSGSIZE.
+ */
+#define VMM_RX_POISON 0xa5
+int vmm_post_rx(struct vmm_vq *q, size_t len, enum vmm_post_mode mode,
+		unsigned int nseg);
+/* Copy the first size bytes of the buffer behind head (its descriptors,
+ * direct, chained or indirect, are read back).  Returns bytes copied. */
+size_t vmm_rx_copy(struct vmm_vq *q, uint16_t head, void *dst, size_t size);
+/*
+ * Reap one received frame: its first used entry and, with mrg, the further
+ * num_buffers - 1 entries (read from the 12-byte header), waiting at most
+ * timeout_ms for them.  Copies header and frame (at most size bytes) to buf.
+ * Returns the total bytes the device reported, 0 if no used entry is
+ * there, -ETIMEDOUT if a merged frame's entries did not all come, -EIO on
+ * a bad used entry, -EBADMSG on a bad num_buffers.  *nbufs: entries taken.
+ */
+ssize_t vmm_rx_frame(struct vmm_vq *q, int mrg, void *buf, size_t size,
+		     unsigned int *nbufs, int timeout_ms);
+/* A send-only AF_PACKET socket bound to ifindex; vnet_hdr: PACKET_VNET_HDR
+ * (each send starts with a struct virtio_net_hdr). */
+int vmm_inject_open(int ifindex, int vnet_hdr);
+/* Send one frame out of the interface (into the tap's queue). */
+int vmm_inject(int fd, const void *buf, size_t len);
+/* Interface settings by name: txqueuelen, MTU; a statistics counter from
+ * /sys/class/net/<name>/statistics/<stat>. */
+int vmm_if_set_txqlen(const char *name, int len);
+int vmm_if_set_mtu(const char *name, int mtu);
+long long vmm_if_stat(const char *name, const char *stat);
+
+/* Read a small sysfs file into buf, NUL-terminated: 0 or -errno. */
+int vmm_read_sysfs(const char *path, char *buf, size_t size);
+/* Open the character device of macvtap @ifname (/dev/tapN, or a node made
+ * under /tmp if udev did not make one), its path in @node: fd or -errno. */
+int vmm_macvtap_open(const char *ifname, char *node, size_t nodesize);
 
 #endif

@@ -47,8 +47,6 @@
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
@@ -110,17 +108,8 @@ struct txdev {
 
 static void txdev_init(struct txdev *d)
 {
-	int i;
-
 	memset(d, 0, sizeof(*d));
-	d->v.fd = -1;
-	d->t.fd = -1;
-	d->t.pkt_fd = -1;
-	for (i = 0; i < VMM_NVQS; i++) {
-		d->v.vq[i].kick_fd = -1;
-		d->v.vq[i].call_fd = -1;
-		d->v.vq[i].err_fd = -1;
-	}
+	vmm_init_closed(&d->v, &d->t);
 }
 
 /*
@@ -1022,7 +1011,7 @@ TEST_F_TIMEOUT(tx, reset_owner_while_running, 120)
 	struct vmm_tx_stats st;
 	long long end;
 	pthread_t th;
-	int i, r;
+	int r;
 
 	TX_UP(NET_FEATURES, 1, 0, 0);
 	ASSERT_EQ(0, pthread_create(&th, NULL, spam_fn, &s));
@@ -1037,13 +1026,7 @@ TEST_F_TIMEOUT(tx, reset_owner_while_running, 120)
 
 	/* Without an owner the device refuses configuration. */
 	EXPECT_EQ(-EPERM, vmm_set_mem_table(v));
-	ASSERT_EQ(0, vmm_set_owner(v));
-	ASSERT_EQ(0, vmm_set_features(v, v->features));
-	ASSERT_EQ(0, vmm_set_mem_table(v));
-	for (i = 0; i < VMM_NVQS; i++) {
-		vmm_vq_reset(&v->vq[i]);
-		ASSERT_EQ(0, vmm_vq_setup(v, i, 0));
-	}
+	ASSERT_EQ(0, vmm_reown(v));
 	ASSERT_EQ(0, vmm_set_backend(v, VMM_TX, self->d.t.fd));
 	o.hdr_len = self->d.hdr_len;
 	r = vmm_tx_stream(v, &self->d.t, &o, &st);
@@ -1060,48 +1043,6 @@ FIXTURE(macvtap) {
 	struct txdev d;
 	char node[64];
 };
-
-static int read_sysfs(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = 0;
-	return 0;
-}
-
-/* Open the macvtap's character device, making a node if udev did not. */
-static int open_macvtap(char *node, size_t size)
-{
-	char path[128], buf[32];
-	unsigned int maj, min;
-	int ifindex, fd;
-
-	if (read_sysfs("/sys/class/net/" MVT_NAME "/ifindex", buf, sizeof(buf)))
-		return -ENODEV;
-	ifindex = atoi(buf);
-	snprintf(node, size, "/dev/tap%d", ifindex);
-	fd = open(node, O_RDWR | O_CLOEXEC);
-	if (fd >= 0 || errno != ENOENT)
-		return fd >= 0 ? fd : -errno;
-	snprintf(path, sizeof(path),
-		 "/sys/class/net/" MVT_NAME "/macvtap/tap%d/dev", ifindex);
-	if (read_sysfs(path, buf, sizeof(buf)) ||
-	    sscanf(buf, "%u:%u", &maj, &min) != 2)
-		return -ENODEV;
-	snprintf(node, size, "/tmp/ivhost-tap%d", ifindex);
-	unlink(node);
-	if (mknod(node, S_IFCHR | 0600, makedev(maj, min)))
-		return -errno;
-	fd = open(node, O_RDWR | O_CLOEXEC);
-	return fd >= 0 ? fd : -errno;
-}
 
 FIXTURE_SETUP(macvtap)
 {
@@ -1129,13 +1070,14 @@ FIXTURE_SETUP(macvtap)
 	self->d.outgoing = 1;
 
 	/* The macvtap takes the header (it has IFF_VNET_HDR by default). */
-	self->d.t.fd = open_macvtap(self->node, sizeof(self->node));
+	self->d.t.fd = vmm_macvtap_open(MVT_NAME, self->node,
+					sizeof(self->node));
 	ASSERT_LE(0, self->d.t.fd) TH_LOG("macvtap: %s",
 					  strerror(-self->d.t.fd));
 	hdr = self->d.hdr_len;
 	ASSERT_EQ(0, ioctl(self->d.t.fd, TUNSETVNETHDRSZ, &hdr));
 
-	ASSERT_EQ(0, read_sysfs("/sys/class/net/" MVT_LOWER "/ifindex", buf,
+	ASSERT_EQ(0, vmm_read_sysfs("/sys/class/net/" MVT_LOWER "/ifindex", buf,
 				sizeof(buf)));
 	self->d.t.pkt_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC,
 				  htons(ETH_P_ALL));

@@ -29,16 +29,31 @@ MODULE_PARM_DESC(max_mem_regions,
 static unsigned int iotlb_entries = 2048;
 module_param(iotlb_entries, uint, 0444);
 MODULE_PARM_DESC(iotlb_entries,
-		 "Most device IOTLB entries a device caches (default 2048)");
+		 "Most device IOTLB entries a device caches (default 2048, at least 1088)");
 
-/* The IOTLB answered misses: run the vqs that waited for them. */
+/*
+ * One chain may need IVHOST_IOV_MAX entries and the rings a few more; a
+ * smaller cache would evict what the same round still needs, forever.
+ */
+#define IVHOST_IOTLB_MIN_ENTRIES	(IVHOST_IOV_MAX + 64)
+
+/*
+ * The IOTLB answered misses: run the vqs that waited for them.
+ *
+ * Called from write() and read() of the device fd, which do not hold
+ * the device mutex: take it, so that the worker cannot be stopped (and
+ * its task freed) by VHOST_RESET_OWNER between ivhost_work_queue()
+ * reading &ivhost_dev.worker and waking it.
+ */
 static void ivhost_dev_tlb_wake(struct ivhost_devtlb *tlb, unsigned long vqs)
 {
 	struct ivhost_dev *dev = container_of(tlb, struct ivhost_dev, tlb);
 	unsigned int i;
 
+	mutex_lock(&dev->mutex);
 	for_each_set_bit(i, &vqs, dev->nvqs)
 		ivhost_work_queue(dev, &dev->vqs[i]->kick_poll.work);
+	mutex_unlock(&dev->mutex);
 }
 
 /*
@@ -124,7 +139,10 @@ int ivhost_dev_init(struct ivhost_dev *dev, struct ivhost_vq **vqs,
 	dev->log_base = NULL;
 	dev->log_ctx = NULL;
 	dev->backend_features = 0;
-	ivhost_devtlb_init(&dev->tlb, iotlb_entries, &ivhost_dev_tlb_ops);
+	ivhost_devtlb_init(&dev->tlb,
+			   max_t(u32, iotlb_entries, IVHOST_IOTLB_MIN_ENTRIES),
+			   &ivhost_dev_tlb_ops);
+	dev->debugfs = NULL;
 
 	for (i = 0; i < nvqs; i++) {
 		vq = vqs[i];
@@ -138,6 +156,7 @@ int ivhost_dev_init(struct ivhost_dev *dev, struct ivhost_vq **vqs,
 		ivhost_vq_reset(vq);
 		ivhost_poll_init(&vq->kick_poll, vq->handle_kick, EPOLLIN, dev);
 	}
+	ivhost_debugfs_add(dev);
 	return 0;
 
 free_iovs:
@@ -254,6 +273,7 @@ void ivhost_dev_free(struct ivhost_dev *dev)
 {
 	unsigned int i;
 
+	ivhost_debugfs_remove(dev);
 	for (i = 0; i < dev->nvqs; i++) {
 		kfree(dev->vqs[i]->iov);
 		dev->vqs[i]->iov = NULL;
@@ -722,6 +742,9 @@ int ivhost_dev_set_backend_features(struct ivhost_dev *dev, u64 features)
 	if (features & ~IVHOST_BACKEND_FEATURES)
 		return -EOPNOTSUPP;
 	WRITE_ONCE(dev->backend_features, features);
+	/* Without the feature BATCH_END is refused: drop the batch. */
+	if (!(features & BIT_ULL(VHOST_BACKEND_F_IOTLB_BATCH)))
+		ivhost_devtlb_batch_cancel(&dev->tlb);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(ivhost_dev_set_backend_features);
@@ -816,6 +839,19 @@ long ivhost_dev_unlocked_ioctl(struct ivhost_dev *dev, unsigned int cmd,
 	return -ENOIOCTLCMD;
 }
 EXPORT_SYMBOL_GPL(ivhost_dev_unlocked_ioctl);
+
+static int __init ivhost_init(void)
+{
+	ivhost_debugfs_init();
+	return 0;
+}
+module_init(ivhost_init);
+
+static void __exit ivhost_exit(void)
+{
+	ivhost_debugfs_exit();
+}
+module_exit(ivhost_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("The ivhost developers");

@@ -18,10 +18,13 @@
 
 #include <linux/export.h>
 #include <linux/log2.h>
-#include <linux/sched/clock.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 
 #include "devtlb.h"
+
+#define CREATE_TRACE_POINTS
+#include "trace.h"
 
 /**
  * struct ivhost_devtlb_miss - a miss not yet answered
@@ -29,7 +32,8 @@
  * @granule: the missing address >> IVHOST_DEVTLB_MISS_SHIFT
  * @perm: the access asked for
  * @vqs: the vqs waiting for the answer, a bit per index
- * @queued_ns: when the MISS was queued
+ * @queued_ns: when the MISS was queued (ktime_get_ns(): the UPDATE that
+ *	answers it is usually applied on another CPU)
  */
 struct ivhost_devtlb_miss {
 	struct list_head node;
@@ -216,7 +220,7 @@ ivhost_devtlb_new_miss(struct ivhost_devtlb *tlb, u64 granule, u8 perm)
 		return NULL;
 	miss->granule = granule;
 	miss->perm = perm;
-	miss->queued_ns = local_clock();
+	miss->queued_ns = ktime_get_ns();
 	list_add_tail(&miss->node, &tlb->misses);
 	tlb->nmisses++;
 	return miss;
@@ -253,12 +257,13 @@ static void ivhost_devtlb_miss(struct ivhost_devtlb *tlb, unsigned int vq,
 	}
 	miss->vqs = BIT(vq);
 	tlb->stats.miss_msgs++;
+	trace_ivhost_iotlb_miss(tlb, vq, iova, perm);
 }
 
 static void ivhost_devtlb_rtt(struct ivhost_devtlb *tlb, u64 queued_ns)
 	__must_hold(&tlb->lock)
 {
-	u64 ns = local_clock() - queued_ns;
+	u64 ns = ktime_get_ns() - queued_ns;
 	u64 us = div_u64(ns, NSEC_PER_USEC);
 	unsigned int b = us > 1 ? ilog2(us) : 0;
 

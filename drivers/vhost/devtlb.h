@@ -41,7 +41,8 @@ struct ivhost_devtlb_msg {
 
 /**
  * struct ivhost_devtlb_ops - what the device does for its IOTLB
- * @wake: queue the processing of the vqs in @vqs (a bit per vq index)
+ * @wake: queue the processing of the vqs in @vqs (a bit per vq index);
+ *	called with no lock held, may sleep
  * @sync: wait until no vq round uses a translation taken before the
  *	call, and drop every vq's cached ring translations
  */
@@ -98,6 +99,7 @@ unsigned long ivhost_devtlb_answered(struct ivhost_devtlb *tlb, u64 start,
 
 /* devtlb_msg.c */
 void ivhost_devtlb_batch_drop(struct ivhost_devtlb *tlb);
+void ivhost_devtlb_batch_cancel(struct ivhost_devtlb *tlb);
 ssize_t ivhost_devtlb_read(struct ivhost_devtlb *tlb, struct iov_iter *to,
 			   bool nonblock, bool v2);
 ssize_t ivhost_devtlb_write(struct ivhost_devtlb *tlb, struct iov_iter *from,

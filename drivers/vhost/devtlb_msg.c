@@ -26,6 +26,7 @@
 #include <linux/uaccess.h>
 
 #include "devtlb.h"
+#include "trace.h"
 
 /**
  * struct ivhost_devtlb_op - a validated change
@@ -125,6 +126,7 @@ static void ivhost_devtlb_apply(struct ivhost_devtlb *tlb,
 {
 	lockdep_assert_held(&tlb->lock);
 	if (op->type == VHOST_IOTLB_INVALIDATE) {
+		trace_ivhost_iotlb_invalidate(tlb, op->start, op->last, 0, 0);
 		ivhost_iotlb_invalidate(&tlb->cache, &op->spare, op->start,
 					op->last);
 		tlb->stats.invalidations++;
@@ -132,6 +134,8 @@ static void ivhost_devtlb_apply(struct ivhost_devtlb *tlb,
 		fx->barrier = true;
 		return;
 	}
+	trace_ivhost_iotlb_update(tlb, op->start, op->last, op->uaddr,
+				  op->perm);
 	if (ivhost_iotlb_update(&tlb->cache, &op->spare, op->start, op->last,
 				op->uaddr, op->perm))
 		fx->barrier = true;
@@ -168,6 +172,24 @@ void ivhost_devtlb_batch_drop(struct ivhost_devtlb *tlb)
 	tlb->nbatch = 0;
 	tlb->batching = false;
 }
+
+/**
+ * ivhost_devtlb_batch_cancel() - abandon a batch in progress, if any
+ * @tlb: the IOTLB
+ *
+ * For a device whose VMM no longer acknowledges
+ * VHOST_BACKEND_F_IOTLB_BATCH: it could not end the batch, and every
+ * later change would be kept aside for good.
+ *
+ * Context: any; takes &tlb->lock.
+ */
+void ivhost_devtlb_batch_cancel(struct ivhost_devtlb *tlb)
+{
+	spin_lock(&tlb->lock);
+	ivhost_devtlb_batch_drop(tlb);
+	spin_unlock(&tlb->lock);
+}
+EXPORT_SYMBOL_GPL(ivhost_devtlb_batch_cancel);
 
 static int ivhost_devtlb_batch_end(struct ivhost_devtlb *tlb)
 {

@@ -35,6 +35,7 @@
 #include <linux/slab.h>
 
 #include "iotlb.h"
+#include "trace.h"
 
 #define IVHOST_IOTLB_START(e)	((e)->start)
 #define IVHOST_IOTLB_LAST(e)	((e)->last)
@@ -230,6 +231,8 @@ static void ivhost_iotlb_evict_to(struct ivhost_iotlb *tlb, u32 keep)
 			list_move_tail(&e->clock, &tlb->clock);
 			continue;
 		}
+		trace_ivhost_iotlb_evict(tlb, e->start, e->last, e->uaddr,
+					 e->perm);
 		ivhost_iotlb_remove(tlb, e);
 		tlb->evictions++;
 	}

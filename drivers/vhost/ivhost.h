@@ -172,6 +172,7 @@ struct ivhost_vq {
  * @log_ctx: VHOST_SET_LOG_FD's eventfd, or NULL
  * @backend_features: acknowledged VHOST_SET_BACKEND_FEATURES bits
  * @tlb: the device IOTLB, used while VIRTIO_F_ACCESS_PLATFORM is on
+ * @debugfs: the device's debugfs directory, or NULL or an error pointer
  */
 struct ivhost_dev {
 	struct mutex mutex;	/* see the lock order above */
@@ -187,6 +188,7 @@ struct ivhost_dev {
 	struct eventfd_ctx *log_ctx;
 	u64 backend_features;
 	struct ivhost_devtlb tlb;
+	struct dentry *debugfs;
 };
 
 /**
@@ -238,6 +240,12 @@ __poll_t ivhost_dev_poll(struct ivhost_dev *dev, struct file *file,
 long ivhost_dev_unlocked_ioctl(struct ivhost_dev *dev, unsigned int cmd,
 			       void __user *argp);
 void ivhost_dev_stop_kicks(struct ivhost_dev *dev);
+
+/* debugfs.c */
+void ivhost_debugfs_add(struct ivhost_dev *dev);
+void ivhost_debugfs_remove(struct ivhost_dev *dev);
+void ivhost_debugfs_init(void);
+void ivhost_debugfs_exit(void);
 
 /* worker.c */
 void ivhost_work_init(struct ivhost_work *work, ivhost_work_fn_t fn);

@@ -36,7 +36,8 @@
 			     BIT_ULL(VIRTIO_RING_F_EVENT_IDX) |		\
 			     BIT_ULL(VHOST_NET_F_VIRTIO_NET_HDR) |	\
 			     BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |		\
-			     BIT_ULL(VIRTIO_F_VERSION_1))
+			     BIT_ULL(VIRTIO_F_VERSION_1) |		\
+			     BIT_ULL(VIRTIO_F_ACCESS_PLATFORM))
 
 static struct ivhost_net_queue *ivhost_net_queue_of(struct ivhost_vq *vq)
 {

@@ -754,6 +754,29 @@ static void batch_needs_feature(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, stats(d).updates, 1ULL);
 }
 
+/* A batch the VMM can no longer end (feature dropped) is abandoned. */
+static void batch_cancel(struct kunit *test)
+{
+	struct fake_dev *d = test->priv;
+
+	KUNIT_EXPECT_EQ(test, feed(d, true, VHOST_IOTLB_BATCH_BEGIN, 0, 0, 0,
+				   0, FEAT_BATCH), (ssize_t)MSG_V2_SIZE);
+	UPDATE(test, d, 0x1000, 0x1000, UA, IVHOST_PERM_RO);
+	KUNIT_EXPECT_EQ(test, stats(d).entries, 0ULL);
+	ivhost_devtlb_batch_cancel(&d->tlb);
+	KUNIT_EXPECT_EQ(test, feed(d, true, VHOST_IOTLB_BATCH_END, 0, 0, 0, 0,
+				   0), (ssize_t)-EINVAL);
+	KUNIT_EXPECT_EQ(test, stats(d).entries, 0ULL);
+	/* Not batching any more: applied now. */
+	KUNIT_EXPECT_EQ(test, feed(d, true, VHOST_IOTLB_UPDATE, 0x1000,
+				   0x1000, UA, IVHOST_PERM_RO, 0),
+			(ssize_t)MSG_V2_SIZE);
+	KUNIT_EXPECT_EQ(test, stats(d).entries, 1ULL);
+	/* Cancelling with no batch open does nothing. */
+	ivhost_devtlb_batch_cancel(&d->tlb);
+	KUNIT_EXPECT_EQ(test, stats(d).entries, 1ULL);
+}
+
 static void batch_limit(struct kunit *test)
 {
 	struct fake_dev *d = test->priv;
@@ -972,6 +995,7 @@ static struct kunit_case ivhost_devtlb_cases[] = {
 	KUNIT_CASE(invalidate_everything),
 	KUNIT_CASE(batch_applied_at_end),
 	KUNIT_CASE(batch_needs_feature),
+	KUNIT_CASE(batch_cancel),
 	KUNIT_CASE(batch_limit),
 	KUNIT_CASE(forget_vq_drops_its_messages),
 	KUNIT_CASE(forget_vq_keeps_shared_miss),

@@ -19,7 +19,14 @@
  * stage (the device IOTLB: VIRTIO_F_ACCESS_PLATFORM and answering misses)
  * slots in between negotiation and the queues.
  *
+ * With --iotlb it also plays the vIOMMU (viommu.c): it negotiates
+ * VIRTIO_F_ACCESS_PLATFORM, maps guest memory at random IOVAs in 4 KiB
+ * pages (2 MiB with --iotlb-2m), gives the device IOVAs only, answers
+ * every MISS with an UPDATE from a thread, and prints the device's
+ * IVHOST_GET_IOTLB_STATS counters at the end.
+ *
  * Usage: demo-vmm [--dev PATH] [--count N] [--ring N] [--tap-vnet-hdr]
+ *                 [--iotlb | --iotlb-2m]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -31,8 +38,11 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
+#include <sys/ioctl.h>
 
 #include "vmm.h"
+#include "viommu.h"
+#include "../../../include/uapi/linux/ivhost.h"
 
 #define F(bit)		(1ULL << (bit))
 #define ETH_HDR_LEN	14
@@ -42,6 +52,7 @@ struct demo_opts {
 	unsigned int count;
 	unsigned int ring;
 	int tap_vnet_hdr;	/* the tap, not the device, takes the header */
+	unsigned int iotlb;	/* 0, or the vIOMMU page shift */
 };
 
 struct demo {
@@ -52,6 +63,7 @@ struct demo {
 	size_t hdr_len;
 	struct vmm_tx_stats st;
 	unsigned int layouts[3];
+	struct viommu vi;
 };
 
 static const struct {
@@ -90,11 +102,8 @@ static void print_features(const char *what, uint64_t f)
  */
 static size_t demo_len(uint32_t seq)
 {
-	uint32_t h = seq * 0x9e3779b1u;
+	uint32_t h = vmm_seq_hash(seq);
 
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
 	switch (h % 100) {
 	case 0:
 		return 1 + (h >> 8) % (ETH_HDR_LEN - 1);
@@ -123,7 +132,20 @@ static int demo_bringup(struct demo *d)
 
 	if (!d->o.tap_vnet_hdr)
 		want |= F(VHOST_NET_F_VIRTIO_NET_HDR);
-	r = vmm_bringup(&d->v, d->o.dev, want, d->o.ring, 0);
+	if (d->o.iotlb) {
+		want |= F(VIRTIO_F_ACCESS_PLATFORM);
+		r = viommu_bringup(&d->vi, &d->v, d->o.dev, want, d->o.ring,
+				   d->o.iotlb, 0, 1, 0);
+		if (!r && !(d->v.features & F(VIRTIO_F_ACCESS_PLATFORM)))
+			r = -EOPNOTSUPP;
+		if (!r)
+			r = viommu_start(&d->vi);
+		/* as QEMU: the used rings mapped before a backend */
+		if (!r)
+			r = viommu_map_used_rings(&d->vi);
+	} else {
+		r = vmm_bringup(&d->v, d->o.dev, want, d->o.ring, 0);
+	}
 	if (r)
 		return demo_fail(d, d->v.fd < 0 ? d->o.dev : "bring-up", r);
 	r = vmm_get_features(&d->v, &d->offered);
@@ -137,6 +159,16 @@ static int demo_bringup(struct demo *d)
 	printf("  %-13s 1 region, %zu MiB at guest-physical 0x%llx (user %p)\n",
 	       "memory", d->v.mem_size >> 20,
 	       (unsigned long long)d->v.mem_gpa, (void *)d->v.mem);
+	if (d->o.iotlb) {
+		printf("  %-13s RX %u, TX %u entries; TX descriptors at IOVA 0x%llx\n",
+		       "rings", d->v.vq[VMM_RX].num, d->v.vq[VMM_TX].num,
+		       (unsigned long long)viommu_iova(&d->vi,
+						       d->v.vq[VMM_TX].desc));
+		printf("  %-13s guest memory at random IOVAs from 0x%llx in %zu KiB pages; misses answered by a thread (IOTLB_MSG_%s)\n",
+		       "vIOMMU", (unsigned long long)d->vi.iova_base,
+		       d->vi.ps >> 10, d->vi.v2 ? "V2" : "V1");
+		return 0;
+	}
 	printf("  %-13s RX %u, TX %u entries; TX descriptors at gpa 0x%llx\n",
 	       "rings", d->v.vq[VMM_RX].num, d->v.vq[VMM_TX].num,
 	       (unsigned long long)vmm_gpa(&d->v, d->v.vq[VMM_TX].desc));
@@ -179,8 +211,54 @@ static int demo_send(struct demo *d)
 	       "sending", d->o.count, d->layouts[VMM_DIRECT],
 	       d->layouts[VMM_CHAIN], d->layouts[VMM_INDIRECT]);
 	fflush(stdout);
-	vmm_tx_stream(&d->v, &d->t, &o, &d->st);
+	if (d->o.iotlb)
+		viommu_tx_stream(&d->vi, &d->t, &o, &d->st);
+	else
+		vmm_tx_stream(&d->v, &d->t, &o, &d->st);
 	return 0;
+}
+
+/* With --iotlb: what the vIOMMU and the device's IOTLB counted. */
+static void demo_iotlb_report(struct demo *d)
+{
+	struct ivhost_iotlb_stats s;
+	unsigned long long rtts = 0;
+	unsigned int i;
+	int r;
+
+	printf("  %-13s %lu MISS messages read, %lu answered with an UPDATE, %lu unmapped, %lu ACCESS_FAIL\n",
+	       "vIOMMU", d->vi.misses, d->vi.updates, d->vi.unmapped,
+	       d->vi.access_fails);
+	r = viommu_get_stats(&d->vi, &s);
+	if (r) {
+		printf("  %-13s IVHOST_GET_IOTLB_STATS: %s\n", "IOTLB",
+		       strerror(-r));
+		return;
+	}
+	for (i = 0; i < IVHOST_RTT_BUCKETS; i++)
+		rtts += s.rtt_us[i];
+	printf("  %-13s hits %llu, misses %llu (%llu deduplicated), MISS messages %llu\n",
+	       "IOTLB", (unsigned long long)s.hits,
+	       (unsigned long long)s.misses,
+	       (unsigned long long)s.misses_deduped,
+	       (unsigned long long)s.miss_msgs);
+	printf("  %-13s updates %llu, invalidations %llu, evictions %llu, access fails %llu\n",
+	       "", (unsigned long long)s.updates,
+	       (unsigned long long)s.invalidations,
+	       (unsigned long long)s.evictions,
+	       (unsigned long long)s.access_fails);
+	printf("  %-13s entries %llu, messages queued %llu, dropped %llu\n",
+	       "", (unsigned long long)s.entries,
+	       (unsigned long long)s.msgs_queued,
+	       (unsigned long long)s.msgs_dropped);
+	printf("  %-13s %llu miss round trips, %.1f us average wait\n", "",
+	       rtts, rtts ? s.miss_wait_ns / 1000.0 / rtts : 0.0);
+	for (i = 0; i < IVHOST_RTT_BUCKETS; i++)
+		if (s.rtt_us[i])
+			printf("  %-13s   round trip %s%u us: %llu\n", "",
+			       !i ? "< " : i + 1 < IVHOST_RTT_BUCKETS ?
+			       "from " : ">= ", i ? 1u << i : 2u,
+			       (unsigned long long)s.rtt_us[i]);
 }
 
 /* Stage 6: the account. */
@@ -199,6 +277,8 @@ static int demo_report(struct demo *d)
 	printf("  %-13s %lld ms, %.0f frames/s, %.1f Mbit/s\n", "time",
 	       st->elapsed_ms, st->reaped / secs,
 	       st->bytes_received * 8 / secs / 1e6);
+	if (d->o.iotlb)
+		demo_iotlb_report(d);
 	if (st->error) {
 		printf("  %-13s FAIL: %s\n", "verification", st->msg);
 		return 1;
@@ -212,11 +292,16 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: demo-vmm [--dev PATH] [--count N] [--ring N] [--tap-vnet-hdr]\n"
+		"                [--iotlb | --iotlb-2m]\n"
 		"  --dev PATH      device (default /dev/ivhost-net)\n"
 		"  --count N       frames to send (default 1000)\n"
 		"  --ring N        ring size, a power of two (default 256)\n"
 		"  --tap-vnet-hdr  the tap takes the virtio-net header instead of\n"
-		"                  the device (VHOST_NET_F_VIRTIO_NET_HDR off)\n");
+		"                  the device (VHOST_NET_F_VIRTIO_NET_HDR off)\n"
+		"  --iotlb         negotiate VIRTIO_F_ACCESS_PLATFORM: guest memory at\n"
+		"                  random IOVAs in 4 KiB pages, misses served by the\n"
+		"                  VMM, IOTLB counters printed at the end\n"
+		"  --iotlb-2m      the same with 2 MiB pages\n");
 }
 
 static int parse_uint(const char *s, unsigned int *out)
@@ -239,6 +324,8 @@ int main(int argc, char **argv)
 		{ "count", required_argument, NULL, 'c' },
 		{ "ring", required_argument, NULL, 'r' },
 		{ "tap-vnet-hdr", no_argument, NULL, 'T' },
+		{ "iotlb", no_argument, NULL, 'I' },
+		{ "iotlb-2m", no_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -252,7 +339,7 @@ int main(int argc, char **argv)
 	d.v.fd = -1;
 	d.t.fd = -1;
 	d.t.pkt_fd = -1;
-	while ((c = getopt_long(argc, argv, "d:c:r:Th", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:c:r:TIMh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			d.o.dev = optarg;
@@ -269,6 +356,12 @@ int main(int argc, char **argv)
 				fprintf(stderr, "demo-vmm: --ring wants a power of two, 32..32768\n");
 				return 2;
 			}
+			break;
+		case 'I':
+			d.o.iotlb = VIOMMU_4K_SHIFT;
+			break;
+		case 'M':
+			d.o.iotlb = VIOMMU_2M_SHIFT;
 			break;
 		case 'T':
 			d.o.tap_vnet_hdr = 1;
@@ -294,7 +387,10 @@ int main(int argc, char **argv)
 		r = demo_send(&d);
 	if (!r)
 		r = demo_report(&d);
-	vmm_close(&d.v);
+	if (d.o.iotlb)
+		viommu_close(&d.vi);
+	else
+		vmm_close(&d.v);
 	vmm_tap_close(&d.t);
 	return r;
 }

@@ -364,6 +364,55 @@ static void stream_copy(uint8_t *dst, const uint8_t *hdr, size_t hdr_len,
  * buffer (no VRING_DESC_F_WRITE) is filled from the stream hdr||data; a
  * device buffer is poisoned with VMM_RX_POISON.  Publishes the head.
  */
+void vmm_post_seg(struct vmm_vq *q, struct vring_desc *d,
+		  enum vmm_post_mode mode, uint16_t *idx, unsigned int i,
+		  unsigned int nseg, uint64_t addr, uint32_t len,
+		  uint16_t flags)
+{
+	struct vring_desc *e;
+
+	if (mode == VMM_INDIRECT) {
+		e = &d[i];
+		e->next = i + 1;
+	} else {
+		e = &q->desc[*idx];
+		e->next = q->next[*idx];
+	}
+	e->addr = addr;
+	e->len = len;
+	e->flags = flags | (i + 1 < nseg ? VRING_DESC_F_NEXT : 0);
+	if (i + 1 >= nseg)
+		e->next = 0;
+	if (mode != VMM_INDIRECT)
+		*idx = q->next[*idx];
+}
+
+int vmm_post_finish(struct vmm_vq *q, int head, enum vmm_post_mode mode,
+		    unsigned int nseg, uint64_t ind_addr)
+{
+	if (mode == VMM_INDIRECT) {
+		q->desc[head].addr = ind_addr;
+		q->desc[head].len = nseg * sizeof(struct vring_desc);
+		q->desc[head].flags = VRING_DESC_F_INDIRECT;
+		q->desc[head].next = 0;
+	}
+	vmm_publish(q, head);
+	return head;
+}
+
+int vmm_post_nseg(size_t total, enum vmm_post_mode mode, unsigned int nseg)
+{
+	if (mode == VMM_DIRECT || nseg < 1)
+		nseg = 1;
+	if (nseg > VMM_MAX_SEGS)
+		nseg = VMM_MAX_SEGS;
+	if (nseg > total && total)
+		nseg = total;
+	if (total + nseg * VMM_SPLIT_GAP > VMM_SLOT_SIZE)
+		return -EMSGSIZE;
+	return nseg;
+}
+
 static int post_layout(struct vmm_vq *q, size_t total, enum vmm_post_mode mode,
 		       unsigned int nseg, uint16_t flags, const void *hdr,
 		       size_t hdr_len, const void *data)
@@ -376,14 +425,10 @@ static int post_layout(struct vmm_vq *q, size_t total, enum vmm_post_mode mode,
 	int head;
 	uint16_t idx;
 
-	if (mode == VMM_DIRECT || nseg < 1)
-		nseg = 1;
-	if (nseg > VMM_MAX_SEGS)
-		nseg = VMM_MAX_SEGS;
-	if (nseg > total && total)
-		nseg = total;
-	if (total + nseg * VMM_SPLIT_GAP > VMM_SLOT_SIZE)
-		return -EMSGSIZE;
+	head = vmm_post_nseg(total, mode, nseg);
+	if (head < 0)
+		return head;
+	nseg = head;
 
 	head = vmm_desc_alloc(q, mode == VMM_CHAIN ? nseg : 1);
 	if (head < 0)
@@ -393,38 +438,17 @@ static int post_layout(struct vmm_vq *q, size_t total, enum vmm_post_mode mode,
 				 : NULL;
 	idx = head;
 	for (i = 0; i < nseg; i++) {
-		struct vring_desc *e;
-
 		n = total / nseg + (i < total % nseg);
 		if (flags & VRING_DESC_F_WRITE)
 			memset(slot + slot_off, VMM_RX_POISON, n);
 		else
 			stream_copy(slot + slot_off, hdr, hdr_len, data, off, n);
-		if (mode == VMM_INDIRECT) {
-			e = &d[i];
-			e->next = i + 1;
-		} else {
-			e = &q->desc[idx];
-			e->next = q->next[idx];
-		}
-		e->addr = vmm_gpa(v, slot + slot_off);
-		e->len = n;
-		e->flags = flags | (i + 1 < nseg ? VRING_DESC_F_NEXT : 0);
-		if (i + 1 >= nseg)
-			e->next = 0;
-		if (mode != VMM_INDIRECT)
-			idx = q->next[idx];
+		vmm_post_seg(q, d, mode, &idx, i, nseg,
+			     vmm_gpa(v, slot + slot_off), n, flags);
 		off += n;
 		slot_off += n + VMM_SPLIT_GAP;
 	}
-	if (mode == VMM_INDIRECT) {
-		q->desc[head].addr = vmm_gpa(v, d);
-		q->desc[head].len = nseg * sizeof(*d);
-		q->desc[head].flags = VRING_DESC_F_INDIRECT;
-		q->desc[head].next = 0;
-	}
-	vmm_publish(q, head);
-	return head;
+	return vmm_post_finish(q, head, mode, nseg, vmm_gpa(v, d));
 }
 
 int vmm_post_tx(struct vmm_vq *q, const void *hdr, size_t hdr_len,
@@ -709,6 +733,33 @@ void vmm_gen_frame(uint32_t seq, void *buf, size_t len)
 	}
 }
 
+uint32_t vmm_seq_hash(uint32_t seq)
+{
+	uint32_t h = seq * 0x9e3779b1u;
+
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	return h;
+}
+
+int vmm_idle_step(struct vmm_vq *q, int event_idx, int progressed,
+		  long long *progress, int idle_ms, int wait_ms)
+{
+	if (progressed) {
+		*progress = now_ms();
+		return 0;
+	}
+	if (now_ms() - *progress > idle_ms)
+		return -ETIMEDOUT;
+	if (event_idx)
+		__atomic_store_n(vmm_used_event(q), q->used_idx,
+				 __ATOMIC_SEQ_CST);
+	if (vmm_used_idx(q) != q->used_idx)
+		return 0;
+	return vmm_wait_fd(q->call_fd, wait_ms) > 0;
+}
+
 long long vmm_now_ms(void)
 {
 	return now_ms();
@@ -726,6 +777,13 @@ static size_t tx_len(const struct vmm_tx_opts *o, uint32_t seq)
 
 int vmm_tx_stream(struct vmm *v, struct vmm_tap *t,
 		  const struct vmm_tx_opts *o, struct vmm_tx_stats *st)
+{
+	return vmm_tx_stream_via(v, t, o, st, NULL, NULL);
+}
+
+int vmm_tx_stream_via(struct vmm *v, struct vmm_tap *t,
+		      const struct vmm_tx_opts *o, struct vmm_tx_stats *st,
+		      vmm_tx_post_fn post, void *ctx)
 {
 	struct vmm_vq *q = &v->vq[VMM_TX];
 	uint8_t hdr[32] = { 0 };
@@ -763,8 +821,12 @@ int vmm_tx_stream(struct vmm *v, struct vmm_tap *t,
 			if (q->num_free < (mode == VMM_CHAIN ? VMM_MAX_SEGS : 1))
 				break;
 			vmm_gen_frame(seq, frame, len);
-			r = vmm_post_tx(q, hdr, o->hdr_len, frame, len, mode,
-					vmm_tx_nseg(seq));
+			if (post)
+				r = post(ctx, q, hdr, o->hdr_len, frame, len,
+					 mode, vmm_tx_nseg(seq));
+			else
+				r = vmm_post_tx(q, hdr, o->hdr_len, frame, len,
+						mode, vmm_tx_nseg(seq));
 			if (r < 0) {
 				st->error = r;
 				snprintf(st->msg, sizeof(st->msg),
@@ -905,6 +967,14 @@ size_t vmm_rx_copy(struct vmm_vq *q, uint16_t head, void *dst, size_t size)
 ssize_t vmm_rx_frame(struct vmm_vq *q, int mrg, void *buf, size_t size,
 		     unsigned int *nbufs, int timeout_ms)
 {
+	return vmm_rx_frame_via(q, mrg, buf, size, nbufs, timeout_ms, NULL,
+				NULL);
+}
+
+ssize_t vmm_rx_frame_via(struct vmm_vq *q, int mrg, void *buf, size_t size,
+			 unsigned int *nbufs, int timeout_ms,
+			 vmm_rx_copy_fn copy, void *ctx)
+{
 	long long end = now_ms() + timeout_ms;
 	uint8_t *out = buf;
 	unsigned int nb = 1, i;
@@ -927,8 +997,11 @@ ssize_t vmm_rx_frame(struct vmm_vq *q, int mrg, void *buf, size_t size,
 		id = q->used->ring[q->used_idx % q->num].id;
 		len = q->used->ring[q->used_idx % q->num].len;
 		if (id < q->num && q->chain_len[id] && got < size)
-			got += vmm_rx_copy(q, id, out + got,
-					   len < size - got ? len : size - got);
+			got += copy ? copy(ctx, q, id, out + got,
+					   len < size - got ? len :
+					   size - got) :
+				vmm_rx_copy(q, id, out + got,
+					    len < size - got ? len : size - got);
 		r = vmm_reap(q, &id, &len);
 		if (r < 0)
 			return r;

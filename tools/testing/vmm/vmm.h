@@ -121,6 +121,19 @@ int vmm_set_backend(struct vmm *v, unsigned int index, int fd);
 int vmm_post_tx(struct vmm_vq *q, const void *hdr, size_t hdr_len,
 		const void *data, size_t len, enum vmm_post_mode mode,
 		unsigned int nseg);
+/* The segments a buffer of @total bytes posted in @mode gets when @nseg
+ * are asked for, or -EMSGSIZE if they do not fit a data slot. */
+int vmm_post_nseg(size_t total, enum vmm_post_mode mode, unsigned int nseg);
+/* Fill segment @i of @nseg of a chain being posted: in the indirect
+ * table @d, or at q->desc[*idx] (then *idx moves on along q->next). */
+void vmm_post_seg(struct vmm_vq *q, struct vring_desc *d,
+		  enum vmm_post_mode mode, uint16_t *idx, unsigned int i,
+		  unsigned int nseg, uint64_t addr, uint32_t len,
+		  uint16_t flags);
+/* Point an indirect @head at its table (@ind_addr), publish @head and
+ * return it. */
+int vmm_post_finish(struct vmm_vq *q, int head, enum vmm_post_mode mode,
+		    unsigned int nseg, uint64_t ind_addr);
 /* Take ndesc descriptors from the free list (linked through q->next). */
 int vmm_desc_alloc(struct vmm_vq *q, unsigned int ndesc);
 /* Publish a head in the avail ring (release ordering). */
@@ -208,8 +221,24 @@ struct vmm_tx_stats {
 int vmm_tx_stream(struct vmm *v, struct vmm_tap *t,
 		  const struct vmm_tx_opts *o, struct vmm_tx_stats *st);
 /* Number of segments vmm_tx_stream uses for a seq in split modes. */
+/* How vmm_tx_stream_via() posts one TX buffer (as vmm_post_tx(), with
+ * @ctx passed through); NULL: vmm_post_tx(). */
+typedef int (*vmm_tx_post_fn)(void *ctx, struct vmm_vq *q, const void *hdr,
+			      size_t hdr_len, const void *data, size_t len,
+			      enum vmm_post_mode mode, unsigned int nseg);
+int vmm_tx_stream_via(struct vmm *v, struct vmm_tap *t,
+		      const struct vmm_tx_opts *o, struct vmm_tx_stats *st,
+		      vmm_tx_post_fn post, void *ctx);
 unsigned int vmm_tx_nseg(uint32_t seq);
 long long vmm_now_ms(void);
+/* A well-mixed hash of a frame's seq, for picking test frame lengths. */
+uint32_t vmm_seq_hash(uint32_t seq);
+/* The end of one round of a guest loop: if it @progressed, restart the
+ * idle clock *@progress (0); else -ETIMEDOUT once idle for over @idle_ms,
+ * or publish used_event (with @event_idx) and, unless used entries are
+ * pending, wait up to @wait_ms for a call: 1 if called, 0 otherwise. */
+int vmm_idle_step(struct vmm_vq *q, int event_idx, int progressed,
+		  long long *progress, int idle_ms, int wait_ms);
 
 /* ---- RX side (the guest's receive queue) ---- */
 
@@ -234,6 +263,13 @@ size_t vmm_rx_copy(struct vmm_vq *q, uint16_t head, void *dst, size_t size);
  */
 ssize_t vmm_rx_frame(struct vmm_vq *q, int mrg, void *buf, size_t size,
 		     unsigned int *nbufs, int timeout_ms);
+/* As vmm_rx_frame(), reading the buffers with @copy (as vmm_rx_copy(),
+ * @ctx passed through); NULL: vmm_rx_copy(). */
+typedef size_t (*vmm_rx_copy_fn)(void *ctx, struct vmm_vq *q, uint16_t head,
+				 void *dst, size_t size);
+ssize_t vmm_rx_frame_via(struct vmm_vq *q, int mrg, void *buf, size_t size,
+			 unsigned int *nbufs, int timeout_ms,
+			 vmm_rx_copy_fn copy, void *ctx);
 /* A send-only AF_PACKET socket bound to ifindex; vnet_hdr: PACKET_VNET_HDR
  * (each send starts with a struct virtio_net_hdr). */
 int vmm_inject_open(int ifindex, int vnet_hdr);

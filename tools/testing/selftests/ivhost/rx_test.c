@@ -348,22 +348,15 @@ static int rx_stream(struct rxdev *d, uint32_t seq, unsigned int count,
 		}
 		if (fill_rx(d, rand_layout, fixed))
 			progressed = 1;
-		if (progressed) {
-			progress = vmm_now_ms();
-			continue;
-		}
-		if (vmm_now_ms() - progress > IDLE_MS) {
+		r = vmm_idle_step(q, !!(d->v.features & EVIDX), progressed,
+				  &progress, IDLE_MS, 20);
+		if (r < 0) {
 			snprintf(msg, msz,
 				 "stalled: sent %u received %u, avail %u used %u",
 				 sent, got, q->avail_idx, vmm_used_idx(q));
-			return -ETIMEDOUT;
+			return r;
 		}
-		if (d->v.features & EVIDX)
-			__atomic_store_n(vmm_used_event(q), q->used_idx,
-					 __ATOMIC_SEQ_CST);
-		if (vmm_used_idx(q) != q->used_idx)
-			continue;
-		st->calls += vmm_wait_fd(q->call_fd, 20) > 0;
+		st->calls += r;
 	}
 	st->injected = sent;
 	st->received = got;

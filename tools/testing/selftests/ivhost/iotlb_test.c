@@ -1,0 +1,938 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Device IOTLB traffic selftests (VIRTIO_F_ACCESS_PLATFORM).
+ *
+ * The test VMM plays the vIOMMU (tools/testing/vmm/viommu.c): guest memory
+ * is mapped at random IOVAs in 4 KiB or 2 MiB pages, every ring and buffer
+ * address the device sees is an IOVA, and a miss server thread answers
+ * each MISS with an UPDATE of the page covering it, as QEMU does.
+ *
+ * Tests:
+ *   traffic.tx, traffic.rx   frames through the IOTLB, misses served on
+ *                            demand, every byte checked (4K / 2M pages)
+ *   traffic.remap_under_traffic
+ *                            a thread invalidates IOVA pages and points
+ *                            them at other memory while TX and RX run
+ *   traffic.miss_resumes_without_kick, traffic.rx_miss_resumes_without_kick
+ *                            the test answers misses by hand and never
+ *                            kicks again: the TX / RX queue resumes on
+ *                            each UPDATE, including a miss on the last
+ *                            byte of the UPDATE's range
+ *   traffic.ivhost_only_isolation
+ *                            after INVALIDATE and a remap the old memory
+ *                            is never touched again
+ *   traffic.ivhost_only_access_fail_ro_rx
+ *                            an RX buffer mapped read-only: ACCESS_FAIL,
+ *                            err eventfd, buffer untouched
+ *   traffic.ivhost_only_batch_applies_at_end
+ *                            an UPDATE inside BATCH_BEGIN..END is not
+ *                            seen (nor counted) before BATCH_END
+ *   traffic.ivhost_only_counters
+ *                            IVHOST_GET_IOTLB_STATS readable, plausible
+ *   perf.tx_pps, perf.rx_pps misses per 1,000 packets and packets per
+ *                            second with the IOTLB on and off (info only)
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+#include <linux/virtio_ring.h>
+#include <linux/vhost.h>
+
+#include "kselftest_harness.h"
+#include "common.h"
+#include "vmm.h"
+#include "viommu.h"
+#include "../../../../include/uapi/linux/ivhost.h"
+
+#define F(bit)		(1ULL << (bit))
+#define RING_NUM	256
+#define IDLE_MS		15000
+#define TAP_MTU		65000
+#define MAX_FRAME	(TAP_MTU + 14)
+#define HDR_LEN		12
+#define NSPARE		16
+#define FEATURES	(F(VIRTIO_F_VERSION_1) | F(VIRTIO_RING_F_INDIRECT_DESC) | \
+			 F(VHOST_NET_F_VIRTIO_NET_HDR) |		\
+			 F(VIRTIO_NET_F_MRG_RXBUF) |			\
+			 F(VIRTIO_RING_F_EVENT_IDX))
+#define IOTLB		F(VIRTIO_F_ACCESS_PLATFORM)
+
+/* ---- deterministic randomness ---- */
+
+static __thread uint64_t rng_state = 88172645463325252ULL;
+
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static uint64_t seed(void)
+{
+	const char *s = getenv("IVHOST_SEED");
+
+	return s && *s ? strtoull(s, NULL, 0) : 20261123;
+}
+
+/* Mostly Ethernet-sized frames, some jumbo, a few up to 64 KiB. */
+static size_t tx_len(uint32_t seq)
+{
+	uint32_t h = vmm_seq_hash(seq);
+
+	switch (h % 100) {
+	case 0:
+		return 14 + (h >> 8) % (65000 - 14);
+	case 1 ... 10:
+		return 1515 + (h >> 8) % (9000 - 1514);
+	default:
+		return 60 + (h >> 8) % (1514 - 60 + 1);
+	}
+}
+
+static size_t rx_len(uint32_t seq)
+{
+	uint32_t h = seq * 0x85ebca6bu + 7;
+
+	h ^= h >> 15;
+	h *= 0x9e3779b1u;
+	h ^= h >> 13;
+	if (h % 10 == 0)
+		return 1515 + (h >> 8) % (9000 - 1514);
+	return 60 + (h >> 8) % (1514 - 60 + 1);
+}
+
+static size_t fixed_1514(uint32_t seq)
+{
+	return 1514;
+}
+
+/* ---- the device under test ---- */
+
+struct tdev {
+	struct vmm v;
+	struct vmm_tap t;
+	struct viommu vi;
+	int inj;
+	int iotlb;
+};
+
+static int is_absent(int r)
+{
+	return r == -ENOENT || r == -ENODEV || r == -ENXIO;
+}
+
+/*
+ * With @iotlb: ACCESS_PLATFORM, pages of 1 << @shift, miss server
+ * started unless @manual.  Without: the plain vmm_bringup() path.
+ * Backends attached unless @no_backend.
+ */
+static int tdev_up(struct tdev *d, int iotlb, unsigned int shift,
+		   unsigned int flags, int manual, int no_backend)
+{
+	int r;
+
+	vmm_init_closed(&d->v, &d->t);
+	memset(&d->vi, 0, sizeof(d->vi));
+	d->inj = -1;
+	d->iotlb = iotlb;
+	if (iotlb) {
+		r = viommu_bringup(&d->vi, &d->v, ivhost_dev_path(),
+				   FEATURES | IOTLB, RING_NUM, shift, NSPARE,
+				   seed(), flags);
+		if (!r && !(d->v.features & IOTLB))
+			r = -EOPNOTSUPP;
+	} else {
+		r = vmm_bringup(&d->v, ivhost_dev_path(), FEATURES, RING_NUM,
+				0);
+	}
+	if (r)
+		return r;
+	r = vmm_tap_open(&d->t, 0);
+	if (!r)
+		r = vmm_if_set_mtu(d->t.name, TAP_MTU);
+	if (!r)
+		r = vmm_if_set_txqlen(d->t.name, 4096);
+	if (r)
+		return r;
+	d->inj = vmm_inject_open(d->t.ifindex, 0);
+	if (d->inj < 0)
+		return d->inj;
+	if (iotlb && !manual) {
+		r = viommu_start(&d->vi);
+		if (r)
+			return r;
+	}
+	if (no_backend)
+		return 0;
+	if (iotlb) {
+		r = viommu_map_used_rings(&d->vi);
+		if (r)
+			return r;
+	}
+	r = vmm_set_backend(&d->v, VMM_RX, d->t.fd);
+	if (!r)
+		r = vmm_set_backend(&d->v, VMM_TX, d->t.fd);
+	return r;
+}
+
+static void tdev_down(struct tdev *d)
+{
+	if (d->iotlb)
+		viommu_close(&d->vi);
+	else
+		vmm_close(&d->v);
+	vmm_tap_close(&d->t);
+	if (d->inj >= 0)
+		close(d->inj);
+	d->inj = -1;
+}
+
+/* What the device says, when a stream fails. */
+static void dump(struct __test_metadata *_metadata, struct tdev *d)
+{
+	struct ivhost_iotlb_stats s;
+
+	TH_LOG("err eventfd: rx %d tx %d; server: %lu misses %lu updates %lu unmapped %lu access fails",
+	       vmm_poll_fd(d->v.vq[VMM_RX].err_fd),
+	       vmm_poll_fd(d->v.vq[VMM_TX].err_fd), d->vi.misses,
+	       d->vi.updates, d->vi.unmapped, d->vi.access_fails);
+	if (!d->iotlb || viommu_get_stats(&d->vi, &s))
+		return;
+	TH_LOG("device: hits %llu misses %llu deduped %llu miss_msgs %llu updates %llu inval %llu evictions %llu fails %llu queued %llu dropped %llu entries %llu",
+	       s.hits, s.misses, s.misses_deduped, s.miss_msgs, s.updates,
+	       s.invalidations, s.evictions, s.access_fails, s.msgs_queued,
+	       s.msgs_dropped, s.entries);
+}
+
+static int tx_stream(struct tdev *d, uint32_t first, unsigned int count,
+		     size_t (*len_of)(uint32_t), struct vmm_tx_stats *st)
+{
+	struct vmm_tx_opts o = {
+		.first_seq = first,
+		.count = count,
+		.len_of = len_of,
+		.mode = -1,
+		.hdr_len = HDR_LEN,
+		.min_arrive = 14,
+		.idle_timeout_ms = IDLE_MS,
+	};
+
+	if (d->iotlb)
+		return viommu_tx_stream(&d->vi, &d->t, &o, st);
+	return vmm_tx_stream(&d->v, &d->t, &o, st);
+}
+
+/* ---- RX ---- */
+
+static int post_rx_buf(struct tdev *d, struct vmm_vq *q, int rand_layout)
+{
+	size_t len = 1536;
+	int mode = VMM_DIRECT;
+	unsigned int nseg = 1;
+
+	if (rand_layout) {
+		mode = rnd() % 3;
+		nseg = 1 + rnd() % 8;
+		switch (rnd() % 3) {
+		case 0:
+			len = 64 + rnd() % 256;
+			break;
+		case 1:
+			len = 1536;
+			break;
+		default:
+			len = 64 + rnd() % 8192;
+			break;
+		}
+	}
+	if (mode == VMM_CHAIN && q->num_free < nseg)
+		return -ENOSPC;
+	if (d->iotlb)
+		return viommu_post_rx(&d->vi, q, len, mode, nseg);
+	return vmm_post_rx(q, len, mode, nseg);
+}
+
+static int fill_rx(struct tdev *d, int rand_layout)
+{
+	struct vmm_vq *q = &d->v.vq[VMM_RX];
+	int n = 0;
+
+	while (q->num_free >= VMM_MAX_SEGS &&
+	       post_rx_buf(d, q, rand_layout) >= 0)
+		n++;
+	if (n)
+		vmm_kick(q);
+	return n;
+}
+
+static int check_frame(const uint8_t *buf, ssize_t total, unsigned int nbufs,
+		       uint32_t seq, size_t len, char *msg, size_t msz)
+{
+	static __thread uint8_t want[MAX_FRAME];
+	static const uint8_t zero[10];
+
+	if (total != (ssize_t)(HDR_LEN + len)) {
+		snprintf(msg, msz, "seq %u: got %zd bytes, want %d + %zu",
+			 seq, total, HDR_LEN, len);
+		return -EBADMSG;
+	}
+	vmm_gen_frame(seq, want, len);
+	if (memcmp(buf + HDR_LEN, want, len)) {
+		snprintf(msg, msz, "seq %u (len %zu): data differs", seq, len);
+		return -EBADMSG;
+	}
+	if (memcmp(buf, zero, 10) || (buf[10] | buf[11] << 8) != (int)nbufs) {
+		snprintf(msg, msz, "seq %u: bad header", seq);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+struct rx_stats {
+	unsigned int received;
+	long long ms;
+};
+
+static int rx_stream(struct tdev *d, uint32_t seq, unsigned int count,
+		     size_t (*len_of)(uint32_t), int rand_layout,
+		     struct rx_stats *st, char *msg, size_t msz)
+{
+	static __thread uint8_t frame[MAX_FRAME], buf[VMM_SLOT_SIZE * 2];
+	struct vmm_vq *q = &d->v.vq[VMM_RX];
+	long long start = vmm_now_ms(), progress = start;
+	unsigned int sent = 0, got = 0, nbufs, window = 128;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	fill_rx(d, rand_layout);
+	while (got < count) {
+		int progressed = 0;
+		ssize_t n;
+
+		while (sent < count && sent - got < window) {
+			size_t len = len_of(seq + sent);
+
+			vmm_gen_frame(seq + sent, frame, len);
+			r = vmm_inject(d->inj, frame, len);
+			if (r) {
+				snprintf(msg, msz, "inject seq %u: %s",
+					 seq + sent, strerror(-r));
+				return r;
+			}
+			sent++;
+			progressed = 1;
+		}
+		for (;;) {
+			if (d->iotlb)
+				n = viommu_rx_frame(&d->vi, q, 1, buf,
+						    sizeof(buf), &nbufs,
+						    IDLE_MS);
+			else
+				n = vmm_rx_frame(q, 1, buf, sizeof(buf),
+						 &nbufs, IDLE_MS);
+			if (n <= 0)
+				break;
+			r = check_frame(buf, n, nbufs, seq + got,
+					len_of(seq + got), msg, msz);
+			if (r)
+				return r;
+			got++;
+			progressed = 1;
+		}
+		if (n < 0) {
+			snprintf(msg, msz, "frame %u: reap error %s", got,
+				 strerror((int)-n));
+			return (int)n;
+		}
+		if (fill_rx(d, rand_layout))
+			progressed = 1;
+		r = vmm_idle_step(q, 1, progressed, &progress,
+				  IDLE_MS, 20);
+		if (r < 0) {
+			snprintf(msg, msz,
+				 "stalled: sent %u received %u, avail %u used %u",
+				 sent, got, q->avail_idx, vmm_used_idx(q));
+			return r;
+		}
+	}
+	st->received = got;
+	st->ms = vmm_now_ms() - start;
+	return 0;
+}
+
+/* ---- fixture ---- */
+
+FIXTURE(traffic) {
+	struct tdev d;
+};
+
+FIXTURE_VARIANT(traffic) {
+	unsigned int shift;
+	unsigned int flags;	/* viommu_bringup() flags */
+};
+
+FIXTURE_VARIANT_ADD(traffic, page4k) {
+	.shift = VIOMMU_4K_SHIFT,
+};
+
+FIXTURE_VARIANT_ADD(traffic, page2m) {
+	.shift = VIOMMU_2M_SHIFT,
+};
+
+/* struct vhost_msg (no IOTLB_MSG_V2) both ways */
+FIXTURE_VARIANT_ADD(traffic, page4k_msg_v1) {
+	.shift = VIOMMU_4K_SHIFT,
+	.flags = VIOMMU_V1,
+};
+
+FIXTURE_SETUP(traffic)
+{
+	vmm_init_closed(&self->d.v, &self->d.t);
+	memset(&self->d.vi, 0, sizeof(self->d.vi));
+	self->d.inj = -1;
+	self->d.iotlb = 0;
+}
+
+FIXTURE_TEARDOWN(traffic)
+{
+	tdev_down(&self->d);
+}
+
+#define UP(fl, manual, nobackend) do {				\
+	int _r = tdev_up(&self->d, 1, variant->shift,			\
+			 (fl) | variant->flags, manual, nobackend);	\
+	if (is_absent(_r) || _r == -EOPNOTSUPP)				\
+		SKIP(return, "no device IOTLB on %s: %s",		\
+		     ivhost_dev_path(), strerror(-_r));			\
+	ASSERT_EQ(0, _r);						\
+} while (0)
+
+TEST_F_TIMEOUT(traffic, tx, 300)
+{
+	struct vmm_tx_stats st;
+	int r;
+
+	UP(0, 0, 0);
+	r = tx_stream(&self->d, 1, 2000, tx_len, &st);
+	if (r) {
+		TH_LOG("%s", st.msg);
+		dump(_metadata, &self->d);
+	}
+	ASSERT_EQ(0, r);
+	ASSERT_EQ(st.expected, st.received);
+	ASSERT_LT(0ULL, (unsigned long long)self->d.vi.updates);
+	ASSERT_EQ(0ULL, (unsigned long long)self->d.vi.unmapped);
+	TH_LOG("%u frames, %lu misses served", st.received,
+	       self->d.vi.updates);
+}
+
+TEST_F_TIMEOUT(traffic, rx, 300)
+{
+	struct rx_stats st;
+	char msg[256] = "";
+	int r;
+
+	UP(0, 0, 0);
+	rng_state = seed() | 1;
+	r = rx_stream(&self->d, 100, 2000, rx_len, 1, &st, msg, sizeof(msg));
+	if (r) {
+		TH_LOG("%s", msg);
+		dump(_metadata, &self->d);
+	}
+	ASSERT_EQ(0, r);
+	ASSERT_LT(0ULL, (unsigned long long)self->d.vi.updates);
+	ASSERT_EQ(0ULL, (unsigned long long)self->d.vi.unmapped);
+	TH_LOG("%u frames, %lu misses served", st.received,
+	       self->d.vi.updates);
+}
+
+/* ---- invalidate and remap while traffic runs ---- */
+
+struct churn {
+	struct tdev *d;
+	volatile int stop;
+	unsigned long invalidations, remaps;
+	int err;
+};
+
+/* A random IOVA inside a random data slot of a random vq. */
+static uint64_t random_slot_iova(struct tdev *d, uint64_t *r)
+{
+	struct vmm_vq *q = &d->v.vq[*r % VMM_NVQS];
+	uint16_t head;
+
+	*r ^= *r << 13;
+	*r ^= *r >> 7;
+	*r ^= *r << 17;
+	head = *r % q->num;
+	return viommu_slot_iova(&d->vi, q, head) + (*r >> 20) % VMM_SLOT_SIZE;
+}
+
+static void *churn_thread(void *arg)
+{
+	struct churn *c = arg;
+	uint64_t r = seed() * 31 + 7;
+
+	while (!c->stop) {
+		uint64_t iova = random_slot_iova(c->d, &r);
+		int e;
+
+		if ((r & 3) && viommu_movable(&c->d->vi, iova)) {
+			e = viommu_remap_iova(&c->d->vi, iova, NULL);
+			if (!e)
+				c->remaps++;
+		} else {
+			e = viommu_invalidate_iova(&c->d->vi, iova);
+			if (!e)
+				c->invalidations++;
+		}
+		if (e && e != -EPERM && e != -ENOSPC) {
+			c->err = e;
+			break;
+		}
+		usleep(200);
+	}
+	return NULL;
+}
+
+struct rx_job {
+	struct tdev *d;
+	int r;
+	struct rx_stats st;
+	char msg[256];
+};
+
+static void *rx_job(void *arg)
+{
+	struct rx_job *j = arg;
+
+	rng_state = seed() * 3 + 1;
+	j->r = rx_stream(j->d, 5000, 3000, rx_len, 1, &j->st, j->msg,
+			 sizeof(j->msg));
+	return NULL;
+}
+
+TEST_F_TIMEOUT(traffic, remap_under_traffic, 300)
+{
+	struct churn c = { .d = &self->d };
+	struct rx_job j = { .d = &self->d };
+	struct vmm_tx_stats st;
+	pthread_t ct, rt;
+	int r;
+
+	UP(0, 0, 0);
+	ASSERT_EQ(0, pthread_create(&ct, NULL, churn_thread, &c));
+	ASSERT_EQ(0, pthread_create(&rt, NULL, rx_job, &j));
+	r = tx_stream(&self->d, 1, 3000, tx_len, &st);
+	pthread_join(rt, NULL);
+	c.stop = 1;
+	pthread_join(ct, NULL);
+	if (r)
+		TH_LOG("tx: %s", st.msg);
+	if (j.r)
+		TH_LOG("rx: %s", j.msg);
+	TH_LOG("%lu invalidations, %lu remaps, %lu misses served",
+	       c.invalidations, c.remaps, self->d.vi.updates);
+	ASSERT_EQ(0, c.err);
+	ASSERT_EQ(0, r);
+	ASSERT_EQ(0, j.r);
+	ASSERT_EQ(st.expected, st.received);
+	ASSERT_LT(0ULL, (unsigned long long)c.invalidations + c.remaps);
+}
+
+/* ---- a queue waiting on a miss resumes by itself ---- */
+
+/*
+ * A head whose data slot has an IOVA page boundary with room on both
+ * sides; *x is the last byte of the page before it.
+ */
+static int head_with_boundary(struct tdev *d, struct vmm_vq *q, size_t need,
+			      uint64_t *x)
+{
+	size_t ps = d->vi.ps;
+	unsigned int h;
+
+	for (h = 0; h < q->num; h++) {
+		uint64_t s = viommu_slot_iova(&d->vi, q, h);
+		uint64_t b = (s | (ps - 1)) + 1;
+
+		/* pages of their own, not cached with the rings */
+		if (b - 1 >= s && b + need <= s + VMM_SLOT_SIZE &&
+		    viommu_movable(&d->vi, b - 1) &&
+		    viommu_movable(&d->vi, b)) {
+			*x = b - 1;
+			return h;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Post one buffer by hand whose first byte is the last byte of an IOVA
+ * page, kick once, then answer every miss by hand and never kick again:
+ * the frame must go out (TX) or come in (RX).
+ */
+static void miss_resumes(struct __test_metadata *_metadata, struct tdev *d,
+			 int rx)
+{
+	struct vmm_vq *q = &d->v.vq[rx ? VMM_RX : VMM_TX];
+	uint8_t data[HDR_LEN + 600], rbuf[2048];
+	struct vhost_iotlb_msg m;
+	int head, last_byte_miss = 0, got = 0;
+	unsigned int nbufs;
+	long long end;
+	uint64_t x = 0;
+	ssize_t n;
+
+	head = head_with_boundary(d, q, rx ? 1536 : sizeof(data), &x);
+	ASSERT_LE(0, head);
+	/* take exactly that head from the free list */
+	while (q->free_head != head)
+		ASSERT_LE(0, vmm_desc_alloc(q, 1));
+	ASSERT_EQ(head, vmm_desc_alloc(q, 1));
+	memset(data, 0, HDR_LEN);
+	vmm_gen_frame(77, data + HDR_LEN, sizeof(data) - HDR_LEN);
+	if (rx) {
+		memset(rbuf, VMM_RX_POISON, 1536);
+		ASSERT_EQ(0, viommu_write(&d->vi, x, rbuf, 1536));
+		q->desc[head].len = 1536;
+		q->desc[head].flags = VRING_DESC_F_WRITE;
+	} else {
+		ASSERT_EQ(0, viommu_write(&d->vi, x, data, sizeof(data)));
+		q->desc[head].len = sizeof(data);
+		q->desc[head].flags = 0;
+	}
+	q->desc[head].addr = x;
+	q->desc[head].next = 0;
+	vmm_publish(q, head);
+	ASSERT_EQ(0, vmm_kick(q));
+	if (rx)
+		ASSERT_EQ(0, vmm_inject(d->inj, data + HDR_LEN,
+					sizeof(data) - HDR_LEN));
+
+	/* Answer each miss by hand; never kick again. */
+	end = vmm_now_ms() + 20000;
+	while (!got && vmm_now_ms() < end) {
+		int r = viommu_recv(&d->vi, &m, 50);
+
+		ASSERT_LE(0, r);
+		if (r == 1) {
+			ASSERT_EQ(VHOST_IOTLB_MISS, m.type);
+			if (m.iova == x)
+				last_byte_miss = 1;
+			ASSERT_EQ(1, viommu_answer(&d->vi, &m));
+		}
+		if (rx) {
+			n = viommu_rx_frame(&d->vi, q, 1, rbuf, sizeof(rbuf),
+					    &nbufs, 1000);
+			if (!n)
+				continue;
+			ASSERT_EQ(sizeof(data), (size_t)n);
+			data[10] = 1;	/* num_buffers */
+			ASSERT_EQ(0, memcmp(rbuf, data, n));
+			got = 1;
+			continue;
+		}
+		n = vmm_tap_recv(&d->t, rbuf, sizeof(rbuf), 0);
+		if (n >= 0) {
+			ASSERT_EQ(sizeof(data) - HDR_LEN, (size_t)n);
+			ASSERT_EQ(0, memcmp(rbuf, data + HDR_LEN, n));
+			got = 1;
+		}
+	}
+	ASSERT_EQ(1, got);
+	ASSERT_EQ(1, last_byte_miss);
+	TH_LOG("%lu misses answered by hand", d->vi.updates);
+}
+
+TEST_F_TIMEOUT(traffic, miss_resumes_without_kick, 120)
+{
+	UP(0, 1, 0);
+	miss_resumes(_metadata, &self->d, 0);
+}
+
+TEST_F_TIMEOUT(traffic, rx_miss_resumes_without_kick, 120)
+{
+	UP(0, 1, 0);
+	miss_resumes(_metadata, &self->d, 1);
+}
+
+/* ---- ivhost-only ---- */
+
+TEST_F_TIMEOUT(traffic, ivhost_only_isolation, 300)
+{
+	struct vmm_tx_stats st;
+	struct rx_stats rs;
+	char msg[256] = "";
+	void *old[8];
+	size_t i, k, moved = 0;
+	uint64_t r = seed() * 5 + 3;
+	int e;
+
+	IVHOST_ONLY();
+	UP(0, 0, 0);
+	/* Warm the cache: every data page gets used. */
+	ASSERT_EQ(0, tx_stream(&self->d, 1, 600, fixed_1514, &st));
+	rng_state = seed() | 1;
+	ASSERT_EQ(0, rx_stream(&self->d, 1, 600, rx_len, 1, &rs, msg,
+			       sizeof(msg)));
+	/* Move some data pages away; the old memory gets a canary. */
+	for (k = 0; k < 2000 && moved < 8; k++) {
+		uint64_t iova = random_slot_iova(&self->d, &r);
+
+		if (!viommu_movable(&self->d.vi, iova))
+			continue;
+		e = viommu_remap_iova(&self->d.vi, iova, &old[moved]);
+		if (e == -ENOSPC)
+			break;
+		ASSERT_EQ(0, e);
+		memset(old[moved], 0x5a, self->d.vi.ps);
+		moved++;
+	}
+	ASSERT_LT(0ULL, (unsigned long long)moved);
+	ASSERT_EQ(0, tx_stream(&self->d, 10000, 1500, tx_len, &st));
+	e = rx_stream(&self->d, 10000, 1500, rx_len, 1, &rs, msg,
+		      sizeof(msg));
+	if (e)
+		TH_LOG("%s", msg);
+	ASSERT_EQ(0, e);
+	for (k = 0; k < moved; k++)
+		for (i = 0; i < self->d.vi.ps; i++)
+			if (((uint8_t *)old[k])[i] != 0x5a) {
+				TH_LOG("old page %zu written at +%zu", k, i);
+				ASSERT_TRUE(0);
+			}
+	TH_LOG("%zu pages moved, old memory untouched", moved);
+}
+
+TEST_F_TIMEOUT(traffic, ivhost_only_access_fail_ro_rx, 60)
+{
+	struct vmm_vq *q = &self->d.v.vq[VMM_RX];
+	struct ivhost_iotlb_stats s;
+	uint8_t frame[200], buf[1536];
+	uint64_t slot;
+	long long end;
+	size_t i;
+	int head;
+
+	IVHOST_ONLY();
+	UP(0, 0, 0);
+	/* a head whose slot is on a page of its own, not a ring page */
+	while (!viommu_movable(&self->d.vi,
+			       viommu_slot_iova(&self->d.vi, q, q->free_head)))
+		ASSERT_LE(0, vmm_desc_alloc(q, 1));
+	head = q->free_head;
+	slot = viommu_slot_iova(&self->d.vi, q, head);
+	ASSERT_EQ(0, viommu_set_perm(&self->d.vi, slot, VHOST_ACCESS_RO));
+	ASSERT_EQ(head, viommu_post_rx(&self->d.vi, q, sizeof(buf),
+				       VMM_DIRECT, 1));
+	ASSERT_EQ(0, vmm_kick(q));
+	vmm_gen_frame(1, frame, sizeof(frame));
+	ASSERT_EQ(0, vmm_inject(self->d.inj, frame, sizeof(frame)));
+	ASSERT_EQ(1, vmm_wait_fd(q->err_fd, 10000));
+	end = vmm_now_ms() + 5000;
+	while (!self->d.vi.access_fails && vmm_now_ms() < end)
+		usleep(1000);
+	ASSERT_LT(0ULL, (unsigned long long)self->d.vi.access_fails);
+	ASSERT_EQ(VHOST_IOTLB_ACCESS_FAIL, self->d.vi.last_fail.type);
+	ASSERT_EQ(VHOST_ACCESS_WO, self->d.vi.last_fail.perm & VHOST_ACCESS_WO);
+	ASSERT_LE(slot & ~(uint64_t)(self->d.vi.ps - 1),
+		  self->d.vi.last_fail.iova);
+	ASSERT_GT((slot | (self->d.vi.ps - 1)) + 1, self->d.vi.last_fail.iova);
+	/* the guest buffer is untouched, nothing was used */
+	ASSERT_EQ(0, viommu_read(&self->d.vi, slot, buf, sizeof(buf)));
+	for (i = 0; i < sizeof(buf); i++)
+		ASSERT_EQ(VMM_RX_POISON, buf[i]);
+	ASSERT_EQ(0, vmm_used_idx(q));
+	ASSERT_EQ(0, viommu_get_stats(&self->d.vi, &s));
+	ASSERT_LT(0ULL, (unsigned long long)s.access_fails);
+}
+
+TEST_F_TIMEOUT(traffic, ivhost_only_batch_applies_at_end, 60)
+{
+	struct vmm_vq *q = &self->d.v.vq[VMM_TX];
+	struct ivhost_iotlb_stats before, mid, after;
+	struct vhost_iotlb_msg m, m2;
+	uint8_t frame[300], rbuf[2048];
+	struct vmm_tx_stats st;
+	long long end;
+	ssize_t n;
+	int r;
+
+	IVHOST_ONLY();
+	UP(VIOMMU_BATCH, 1, 0);
+	ASSERT_TRUE(!!(self->d.vi.backend_features &
+		    (1ULL << VHOST_BACKEND_F_IOTLB_BATCH)));
+	memset(frame, 0, HDR_LEN);
+	vmm_gen_frame(5, frame + HDR_LEN, sizeof(frame) - HDR_LEN);
+	/* a head whose data is on a page not cached with the rings */
+	while (!viommu_movable(&self->d.vi,
+			       viommu_slot_iova(&self->d.vi, q, q->free_head)))
+		ASSERT_LE(0, vmm_desc_alloc(q, 1));
+	ASSERT_LE(0, viommu_post_tx(&self->d.vi, q, NULL, 0, frame,
+				    sizeof(frame), VMM_DIRECT, 1));
+	ASSERT_EQ(0, vmm_kick(q));
+	ASSERT_EQ(1, viommu_recv(&self->d.vi, &m, 10000));
+	ASSERT_EQ(VHOST_IOTLB_MISS, m.type);
+	ASSERT_EQ(0, viommu_get_stats(&self->d.vi, &before));
+
+	ASSERT_EQ(0, viommu_send(&self->d.vi, VHOST_IOTLB_BATCH_BEGIN, 0, 0,
+				 0, 0));
+	ASSERT_EQ(1, viommu_answer(&self->d.vi, &m));
+	/* Nothing applied: no update counted, the queue still waits. */
+	r = viommu_recv(&self->d.vi, &m2, 300);
+	ASSERT_LE(0, r);
+	ASSERT_EQ(0, viommu_get_stats(&self->d.vi, &mid));
+	ASSERT_EQ(before.updates, mid.updates);
+	ASSERT_EQ(before.entries, mid.entries);
+	ASSERT_EQ(0, vmm_used_idx(q));
+
+	ASSERT_EQ(0, viommu_send(&self->d.vi, VHOST_IOTLB_BATCH_END, 0, 0,
+				 0, 0));
+	ASSERT_EQ(0, viommu_get_stats(&self->d.vi, &after));
+	ASSERT_EQ(before.updates + 1, after.updates);
+	if (r == 1)
+		viommu_answer(&self->d.vi, &m2);
+	/* Serve the rest; the frame goes out. */
+	ASSERT_EQ(0, viommu_start(&self->d.vi));
+	end = vmm_now_ms() + 10000;
+	n = -1;
+	while (n < 0 && vmm_now_ms() < end)
+		n = vmm_tap_recv(&self->d.t, rbuf, sizeof(rbuf), 100);
+	ASSERT_EQ(sizeof(frame) - HDR_LEN, (size_t)n);
+	ASSERT_EQ(0, memcmp(rbuf, frame + HDR_LEN, n));
+	/* and traffic flows on */
+	ASSERT_EQ(0, tx_stream(&self->d, 1, 200, tx_len, &st));
+}
+
+TEST_F_TIMEOUT(traffic, ivhost_only_counters, 120)
+{
+	struct ivhost_iotlb_stats s, s0;
+	struct vmm_tx_stats st;
+	unsigned long long rtts = 0;
+	unsigned int i;
+
+	IVHOST_ONLY();
+	UP(0, 0, 0);
+	/* before traffic: the used rings' UPDATEs, maybe ring misses */
+	ASSERT_EQ(0, viommu_get_stats(&self->d.vi, &s0));
+	ASSERT_LE(s0.miss_msgs, 6ULL);
+	ASSERT_LT(0ULL, (unsigned long long)s0.updates);
+	ASSERT_LE(s0.entries, s0.updates);
+	ASSERT_EQ(0, tx_stream(&self->d, 1, 1000, tx_len, &st));
+	ASSERT_EQ(0, viommu_invalidate_iova(&self->d.vi,
+		  viommu_slot_iova(&self->d.vi, &self->d.v.vq[VMM_TX], 0)));
+	viommu_stop(&self->d.vi);
+	ASSERT_EQ(0, viommu_get_stats(&self->d.vi, &s));
+	for (i = 0; i < IVHOST_RTT_BUCKETS; i++)
+		rtts += s.rtt_us[i];
+	TH_LOG("hits %llu misses %llu deduped %llu miss_msgs %llu updates %llu invalidations %llu evictions %llu entries %llu queued %llu dropped %llu wait %llu us, %llu round trips",
+	       s.hits, s.misses, s.misses_deduped, s.miss_msgs, s.updates,
+	       s.invalidations, s.evictions, s.entries, s.msgs_queued,
+	       s.msgs_dropped, s.miss_wait_ns / 1000, rtts);
+	ASSERT_LT(0ULL, (unsigned long long)s.hits);
+	ASSERT_LT(0ULL, (unsigned long long)s.miss_msgs);
+	ASSERT_LE(s.miss_msgs, s.misses);
+	ASSERT_LE(s.misses_deduped, s.misses);
+	/* every MISS was read by the server and answered by one UPDATE */
+	ASSERT_EQ(self->d.vi.misses + s.msgs_queued, s.miss_msgs);
+	ASSERT_EQ(self->d.vi.updates + self->d.vi.manual_updates, s.updates);
+	ASSERT_EQ(1ULL, (unsigned long long)s.invalidations);
+	ASSERT_EQ(0ULL, (unsigned long long)s.access_fails);
+	ASSERT_EQ(0ULL, (unsigned long long)s.msgs_dropped);
+	ASSERT_LE(s.entries, s.updates);
+	ASSERT_LT(0ULL, (unsigned long long)s.entries);
+	ASSERT_LE(s.entries, 2048ULL);
+	ASSERT_LE(rtts, s.miss_msgs);
+	ASSERT_LT(0ULL, (unsigned long long)rtts);
+	ASSERT_LT(0ULL, (unsigned long long)s.miss_wait_ns);
+	/* round trips are measured on one clock across CPUs: none can be
+	 * longer than the whole test (a backwards clock read as 2^64 - n) */
+	ASSERT_EQ(0ULL, (unsigned long long)s.rtt_us[IVHOST_RTT_BUCKETS - 1]);
+	ASSERT_GT(120ULL * 1000000000, (unsigned long long)s.miss_wait_ns);
+}
+
+/* ---- performance, information only ---- */
+
+FIXTURE(perf) {
+	struct tdev d;
+};
+
+FIXTURE_SETUP(perf)
+{
+	vmm_init_closed(&self->d.v, &self->d.t);
+	memset(&self->d.vi, 0, sizeof(self->d.vi));
+	self->d.inj = -1;
+}
+
+FIXTURE_TEARDOWN(perf)
+{
+}
+
+#define PERF_COUNT	10000
+
+static void perf_one(struct __test_metadata *_metadata, struct tdev *d,
+		     int rx, int iotlb, unsigned int shift)
+{
+	struct vmm_tx_stats st;
+	struct rx_stats rs;
+	char msg[256] = "";
+	unsigned int pkts;
+	long long ms;
+	int r;
+
+	r = tdev_up(d, iotlb, shift, 0, 0, 0);
+	if (r == -EOPNOTSUPP) {
+		TH_LOG("%s: no ACCESS_PLATFORM", ivhost_dev_path());
+		tdev_down(d);
+		return;
+	}
+	ASSERT_EQ(0, r);
+	if (rx) {
+		r = rx_stream(d, 1, PERF_COUNT, fixed_1514, 0, &rs, msg,
+			      sizeof(msg));
+		pkts = rs.received;
+		ms = rs.ms;
+	} else {
+		r = tx_stream(d, 1, PERF_COUNT, fixed_1514, &st);
+		pkts = st.received;
+		ms = st.elapsed_ms;
+	}
+	if (r)
+		TH_LOG("%s", rx ? msg : st.msg);
+	ASSERT_EQ(0, r);
+	TH_LOG("perf %s %s iotlb %s%s: %u pkts in %lld ms, %.0f pps, %.1f misses/1000 pkts",
+	       ivhost_dev_path(), rx ? "RX" : "TX",
+	       iotlb ? "on" : "off",
+	       iotlb ? (shift == VIOMMU_2M_SHIFT ? " (2M)" : " (4K)")
+		     : "",
+	       pkts, ms, pkts * 1000.0 / (ms ? ms : 1),
+	       iotlb ? d->vi.misses * 1000.0 / (pkts ? pkts : 1) : 0.0);
+	tdev_down(d);
+}
+
+TEST_F_TIMEOUT(perf, tx_pps, 300)
+{
+	perf_one(_metadata, &self->d, 0, 0, 0);
+	perf_one(_metadata, &self->d, 0, 1, VIOMMU_4K_SHIFT);
+	perf_one(_metadata, &self->d, 0, 1, VIOMMU_2M_SHIFT);
+}
+
+TEST_F_TIMEOUT(perf, rx_pps, 300)
+{
+	perf_one(_metadata, &self->d, 1, 0, 0);
+	perf_one(_metadata, &self->d, 1, 1, VIOMMU_4K_SHIFT);
+	perf_one(_metadata, &self->d, 1, 1, VIOMMU_2M_SHIFT);
+}
+
+TEST_HARNESS_MAIN

@@ -35,7 +35,6 @@ enum {
  * @vhost_hlen: guest header bytes the device strips (TX) or adds (RX)
  * @sock_hlen: header bytes the socket itself expects or supplies
  * @heads: used entries of the frame being received (RX only)
- * @rx_dropped: frames dropped because no guest buffer could hold them
  */
 struct ivhost_net_queue {
 	struct ivhost_vq vq;
@@ -43,7 +42,6 @@ struct ivhost_net_queue {
 	size_t vhost_hlen;
 	size_t sock_hlen;
 	struct ivhost_used *heads;
-	u64 rx_dropped;
 };
 
 /**

@@ -189,7 +189,6 @@ static int ivhost_net_rx_one(struct ivhost_net_queue *q, struct socket *sock,
 		return -EAGAIN;
 	}
 	if (nheads == -E2BIG) {
-		q->rx_dropped++;
 		ivhost_net_rx_discard(sock);
 		return -EAGAIN;
 	}

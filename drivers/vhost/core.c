@@ -57,11 +57,12 @@ static void ivhost_dev_tlb_wake(struct ivhost_devtlb *tlb, unsigned long vqs)
 }
 
 /*
- * Translations changed: wait for every round in progress (rounds hold
- * their vq's mutex and translate only inside it), and make the next one
- * translate its rings again.
+ * Translations of [start, last] changed: wait for every round in progress
+ * (rounds hold their vq's mutex and translate only inside it), and make
+ * the next one translate its rings again if they lie in the range.
  */
-static void ivhost_dev_tlb_sync(struct ivhost_devtlb *tlb)
+static void ivhost_dev_tlb_sync(struct ivhost_devtlb *tlb, u64 start,
+				u64 last)
 {
 	struct ivhost_dev *dev = container_of(tlb, struct ivhost_dev, tlb);
 	struct ivhost_vq *vq;
@@ -70,7 +71,7 @@ static void ivhost_dev_tlb_sync(struct ivhost_devtlb *tlb)
 	for (i = 0; i < dev->nvqs; i++) {
 		vq = dev->vqs[i];
 		mutex_lock(&vq->mutex);
-		ivhost_vq_forget_rings(vq);
+		ivhost_vq_forget_rings(vq, start, last);
 		mutex_unlock(&vq->mutex);
 	}
 }
@@ -372,7 +373,7 @@ int ivhost_dev_set_features(struct ivhost_dev *dev, u64 features)
 	 */
 	if (iotlb) {
 		ivhost_devtlb_reset(&dev->tlb);
-		ivhost_dev_tlb_sync(&dev->tlb);
+		ivhost_dev_tlb_sync(&dev->tlb, 0, U64_MAX);
 	}
 	return 0;
 }

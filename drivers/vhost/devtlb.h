@@ -44,11 +44,12 @@ struct ivhost_devtlb_msg {
  * @wake: queue the processing of the vqs in @vqs (a bit per vq index);
  *	called with no lock held, may sleep
  * @sync: wait until no vq round uses a translation taken before the
- *	call, and drop every vq's cached ring translations
+ *	call, and drop the vqs' cached translations of IOVAs in
+ *	[start, last]; called with no lock held, may sleep
  */
 struct ivhost_devtlb_ops {
 	void (*wake)(struct ivhost_devtlb *tlb, unsigned long vqs);
-	void (*sync)(struct ivhost_devtlb *tlb);
+	void (*sync)(struct ivhost_devtlb *tlb, u64 start, u64 last);
 };
 
 /**

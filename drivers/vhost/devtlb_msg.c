@@ -48,11 +48,26 @@ struct ivhost_devtlb_op {
 	struct ivhost_iotlb_spare spare;
 };
 
-/* What applying changes left to do once the lock is dropped. */
+/*
+ * What applying changes left to do once the lock is dropped: wake the
+ * vqs in @wake, and a barrier if @barrier, for the IOVAs [@start, @last].
+ */
 struct ivhost_devtlb_effect {
 	unsigned long wake;
 	bool barrier;
+	u64 start;
+	u64 last;
 };
+
+static void ivhost_devtlb_need_barrier(struct ivhost_devtlb_effect *fx,
+				       const struct ivhost_devtlb_op *op)
+{
+	if (!fx->barrier || op->start < fx->start)
+		fx->start = op->start;
+	if (!fx->barrier || op->last > fx->last)
+		fx->last = op->last;
+	fx->barrier = true;
+}
 
 static int ivhost_devtlb_check_update(const struct vhost_iotlb_msg *msg,
 				      struct ivhost_devtlb_op *op)
@@ -86,31 +101,14 @@ static int ivhost_devtlb_check_invalidate(const struct vhost_iotlb_msg *msg,
 	return ivhost_iotlb_range(msg->iova, msg->size, &op->last);
 }
 
-/* Validate a change and allocate what applying it needs. */
-static struct ivhost_devtlb_op *
-ivhost_devtlb_prepare(const struct vhost_iotlb_msg *msg)
+/* Validate a change: 0 or -errno. */
+static int ivhost_devtlb_check(const struct vhost_iotlb_msg *msg,
+			       struct ivhost_devtlb_op *op)
 {
-	struct ivhost_devtlb_op *op;
-	int err;
-
-	op = kzalloc(sizeof(*op), GFP_KERNEL_ACCOUNT);
-	if (!op)
-		return ERR_PTR(-ENOMEM);
 	op->type = msg->type;
 	if (msg->type == VHOST_IOTLB_UPDATE)
-		err = ivhost_devtlb_check_update(msg, op);
-	else
-		err = ivhost_devtlb_check_invalidate(msg, op);
-	if (err)
-		goto free_op;
-	err = ivhost_iotlb_spare_alloc(&op->spare, GFP_KERNEL_ACCOUNT);
-	if (err)
-		goto free_op;
-	return op;
-
-free_op:
-	kfree(op);
-	return ERR_PTR(err);
+		return ivhost_devtlb_check_update(msg, op);
+	return ivhost_devtlb_check_invalidate(msg, op);
 }
 
 static void ivhost_devtlb_op_free(struct ivhost_devtlb_op *op)
@@ -130,15 +128,15 @@ static void ivhost_devtlb_apply(struct ivhost_devtlb *tlb,
 		ivhost_iotlb_invalidate(&tlb->cache, &op->spare, op->start,
 					op->last);
 		tlb->stats.invalidations++;
-		/* Even with nothing cached: the vqs' ring caches may be. */
-		fx->barrier = true;
+		/* Even with nothing cached: the vqs' own caches may be. */
+		ivhost_devtlb_need_barrier(fx, op);
 		return;
 	}
 	trace_ivhost_iotlb_update(tlb, op->start, op->last, op->uaddr,
 				  op->perm);
 	if (ivhost_iotlb_update(&tlb->cache, &op->spare, op->start, op->last,
 				op->uaddr, op->perm))
-		fx->barrier = true;
+		ivhost_devtlb_need_barrier(fx, op);
 	tlb->stats.updates++;
 	fx->wake |= ivhost_devtlb_answered(tlb, op->start, op->last,
 					   op->perm);
@@ -148,7 +146,7 @@ static void ivhost_devtlb_finish(struct ivhost_devtlb *tlb,
 				 const struct ivhost_devtlb_effect *fx)
 {
 	if (fx->barrier)
-		tlb->ops->sync(tlb);
+		tlb->ops->sync(tlb, fx->start, fx->last);
 	if (fx->wake)
 		tlb->ops->wake(tlb, fx->wake);
 }
@@ -211,31 +209,80 @@ static int ivhost_devtlb_batch_end(struct ivhost_devtlb *tlb)
 	return 0;
 }
 
-/* Apply a change now, or keep it for BATCH_END. */
+/*
+ * Keep a validated change for BATCH_END, or apply it if the batch ended
+ * while the entries were allocated.
+ */
+static int ivhost_devtlb_defer(struct ivhost_devtlb *tlb,
+			       const struct ivhost_devtlb_op *tmpl)
+{
+	struct ivhost_devtlb_effect fx = {};
+	struct ivhost_devtlb_op *op;
+	int err;
+
+	op = kmemdup(tmpl, sizeof(*op), GFP_KERNEL_ACCOUNT);
+	if (!op)
+		return -ENOMEM;
+	err = ivhost_iotlb_spare_alloc(&op->spare, GFP_KERNEL_ACCOUNT);
+	if (err)
+		goto free_op;
+	spin_lock(&tlb->lock);
+	if (!tlb->batching) {
+		ivhost_devtlb_apply(tlb, op, &fx);
+		spin_unlock(&tlb->lock);
+		ivhost_devtlb_op_free(op);
+		ivhost_devtlb_finish(tlb, &fx);
+		return 0;
+	}
+	if (tlb->nbatch >= IVHOST_DEVTLB_MAX_BATCH) {
+		spin_unlock(&tlb->lock);
+		err = -ENOSPC;
+		goto free_spares;
+	}
+	list_add_tail(&op->node, &tlb->batch);
+	tlb->nbatch++;
+	spin_unlock(&tlb->lock);
+	return 0;
+
+free_spares:
+	ivhost_iotlb_spare_free(&op->spare);
+free_op:
+	kfree(op);
+	return err;
+}
+
+/*
+ * Apply a change now, or keep it for BATCH_END.  Its spare entries come
+ * from the cache's pool when it has them; only otherwise is the lock
+ * dropped to allocate.
+ */
 static int ivhost_devtlb_change(struct ivhost_devtlb *tlb,
 				const struct vhost_iotlb_msg *msg)
 {
 	struct ivhost_devtlb_effect fx = {};
-	struct ivhost_devtlb_op *op;
+	struct ivhost_devtlb_op op = {};
+	int err;
 
-	op = ivhost_devtlb_prepare(msg);
-	if (IS_ERR(op))
-		return PTR_ERR(op);
+	err = ivhost_devtlb_check(msg, &op);
+	if (err)
+		return err;
 	spin_lock(&tlb->lock);
-	if (tlb->batching) {
-		if (tlb->nbatch >= IVHOST_DEVTLB_MAX_BATCH) {
-			spin_unlock(&tlb->lock);
-			ivhost_devtlb_op_free(op);
-			return -ENOSPC;
-		}
-		list_add_tail(&op->node, &tlb->batch);
-		tlb->nbatch++;
+	while (!tlb->batching &&
+	       !ivhost_iotlb_spare_reserve(&tlb->cache, &op.spare)) {
 		spin_unlock(&tlb->lock);
-		return 0;
+		err = ivhost_iotlb_spare_alloc(&op.spare, GFP_KERNEL_ACCOUNT);
+		if (err)
+			return err;
+		spin_lock(&tlb->lock);
 	}
-	ivhost_devtlb_apply(tlb, op, &fx);
+	if (tlb->batching) {
+		ivhost_iotlb_spare_release(&tlb->cache, &op.spare);
+		spin_unlock(&tlb->lock);
+		return ivhost_devtlb_defer(tlb, &op);
+	}
+	ivhost_devtlb_apply(tlb, &op, &fx);
+	ivhost_iotlb_spare_release(&tlb->cache, &op.spare);
 	spin_unlock(&tlb->lock);
-	ivhost_devtlb_op_free(op);
 	ivhost_devtlb_finish(tlb, &fx);
 	return 0;
 }

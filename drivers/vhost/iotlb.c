@@ -24,6 +24,10 @@
  * Lookups first try the entry hit last (O(1) for the common streaming
  * case), then the tree (O(log n)).
  *
+ * Removed entries go to a small pool that the next change's spares come
+ * from (ivhost_iotlb_spare_reserve()), so a steady map/unmap stream does
+ * not allocate.
+ *
  * Locking: none inside; the owner of the cache serialises every call.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -55,12 +59,26 @@ void ivhost_iotlb_init(struct ivhost_iotlb *tlb, u32 limit)
 {
 	tlb->root = RB_ROOT_CACHED;
 	INIT_LIST_HEAD(&tlb->clock);
+	INIT_LIST_HEAD(&tlb->pool);
 	tlb->hint = NULL;
 	tlb->nentries = 0;
+	tlb->npool = 0;
 	tlb->limit = max(limit, 1U);
 	tlb->evictions = 0;
 }
 EXPORT_SYMBOL_GPL(ivhost_iotlb_init);
+
+/* Keep an entry no longer in the tree for reuse, or free it. */
+static void ivhost_iotlb_recycle(struct ivhost_iotlb *tlb,
+				 struct ivhost_iotlb_entry *e)
+{
+	if (tlb->npool >= IVHOST_IOTLB_POOL) {
+		kfree(e);
+		return;
+	}
+	list_add(&e->clock, &tlb->pool);
+	tlb->npool++;
+}
 
 static void ivhost_iotlb_remove(struct ivhost_iotlb *tlb,
 				struct ivhost_iotlb_entry *e)
@@ -70,7 +88,7 @@ static void ivhost_iotlb_remove(struct ivhost_iotlb *tlb,
 	if (tlb->hint == e)
 		tlb->hint = NULL;
 	tlb->nentries--;
-	kfree(e);
+	ivhost_iotlb_recycle(tlb, e);
 }
 
 static void ivhost_iotlb_insert(struct ivhost_iotlb *tlb,
@@ -82,7 +100,7 @@ static void ivhost_iotlb_insert(struct ivhost_iotlb *tlb,
 }
 
 /**
- * ivhost_iotlb_clear() - drop every entry
+ * ivhost_iotlb_clear() - drop every entry, and free the pool
  * @tlb: the cache
  *
  * Context: the caller serialises access to @tlb.
@@ -93,12 +111,16 @@ void ivhost_iotlb_clear(struct ivhost_iotlb *tlb)
 
 	list_for_each_entry_safe(e, tmp, &tlb->clock, clock)
 		ivhost_iotlb_remove(tlb, e);
+	list_for_each_entry_safe(e, tmp, &tlb->pool, clock)
+		kfree(e);
+	INIT_LIST_HEAD(&tlb->pool);
+	tlb->npool = 0;
 }
 EXPORT_SYMBOL_GPL(ivhost_iotlb_clear);
 
 /**
  * ivhost_iotlb_spare_alloc() - allocate the entries one change may need
- * @s: where to keep them
+ * @s: where to keep them; slots already holding an entry are kept
  * @gfp: allocation flags
  *
  * Context: may sleep if @gfp allows.
@@ -109,15 +131,17 @@ int ivhost_iotlb_spare_alloc(struct ivhost_iotlb_spare *s, gfp_t gfp)
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(s->e); i++) {
-		s->e[i] = kzalloc(sizeof(*s->e[i]), gfp);
+		if (s->e[i])
+			continue;
+		/* Every field is set when the entry is inserted. */
+		s->e[i] = kmalloc(sizeof(*s->e[i]), gfp);
 		if (!s->e[i])
-			goto free_allocated;
+			goto free_all;
 	}
 	return 0;
 
-free_allocated:
-	while (i--)
-		kfree(s->e[i]);
+free_all:
+	ivhost_iotlb_spare_free(s);
 	return -ENOMEM;
 }
 EXPORT_SYMBOL_GPL(ivhost_iotlb_spare_alloc);
@@ -138,6 +162,56 @@ void ivhost_iotlb_spare_free(struct ivhost_iotlb_spare *s)
 	}
 }
 EXPORT_SYMBOL_GPL(ivhost_iotlb_spare_free);
+
+/**
+ * ivhost_iotlb_spare_reserve() - fill spares from the pool
+ * @tlb: the cache whose pool to use
+ * @s: the spares; empty slots are filled
+ *
+ * Context: the caller serialises access to @tlb.
+ * Return: true if @s is now full; else allocate the rest with
+ * ivhost_iotlb_spare_alloc() outside the caller's lock.
+ */
+bool ivhost_iotlb_spare_reserve(struct ivhost_iotlb *tlb,
+				struct ivhost_iotlb_spare *s)
+{
+	struct ivhost_iotlb_entry *e;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(s->e); i++) {
+		if (s->e[i])
+			continue;
+		e = list_first_entry_or_null(&tlb->pool,
+					     struct ivhost_iotlb_entry, clock);
+		if (!e)
+			return false;
+		list_del(&e->clock);
+		tlb->npool--;
+		s->e[i] = e;
+	}
+	return true;
+}
+EXPORT_SYMBOL_GPL(ivhost_iotlb_spare_reserve);
+
+/**
+ * ivhost_iotlb_spare_release() - give what a change left unused to the pool
+ * @tlb: the cache
+ * @s: the spares; emptied
+ *
+ * Context: the caller serialises access to @tlb.
+ */
+void ivhost_iotlb_spare_release(struct ivhost_iotlb *tlb,
+				struct ivhost_iotlb_spare *s)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(s->e); i++) {
+		if (s->e[i])
+			ivhost_iotlb_recycle(tlb, s->e[i]);
+		s->e[i] = NULL;
+	}
+}
+EXPORT_SYMBOL_GPL(ivhost_iotlb_spare_release);
 
 static struct ivhost_iotlb_entry *
 ivhost_iotlb_spare_take(struct ivhost_iotlb_spare *s)

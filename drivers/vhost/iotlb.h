@@ -42,19 +42,30 @@ struct ivhost_iotlb_entry {
  * struct ivhost_iotlb - a set of non-overlapping translations
  * @root: the entries, by IOVA
  * @clock: the entries in eviction-clock order, oldest first
+ * @pool: removed entries kept for reuse (linked by &ivhost_iotlb_entry.clock)
  * @hint: the entry a lookup hit last, or NULL
  * @nentries: number of entries
+ * @npool: entries on @pool, at most IVHOST_IOTLB_POOL
  * @limit: most entries kept; inserting beyond it evicts
  * @evictions: entries evicted so far
+ *
+ * A VMM that maps and unmaps a buffer per packet makes one entry live and
+ * die per packet; the pool turns that into list moves under the caller's
+ * lock instead of an allocation and a free per message.
  */
 struct ivhost_iotlb {
 	struct rb_root_cached root;
 	struct list_head clock;
+	struct list_head pool;
 	struct ivhost_iotlb_entry *hint;
 	u32 nentries;
+	u32 npool;
 	u32 limit;
 	u64 evictions;
 };
+
+/* Removed entries kept for reuse: enough for two changes in a row. */
+#define IVHOST_IOTLB_POOL	4
 
 /**
  * struct ivhost_iotlb_spare - entries allocated ahead of a change
@@ -71,6 +82,10 @@ void ivhost_iotlb_init(struct ivhost_iotlb *tlb, u32 limit);
 void ivhost_iotlb_clear(struct ivhost_iotlb *tlb);
 int ivhost_iotlb_spare_alloc(struct ivhost_iotlb_spare *s, gfp_t gfp);
 void ivhost_iotlb_spare_free(struct ivhost_iotlb_spare *s);
+bool ivhost_iotlb_spare_reserve(struct ivhost_iotlb *tlb,
+				struct ivhost_iotlb_spare *s);
+void ivhost_iotlb_spare_release(struct ivhost_iotlb *tlb,
+				struct ivhost_iotlb_spare *s);
 int ivhost_iotlb_range(u64 iova, u64 size, u64 *last);
 bool ivhost_iotlb_update(struct ivhost_iotlb *tlb,
 			 struct ivhost_iotlb_spare *s, u64 start, u64 last,

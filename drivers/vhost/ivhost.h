@@ -271,7 +271,7 @@ void ivhost_vq_disable_notify(struct ivhost_vq *vq);
 bool ivhost_vq_avail_empty(struct ivhost_vq *vq);
 bool ivhost_vq_enable_notify(struct ivhost_vq *vq);
 void ivhost_vq_fail(struct ivhost_vq *vq, int err);
-void ivhost_vq_forget_rings(struct ivhost_vq *vq);
+void ivhost_vq_forget_rings(struct ivhost_vq *vq, u64 start, u64 last);
 void ivhost_vq_set_rings(struct ivhost_vq *vq);
 int ivhost_vq_prepare(struct ivhost_vq *vq);
 

@@ -9,16 +9,28 @@
  * bounds-checked and then clamped with array_index_nospec() before they
  * address a ring.
  *
+ * With the device IOTLB, a chain that waits for a MISS also has the
+ * buffers of the chains after it asked for, so that one round trip to
+ * the VMM serves many chains (ivhost_vq_ask_ahead()).
+ *
  * Locking: every function here is called under the vq's mutex.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/export.h>
+#include <linux/overflow.h>
 #include <linux/nospec.h>
 #include <linux/uaccess.h>
 
 #include "chain.h"
 #include "ivhost.h"
+
+/*
+ * On a miss, chains after the missing one whose buffers are asked for,
+ * and the segments looked at in each.
+ */
+#define IVHOST_ASK_AHEAD	16
+#define IVHOST_ASK_AHEAD_SEGS	8
 
 static __virtio16 __user *ivhost_vq_used_event(struct ivhost_vq *vq)
 {
@@ -130,27 +142,46 @@ static int ivhost_vq_map_ring(struct ivhost_vq *vq, u64 addr, u64 size,
 	return 0;
 }
 
+/* The rings' sizes in bytes, with the EVENT_IDX fields if negotiated. */
+static u64 ivhost_vq_event_size(struct ivhost_vq *vq)
+{
+	return ivhost_has_feature(vq, VIRTIO_RING_F_EVENT_IDX) ?
+	       sizeof(__virtio16) : 0;
+}
+
+static u64 ivhost_vq_desc_size(struct ivhost_vq *vq)
+{
+	return (u64)vq->num * sizeof(struct vring_desc);
+}
+
+static u64 ivhost_vq_avail_size(struct ivhost_vq *vq)
+{
+	return struct_size(vq->avail, ring, vq->num) +
+	       ivhost_vq_event_size(vq);
+}
+
+static u64 ivhost_vq_used_size(struct ivhost_vq *vq)
+{
+	return struct_size(vq->used, ring, vq->num) +
+	       ivhost_vq_event_size(vq);
+}
+
 /*
  * Translate the three rings, sized for the ring and EVENT_IDX.  Every
  * missing piece is asked for (one MISS each) before giving up.
  */
 static int ivhost_vq_prefetch(struct ivhost_vq *vq)
 {
-	u64 event = ivhost_has_feature(vq, VIRTIO_RING_F_EVENT_IDX) ?
-		    sizeof(__virtio16) : 0;
 	void __user *desc = NULL, *avail = NULL, *used = NULL;
 	int err, ret;
 
-	ret = ivhost_vq_map_ring(vq, vq->desc_addr,
-				 (u64)vq->num * sizeof(struct vring_desc),
+	ret = ivhost_vq_map_ring(vq, vq->desc_addr, ivhost_vq_desc_size(vq),
 				 IVHOST_PERM_RO, &desc);
-	err = ivhost_vq_map_ring(vq, vq->avail_addr,
-				 struct_size(vq->avail, ring, vq->num) + event,
+	err = ivhost_vq_map_ring(vq, vq->avail_addr, ivhost_vq_avail_size(vq),
 				 IVHOST_PERM_RO, &avail);
 	if (!ret || ret == -EINPROGRESS)
 		ret = err ? err : ret;
-	err = ivhost_vq_map_ring(vq, vq->used_addr,
-				 struct_size(vq->used, ring, vq->num) + event,
+	err = ivhost_vq_map_ring(vq, vq->used_addr, ivhost_vq_used_size(vq),
 				 IVHOST_PERM_WO, &used);
 	if (!ret || ret == -EINPROGRESS)
 		ret = err ? err : ret;
@@ -316,6 +347,36 @@ static int ivhost_vq_walk(struct ivhost_vq *vq, struct ivhost_buf *buf,
 	return ret;
 }
 
+/*
+ * The chain at last_avail_idx is waiting for a MISS.  Walk the chains
+ * the driver made available after it too, so that every buffer missing
+ * among them is asked for now: the VMM reads all the queued MISS
+ * messages at once, and one round trip serves them all instead of one
+ * round trip per chain.  Only asking: what the walks translate is not
+ * used, and a malformed chain is left for its turn to report.
+ */
+static void ivhost_vq_ask_ahead(struct ivhost_vq *vq)
+{
+	struct iovec iov[IVHOST_ASK_AHEAD_SEGS];
+	u16 avail = vq->avail_idx - vq->last_avail_idx;
+	struct ivhost_buf buf;
+	__virtio16 raw;
+	u16 i, n;
+	u32 slot;
+
+	n = min_t(u16, avail, IVHOST_ASK_AHEAD + 1);
+	for (i = 1; i < n; i++) {
+		slot = array_index_nospec((vq->last_avail_idx + i) &
+					  (vq->num - 1), vq->num);
+		if (get_user(raw, &vq->avail->ring[slot]))
+			return;
+		memset(&buf, 0, sizeof(buf));
+		buf.iov = iov;
+		buf.max = ARRAY_SIZE(iov);
+		ivhost_vq_walk(vq, &buf, ivhost16_to_cpu(vq, raw));
+	}
+}
+
 /**
  * ivhost_vq_get_buf() - take the next available chain
  * @vq: the vq
@@ -362,6 +423,8 @@ int ivhost_vq_get_buf(struct ivhost_vq *vq, struct ivhost_buf *buf,
 	buf->iov = iov;
 	buf->max = max;
 	err = ivhost_vq_walk(vq, buf, head);
+	if (err == -EINPROGRESS)
+		ivhost_vq_ask_ahead(vq);
 	if (err)
 		return err;
 	vq->last_avail_idx++;
@@ -597,21 +660,40 @@ bool ivhost_vq_enable_notify(struct ivhost_vq *vq)
 }
 EXPORT_SYMBOL_GPL(ivhost_vq_enable_notify);
 
+/* Whether [addr, addr + size - 1] meets [start, last]; size >= 1. */
+static bool ivhost_range_meets(u64 addr, u64 size, u64 start, u64 last)
+{
+	u64 end;
+
+	if (check_add_overflow(addr, size - 1, &end))
+		end = U64_MAX;
+	return addr <= last && end >= start;
+}
+
 /**
- * ivhost_vq_forget_rings() - drop the vq's ring translations
+ * ivhost_vq_forget_rings() - drop the vq's ring translations in a range
  * @vq: the vq
+ * @start: first IOVA whose translation changed
+ * @last: last IOVA whose translation changed
  *
- * With the device IOTLB, the next round translates the rings again
- * before touching them.  Without it the rings are userspace addresses
- * and stay valid.
+ * With the device IOTLB, if a ring lies in [@start, @last], the next
+ * round translates the rings again before touching them.  Without it the
+ * rings are userspace addresses and stay valid.
  *
  * Context: under &vq->mutex.
  */
-void ivhost_vq_forget_rings(struct ivhost_vq *vq)
+void ivhost_vq_forget_rings(struct ivhost_vq *vq, u64 start, u64 last)
 	__must_hold(&vq->mutex)
 {
 	lockdep_assert_held(&vq->mutex);
-	if (ivhost_vq_iotlb(vq))
+	if (!ivhost_vq_iotlb(vq) || !vq->rings_valid)
+		return;
+	if (ivhost_range_meets(vq->desc_addr, ivhost_vq_desc_size(vq),
+			       start, last) ||
+	    ivhost_range_meets(vq->avail_addr, ivhost_vq_avail_size(vq),
+			       start, last) ||
+	    ivhost_range_meets(vq->used_addr, ivhost_vq_used_size(vq),
+			       start, last))
 		vq->rings_valid = false;
 }
 EXPORT_SYMBOL_GPL(ivhost_vq_forget_rings);

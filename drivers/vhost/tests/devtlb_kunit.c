@@ -49,7 +49,7 @@ static void fake_wake(struct ivhost_devtlb *tlb, unsigned long vqs)
 	d->last_wake = vqs;
 }
 
-static void fake_sync(struct ivhost_devtlb *tlb)
+static void fake_sync(struct ivhost_devtlb *tlb, u64 start, u64 last)
 {
 	to_fake(tlb)->syncs++;
 }

@@ -211,7 +211,7 @@ static void random_vs_model(struct kunit *test, u64 base, u64 scale,
 {
 	bool evicting = limit < MODEL_UNITS;
 	struct ivhost_iotlb_entry *spare[2];
-	struct ivhost_iotlb_spare s;
+	struct ivhost_iotlb_spare s = {};
 	struct ivhost_iotlb tlb;
 	struct rnd_state rs;
 	u32 step, a, b, l, i, taken, want_taken;
@@ -326,7 +326,7 @@ static void random_vs_model_evicting(struct kunit *test)
 static bool update(struct kunit *test, struct ivhost_iotlb *tlb, u64 start,
 		   u64 last, u64 uaddr, u8 perm)
 {
-	struct ivhost_iotlb_spare s;
+	struct ivhost_iotlb_spare s = {};
 	bool ret;
 
 	KUNIT_ASSERT_EQ(test, ivhost_iotlb_spare_alloc(&s, GFP_KERNEL), 0);
@@ -338,7 +338,7 @@ static bool update(struct kunit *test, struct ivhost_iotlb *tlb, u64 start,
 static bool invalidate(struct kunit *test, struct ivhost_iotlb *tlb,
 		       u64 start, u64 last)
 {
-	struct ivhost_iotlb_spare s;
+	struct ivhost_iotlb_spare s = {};
 	bool ret;
 
 	KUNIT_ASSERT_EQ(test, ivhost_iotlb_spare_alloc(&s, GFP_KERNEL), 0);
@@ -560,7 +560,7 @@ static void edges_at_zero_and_top(struct kunit *test)
 static void spare_accounting(struct kunit *test)
 {
 	struct ivhost_iotlb_entry *e0, *e1;
-	struct ivhost_iotlb_spare s;
+	struct ivhost_iotlb_spare s = {};
 	struct ivhost_iotlb tlb;
 
 	ivhost_iotlb_init(&tlb, BIG_LIMIT);
@@ -611,6 +611,50 @@ static void spare_accounting(struct kunit *test)
 	ivhost_iotlb_clear(&tlb);
 	KUNIT_EXPECT_EQ(test, tlb.nentries, 0U);
 	KUNIT_EXPECT_TRUE(test, list_empty(&tlb.clock));
+}
+
+/*
+ * A map/unmap stream reuses the entries it removes: what an invalidation
+ * takes out comes back as the next change's spare, and the pool stays
+ * bounded and is emptied by a clear.
+ */
+static void removed_entries_are_reused(struct kunit *test)
+{
+	struct ivhost_iotlb_spare s = {};
+	struct ivhost_iotlb_entry *e;
+	struct ivhost_iotlb tlb;
+	u64 i;
+
+	ivhost_iotlb_init(&tlb, BIG_LIMIT);
+	KUNIT_EXPECT_FALSE(test, ivhost_iotlb_spare_reserve(&tlb, &s));
+	KUNIT_ASSERT_EQ(test, ivhost_iotlb_spare_alloc(&s, GFP_KERNEL), 0);
+	KUNIT_EXPECT_TRUE(test, ivhost_iotlb_spare_reserve(&tlb, &s));
+	ivhost_iotlb_update(&tlb, &s, 0x1000, 0x1fff, 0xa000, IVHOST_PERM_RW);
+	ivhost_iotlb_spare_release(&tlb, &s);
+	KUNIT_EXPECT_EQ(test, tlb.npool, 1U);
+	e = ivhost_iotlb_lookup(&tlb, 0x1000);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+
+	KUNIT_EXPECT_TRUE(test, invalidate(test, &tlb, 0x1000, 0x1fff));
+	KUNIT_EXPECT_EQ(test, tlb.npool, 2U);
+	/* The removed entry is the first spare handed out again. */
+	KUNIT_EXPECT_TRUE(test, ivhost_iotlb_spare_reserve(&tlb, &s));
+	KUNIT_EXPECT_PTR_EQ(test, s.e[0], e);
+	KUNIT_EXPECT_EQ(test, tlb.npool, 0U);
+	ivhost_iotlb_update(&tlb, &s, 0x3000, 0x3fff, 0xb000, IVHOST_PERM_RO);
+	ivhost_iotlb_spare_release(&tlb, &s);
+	EXPECT_HIT(test, &tlb, 0x3000, 0x3000, 0x3fff, 0xb000, IVHOST_PERM_RO);
+	EXPECT_MISS(test, &tlb, 0x1000);
+
+	for (i = 0; i < 2 * IVHOST_IOTLB_POOL; i++)
+		update(test, &tlb, (i + 8) << 12, ((i + 8) << 12) + 0xfff,
+		       0x100000, IVHOST_PERM_RO);
+	invalidate(test, &tlb, 0, U64_MAX);
+	KUNIT_EXPECT_EQ(test, tlb.nentries, 0U);
+	KUNIT_EXPECT_EQ(test, tlb.npool, (u32)IVHOST_IOTLB_POOL);
+	ivhost_iotlb_clear(&tlb);
+	KUNIT_EXPECT_EQ(test, tlb.npool, 0U);
+	KUNIT_EXPECT_TRUE(test, list_empty(&tlb.pool));
 }
 
 /* Untouched entries go in insertion order, and every eviction counts. */
@@ -818,6 +862,7 @@ static struct kunit_case ivhost_iotlb_cases[] = {
 	KUNIT_CASE(evict_clock_keeps_hot),
 	KUNIT_CASE(evict_on_split),
 	KUNIT_CASE(hint_follows_hits),
+	KUNIT_CASE(removed_entries_are_reused),
 	KUNIT_CASE(hint_dropped_with_entry),
 	KUNIT_CASE(random_vs_model_low),
 	KUNIT_CASE(random_vs_model_top),

@@ -301,6 +301,16 @@ void viommu_close(struct viommu *vi)
 
 /* ---- messages ---- */
 
+/* VIOMMU_DEBUG set: trace every message on stderr (read once). */
+static int viommu_debug(void)
+{
+	static int debug = -1;
+
+	if (debug < 0)
+		debug = !!getenv("VIOMMU_DEBUG");
+	return debug;
+}
+
 static int send_locked(struct viommu *vi, uint8_t type, uint64_t iova,
 		       uint64_t size, uint64_t uaddr, uint8_t perm)
 {
@@ -314,7 +324,7 @@ static int send_locked(struct viommu *vi, uint8_t type, uint64_t iova,
 	m.iotlb.uaddr = uaddr;
 	m.iotlb.perm = perm;
 	m.iotlb.type = type;
-	if (getenv("VIOMMU_DEBUG"))
+	if (viommu_debug())
 		fprintf(stderr, "viommu: send type %u iova 0x%llx size 0x%llx uaddr 0x%llx perm %u\n",
 			type, (unsigned long long)iova,
 			(unsigned long long)size, (unsigned long long)uaddr,
@@ -354,12 +364,9 @@ static int update_slot_locked(struct viommu *vi, int64_t s)
 
 static int answer_locked(struct viommu *vi, const struct vhost_iotlb_msg *m)
 {
-	static int debug = -1;
 	int r;
 
-	if (debug < 0)
-		debug = !!getenv("VIOMMU_DEBUG");
-	if (debug)
+	if (viommu_debug())
 		fprintf(stderr, "viommu: msg type %u iova 0x%llx perm %u\n",
 			m->type, (unsigned long long)m->iova, m->perm);
 

@@ -6,6 +6,8 @@
 #   make W=1 C=1    the same with extra warnings and sparse
 #   make check      the whole test suite (boots VMs; needs root)
 #   make demo       the demo: a VM, modprobe ivhost_net, packets moving
+#   make bench      ivhost against the kernel's vhost_net, side by side
+#                   (boots VMs; needs root; results in tools/testing/vm/out/bench)
 #
 # KDIR selects the kernel build tree: the running kernel's when it has one,
 # else the newest installed Debian linux-headers-*-amd64.
@@ -38,4 +40,7 @@ check:
 demo:
 	tools/testing/demo
 
-.PHONY: all modules clean check demo
+bench:
+	tools/testing/bench/run-bench $(BENCH_ARGS)
+
+.PHONY: all modules clean check demo bench

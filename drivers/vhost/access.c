@@ -22,6 +22,38 @@
 /* Segments a small metadata read may span. */
 #define IVHOST_COPY_SEGS	4
 
+/* Whether the vq's own last translation covers [addr, addr + len - 1]. */
+static bool ivhost_span_covers(const struct ivhost_devtlb_span *s, u64 addr,
+			       u64 len, u8 perm)
+{
+	return (s->perm & perm) == perm && s->perm && addr >= s->start &&
+	       addr <= s->last && len - 1 <= s->last - addr;
+}
+
+/*
+ * Through the device IOTLB.  A range inside the entry the vq used last
+ * is served from the vq's copy of it, without the IOTLB's lock: every
+ * change that removes or replaces a translation, or evicts one, goes
+ * through the vq mutex before it completes and drops the copy if it
+ * touches it (ivhost_vq_forget()).
+ */
+static int ivhost_translate_iova(struct ivhost_vq *vq, u64 addr, u64 len,
+				 u8 perm, struct iovec *iov, unsigned int max)
+{
+	struct ivhost_devtlb_span *s = &vq->span;
+	int n;
+
+	if (len && max && ivhost_span_covers(s, addr, len, perm)) {
+		iov->iov_base = u64_to_user_ptr(s->uaddr + (addr - s->start));
+		iov->iov_len = len;
+		WRITE_ONCE(vq->span_hits, vq->span_hits + 1);
+		return 1;
+	}
+	n = ivhost_devtlb_translate(&vq->dev->tlb, vq->index, addr, len, perm,
+				    iov, max, s);
+	return n == -EAGAIN ? -EINPROGRESS : n;
+}
+
 /**
  * ivhost_translate() - map a range of guest memory onto userspace segments
  * @vq: the vq on whose behalf the access is made
@@ -42,14 +74,9 @@ int ivhost_translate(struct ivhost_vq *vq, u64 addr, u64 len, u8 perm,
 		     struct iovec *iov, unsigned int max)
 	__must_hold(&vq->mutex)
 {
-	int n;
-
 	lockdep_assert_held(&vq->mutex);
-	if (ivhost_vq_iotlb(vq)) {
-		n = ivhost_devtlb_translate(&vq->dev->tlb, vq->index, addr,
-					    len, perm, iov, max);
-		return n == -EAGAIN ? -EINPROGRESS : n;
-	}
+	if (ivhost_vq_iotlb(vq))
+		return ivhost_translate_iova(vq, addr, len, perm, iov, max);
 	if (!vq->mem)
 		return -EFAULT;
 	return ivhost_memtable_translate(vq->mem, addr, len, iov, max);

@@ -71,7 +71,7 @@ static void ivhost_dev_tlb_sync(struct ivhost_devtlb *tlb, u64 start,
 	for (i = 0; i < dev->nvqs; i++) {
 		vq = dev->vqs[i];
 		mutex_lock(&vq->mutex);
-		ivhost_vq_forget_rings(vq, start, last);
+		ivhost_vq_forget(vq, start, last);
 		mutex_unlock(&vq->mutex);
 	}
 }
@@ -92,6 +92,7 @@ static void ivhost_vq_reset(struct ivhost_vq *vq)
 	vq->avail = NULL;
 	vq->used = NULL;
 	vq->rings_valid = false;
+	vq->span.perm = 0;
 	vq->need_start = false;
 	vq->addr_flags = 0;
 	vq->log_addr = 0;
@@ -807,12 +808,32 @@ __poll_t ivhost_dev_poll(struct ivhost_dev *dev, struct file *file,
 }
 EXPORT_SYMBOL_GPL(ivhost_dev_poll);
 
+/**
+ * ivhost_dev_iotlb_stats() - a device's IOTLB counters
+ * @dev: the device
+ * @st: where to put them
+ *
+ * The hits are the IOTLB's and those the vqs served from their own last
+ * translation.
+ *
+ * Context: any process context; takes the IOTLB's lock, not the vqs'.
+ */
+void ivhost_dev_iotlb_stats(struct ivhost_dev *dev,
+			    struct ivhost_iotlb_stats *st)
+{
+	unsigned int i;
+
+	ivhost_devtlb_get_stats(&dev->tlb, st);
+	for (i = 0; i < dev->nvqs; i++)
+		st->hits += READ_ONCE(dev->vqs[i]->span_hits);
+}
+
 static long ivhost_dev_get_iotlb_stats(struct ivhost_dev *dev,
 				       void __user *argp)
 {
 	struct ivhost_iotlb_stats st;
 
-	ivhost_devtlb_get_stats(&dev->tlb, &st);
+	ivhost_dev_iotlb_stats(dev, &st);
 	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
 }
 

@@ -24,7 +24,7 @@ static int ivhost_debugfs_iotlb_show(struct seq_file *m, void *unused)
 	struct ivhost_iotlb_stats st;
 	unsigned int i;
 
-	ivhost_devtlb_get_stats(&dev->tlb, &st);
+	ivhost_dev_iotlb_stats(dev, &st);
 	seq_printf(m, "hits %llu\n", st.hits);
 	seq_printf(m, "misses %llu\n", st.misses);
 	seq_printf(m, "misses_deduped %llu\n", st.misses_deduped);

@@ -337,6 +337,7 @@ static int ivhost_devtlb_add_seg(struct iovec *iov, unsigned int *n,
  * @perm: IVHOST_PERM_RO for reads, IVHOST_PERM_WO for writes
  * @iov: where to put the segments
  * @max: capacity of @iov
+ * @out: if not NULL, gets the last entry used, on success
  *
  * On a gap, queues a MISS for the first missing byte (or joins one
  * outstanding), and the vq is woken when an UPDATE answers it.  On an
@@ -349,9 +350,9 @@ static int ivhost_devtlb_add_seg(struct iovec *iov, unsigned int *n,
  */
 int ivhost_devtlb_translate(struct ivhost_devtlb *tlb, unsigned int vq,
 			    u64 iova, u64 len, u8 perm, struct iovec *iov,
-			    unsigned int max)
+			    unsigned int max, struct ivhost_devtlb_span *out)
 {
-	struct ivhost_iotlb_entry *e;
+	struct ivhost_iotlb_entry *e = NULL;
 	unsigned int n = 0;
 	u64 last, span;
 	int err = 0;
@@ -383,6 +384,12 @@ int ivhost_devtlb_translate(struct ivhost_devtlb *tlb, unsigned int vq,
 			break;
 		len -= span;
 		iova += span;	/* wraps only when len is 0 */
+	}
+	if (!err && out && e) {
+		out->start = e->start;
+		out->last = e->last;
+		out->uaddr = e->uaddr;
+		out->perm = e->perm;
 	}
 	spin_unlock(&tlb->lock);
 	return err ? err : n;

@@ -85,13 +85,27 @@ struct ivhost_devtlb {
 	const struct ivhost_devtlb_ops *ops;
 };
 
+/**
+ * struct ivhost_devtlb_span - a translation a vq keeps for itself
+ * @start: first IOVA
+ * @last: last IOVA
+ * @uaddr: userspace address of @start
+ * @perm: IVHOST_PERM_* granted; 0: nothing kept
+ */
+struct ivhost_devtlb_span {
+	u64 start;
+	u64 last;
+	u64 uaddr;
+	u8 perm;
+};
+
 void ivhost_devtlb_init(struct ivhost_devtlb *tlb, u32 limit,
 			const struct ivhost_devtlb_ops *ops);
 void ivhost_devtlb_reset(struct ivhost_devtlb *tlb);
 void ivhost_devtlb_forget_vq(struct ivhost_devtlb *tlb, unsigned int vq);
 int ivhost_devtlb_translate(struct ivhost_devtlb *tlb, unsigned int vq,
 			    u64 iova, u64 len, u8 perm, struct iovec *iov,
-			    unsigned int max);
+			    unsigned int max, struct ivhost_devtlb_span *span);
 void ivhost_devtlb_get_stats(struct ivhost_devtlb *tlb,
 			     struct ivhost_iotlb_stats *st);
 

@@ -122,6 +122,8 @@ static void ivhost_devtlb_apply(struct ivhost_devtlb *tlb,
 				struct ivhost_devtlb_effect *fx)
 	__must_hold(&tlb->lock)
 {
+	u64 evictions;
+
 	lockdep_assert_held(&tlb->lock);
 	if (op->type == VHOST_IOTLB_INVALIDATE) {
 		trace_ivhost_iotlb_invalidate(tlb, op->start, op->last, 0, 0);
@@ -134,9 +136,19 @@ static void ivhost_devtlb_apply(struct ivhost_devtlb *tlb,
 	}
 	trace_ivhost_iotlb_update(tlb, op->start, op->last, op->uaddr,
 				  op->perm);
+	evictions = tlb->cache.evictions;
 	if (ivhost_iotlb_update(&tlb->cache, &op->spare, op->start, op->last,
 				op->uaddr, op->perm))
 		ivhost_devtlb_need_barrier(fx, op);
+	/*
+	 * The vqs may still hold what was evicted, and a later UPDATE into
+	 * the gap it left would not tell them: make them drop everything.
+	 */
+	if (tlb->cache.evictions != evictions) {
+		fx->barrier = true;
+		fx->start = 0;
+		fx->last = U64_MAX;
+	}
 	tlb->stats.updates++;
 	fx->wake |= ivhost_devtlb_answered(tlb, op->start, op->last,
 					   op->perm);
@@ -268,7 +280,10 @@ static int ivhost_devtlb_change(struct ivhost_devtlb *tlb,
 		return err;
 	spin_lock(&tlb->lock);
 	while (!tlb->batching &&
-	       !ivhost_iotlb_spare_reserve(&tlb->cache, &op.spare)) {
+	       !ivhost_iotlb_spare_reserve(&tlb->cache, &op.spare,
+			ivhost_iotlb_spares_needed(&tlb->cache,
+						   op.type == VHOST_IOTLB_UPDATE,
+						   op.start, op.last))) {
 		spin_unlock(&tlb->lock);
 		err = ivhost_iotlb_spare_alloc(&op.spare, GFP_KERNEL_ACCOUNT);
 		if (err)

@@ -164,21 +164,50 @@ void ivhost_iotlb_spare_free(struct ivhost_iotlb_spare *s)
 EXPORT_SYMBOL_GPL(ivhost_iotlb_spare_free);
 
 /**
+ * ivhost_iotlb_spares_needed() - entries a change takes from its spares
+ * @tlb: the cache
+ * @update: an UPDATE (true) or an INVALIDATE (false) of [@start, @last]
+ * @start: first IOVA
+ * @last: last IOVA
+ *
+ * An UPDATE takes one for itself; either takes one more to split an
+ * entry that reaches past both ends of the range (only one can: entries
+ * never overlap).
+ *
+ * Context: the caller serialises access to @tlb; the answer holds while
+ * it does.
+ * Return: 0, 1 or 2.
+ */
+unsigned int ivhost_iotlb_spares_needed(struct ivhost_iotlb *tlb,
+					bool update, u64 start, u64 last)
+{
+	struct ivhost_iotlb_entry *e;
+
+	e = ivhost_iotlb_tree_iter_first(&tlb->root, start, last);
+	return update + (e && e->start < start && e->last > last);
+}
+EXPORT_SYMBOL_GPL(ivhost_iotlb_spares_needed);
+
+/**
  * ivhost_iotlb_spare_reserve() - fill spares from the pool
  * @tlb: the cache whose pool to use
- * @s: the spares; empty slots are filled
+ * @s: the spares; empty slots are filled until @s holds @n
+ * @n: how many the change needs (ivhost_iotlb_spares_needed()), <= 2
  *
  * Context: the caller serialises access to @tlb.
- * Return: true if @s is now full; else allocate the rest with
+ * Return: true if @s holds @n entries; else allocate the rest with
  * ivhost_iotlb_spare_alloc() outside the caller's lock.
  */
 bool ivhost_iotlb_spare_reserve(struct ivhost_iotlb *tlb,
-				struct ivhost_iotlb_spare *s)
+				struct ivhost_iotlb_spare *s, unsigned int n)
 {
 	struct ivhost_iotlb_entry *e;
+	unsigned int held = 0;
 	int i;
 
-	for (i = 0; i < ARRAY_SIZE(s->e); i++) {
+	for (i = 0; i < ARRAY_SIZE(s->e); i++)
+		held += !!s->e[i];
+	for (i = 0; i < ARRAY_SIZE(s->e) && held < n; i++) {
 		if (s->e[i])
 			continue;
 		e = list_first_entry_or_null(&tlb->pool,
@@ -188,8 +217,9 @@ bool ivhost_iotlb_spare_reserve(struct ivhost_iotlb *tlb,
 		list_del(&e->clock);
 		tlb->npool--;
 		s->e[i] = e;
+		held++;
 	}
-	return true;
+	return held >= n;
 }
 EXPORT_SYMBOL_GPL(ivhost_iotlb_spare_reserve);
 

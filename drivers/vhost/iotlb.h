@@ -64,8 +64,11 @@ struct ivhost_iotlb {
 	u64 evictions;
 };
 
-/* Removed entries kept for reuse: enough for two changes in a row. */
-#define IVHOST_IOTLB_POOL	4
+/*
+ * Removed entries kept for reuse, per cache: a VMM mapping a ring's worth
+ * of buffers, then unmapping them as they are used, allocates nothing.
+ */
+#define IVHOST_IOTLB_POOL	64
 
 /**
  * struct ivhost_iotlb_spare - entries allocated ahead of a change
@@ -82,8 +85,10 @@ void ivhost_iotlb_init(struct ivhost_iotlb *tlb, u32 limit);
 void ivhost_iotlb_clear(struct ivhost_iotlb *tlb);
 int ivhost_iotlb_spare_alloc(struct ivhost_iotlb_spare *s, gfp_t gfp);
 void ivhost_iotlb_spare_free(struct ivhost_iotlb_spare *s);
+unsigned int ivhost_iotlb_spares_needed(struct ivhost_iotlb *tlb,
+					bool update, u64 start, u64 last);
 bool ivhost_iotlb_spare_reserve(struct ivhost_iotlb *tlb,
-				struct ivhost_iotlb_spare *s);
+				struct ivhost_iotlb_spare *s, unsigned int n);
 void ivhost_iotlb_spare_release(struct ivhost_iotlb *tlb,
 				struct ivhost_iotlb_spare *s);
 int ivhost_iotlb_range(u64 iova, u64 size, u64 *last);

@@ -110,7 +110,10 @@ struct ivhost_poll {
  * @log_ctx: eventfd signalled after the log was written, or NULL
  * @busyloop_timeout: microseconds to poll before waiting for a kick
  * @rings_valid: @desc, @avail and @used are usable; with the device
- *	IOTLB they are translations, dropped whenever the IOTLB changes
+ *	IOTLB they are translations, dropped when a change touches them
+ * @span: with the device IOTLB, the translation used last, reused
+ *	without the IOTLB's lock; dropped when a change touches it
+ * @span_hits: translations served from @span (IOTLB hits too)
  * @need_start: a backend was attached with the device IOTLB on; the
  *	first round picks up the ring state once the rings translate
  * @iov: segments of the chain being processed
@@ -153,6 +156,8 @@ struct ivhost_vq {
 	struct eventfd_ctx *log_ctx;
 	u32 busyloop_timeout;
 	bool rings_valid;
+	struct ivhost_devtlb_span span;
+	u64 span_hits;
 	bool need_start;
 	struct iovec *iov;
 };
@@ -241,6 +246,9 @@ long ivhost_dev_unlocked_ioctl(struct ivhost_dev *dev, unsigned int cmd,
 			       void __user *argp);
 void ivhost_dev_stop_kicks(struct ivhost_dev *dev);
 
+void ivhost_dev_iotlb_stats(struct ivhost_dev *dev,
+			    struct ivhost_iotlb_stats *st);
+
 /* debugfs.c */
 void ivhost_debugfs_add(struct ivhost_dev *dev);
 void ivhost_debugfs_remove(struct ivhost_dev *dev);
@@ -271,7 +279,7 @@ void ivhost_vq_disable_notify(struct ivhost_vq *vq);
 bool ivhost_vq_avail_empty(struct ivhost_vq *vq);
 bool ivhost_vq_enable_notify(struct ivhost_vq *vq);
 void ivhost_vq_fail(struct ivhost_vq *vq, int err);
-void ivhost_vq_forget_rings(struct ivhost_vq *vq, u64 start, u64 last);
+void ivhost_vq_forget(struct ivhost_vq *vq, u64 start, u64 last);
 void ivhost_vq_set_rings(struct ivhost_vq *vq);
 int ivhost_vq_prepare(struct ivhost_vq *vq);
 

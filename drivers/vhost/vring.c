@@ -671,21 +671,24 @@ static bool ivhost_range_meets(u64 addr, u64 size, u64 start, u64 last)
 }
 
 /**
- * ivhost_vq_forget_rings() - drop the vq's ring translations in a range
+ * ivhost_vq_forget() - drop the vq's own translations in a range
  * @vq: the vq
  * @start: first IOVA whose translation changed
  * @last: last IOVA whose translation changed
  *
  * With the device IOTLB, if a ring lies in [@start, @last], the next
- * round translates the rings again before touching them.  Without it the
- * rings are userspace addresses and stay valid.
+ * round translates the rings again before touching them, and if the
+ * vq's last translation meets the range it is dropped.  Without the
+ * device IOTLB the rings are userspace addresses and stay valid.
  *
  * Context: under &vq->mutex.
  */
-void ivhost_vq_forget_rings(struct ivhost_vq *vq, u64 start, u64 last)
+void ivhost_vq_forget(struct ivhost_vq *vq, u64 start, u64 last)
 	__must_hold(&vq->mutex)
 {
 	lockdep_assert_held(&vq->mutex);
+	if (vq->span.perm && vq->span.start <= last && vq->span.last >= start)
+		vq->span.perm = 0;
 	if (!ivhost_vq_iotlb(vq) || !vq->rings_valid)
 		return;
 	if (ivhost_range_meets(vq->desc_addr, ivhost_vq_desc_size(vq),
@@ -696,4 +699,4 @@ void ivhost_vq_forget_rings(struct ivhost_vq *vq, u64 start, u64 last)
 			       start, last))
 		vq->rings_valid = false;
 }
-EXPORT_SYMBOL_GPL(ivhost_vq_forget_rings);
+EXPORT_SYMBOL_GPL(ivhost_vq_forget);

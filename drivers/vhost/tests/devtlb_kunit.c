@@ -208,7 +208,7 @@ static int xlate(struct fake_dev *d, unsigned int vq, u64 iova, u64 len,
 		 u8 perm, struct iovec *iov, unsigned int max)
 {
 	return ivhost_devtlb_translate(&d->tlb, vq, iova, len, perm, iov,
-				       max);
+				       max, NULL);
 }
 
 /* Expect [iova, iova + len) to translate to one segment at @uaddr. */

@@ -626,9 +626,10 @@ static void removed_entries_are_reused(struct kunit *test)
 	u64 i;
 
 	ivhost_iotlb_init(&tlb, BIG_LIMIT);
-	KUNIT_EXPECT_FALSE(test, ivhost_iotlb_spare_reserve(&tlb, &s));
+	KUNIT_EXPECT_TRUE(test, ivhost_iotlb_spare_reserve(&tlb, &s, 0));
+	KUNIT_EXPECT_FALSE(test, ivhost_iotlb_spare_reserve(&tlb, &s, 1));
 	KUNIT_ASSERT_EQ(test, ivhost_iotlb_spare_alloc(&s, GFP_KERNEL), 0);
-	KUNIT_EXPECT_TRUE(test, ivhost_iotlb_spare_reserve(&tlb, &s));
+	KUNIT_EXPECT_TRUE(test, ivhost_iotlb_spare_reserve(&tlb, &s, 2));
 	ivhost_iotlb_update(&tlb, &s, 0x1000, 0x1fff, 0xa000, IVHOST_PERM_RW);
 	ivhost_iotlb_spare_release(&tlb, &s);
 	KUNIT_EXPECT_EQ(test, tlb.npool, 1U);
@@ -638,9 +639,10 @@ static void removed_entries_are_reused(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, invalidate(test, &tlb, 0x1000, 0x1fff));
 	KUNIT_EXPECT_EQ(test, tlb.npool, 2U);
 	/* The removed entry is the first spare handed out again. */
-	KUNIT_EXPECT_TRUE(test, ivhost_iotlb_spare_reserve(&tlb, &s));
+	KUNIT_EXPECT_TRUE(test, ivhost_iotlb_spare_reserve(&tlb, &s, 1));
 	KUNIT_EXPECT_PTR_EQ(test, s.e[0], e);
-	KUNIT_EXPECT_EQ(test, tlb.npool, 0U);
+	KUNIT_EXPECT_NULL(test, s.e[1]);
+	KUNIT_EXPECT_EQ(test, tlb.npool, 1U);
 	ivhost_iotlb_update(&tlb, &s, 0x3000, 0x3fff, 0xb000, IVHOST_PERM_RO);
 	ivhost_iotlb_spare_release(&tlb, &s);
 	EXPECT_HIT(test, &tlb, 0x3000, 0x3000, 0x3fff, 0xb000, IVHOST_PERM_RO);
@@ -655,6 +657,35 @@ static void removed_entries_are_reused(struct kunit *test)
 	ivhost_iotlb_clear(&tlb);
 	KUNIT_EXPECT_EQ(test, tlb.npool, 0U);
 	KUNIT_EXPECT_TRUE(test, list_empty(&tlb.pool));
+}
+
+/* Only a range strictly inside an entry splits it: one spare more. */
+static void spares_needed_counts_splits(struct kunit *test)
+{
+	struct ivhost_iotlb tlb;
+
+	ivhost_iotlb_init(&tlb, BIG_LIMIT);
+	KUNIT_EXPECT_EQ(test, ivhost_iotlb_spares_needed(&tlb, true, 0, 9), 1U);
+	KUNIT_EXPECT_EQ(test, ivhost_iotlb_spares_needed(&tlb, false, 0, 9),
+			0U);
+	update(test, &tlb, 0x1000, 0x1fff, 0xa000, IVHOST_PERM_RW);
+	/* Strictly inside: split. */
+	KUNIT_EXPECT_EQ(test, ivhost_iotlb_spares_needed(&tlb, false, 0x1100,
+							 0x11ff), 1U);
+	KUNIT_EXPECT_EQ(test, ivhost_iotlb_spares_needed(&tlb, true, 0x1100,
+							 0x11ff), 2U);
+	/* Sharing an edge, covering it whole, or straddling: no split. */
+	KUNIT_EXPECT_EQ(test, ivhost_iotlb_spares_needed(&tlb, false, 0x1000,
+							 0x11ff), 0U);
+	KUNIT_EXPECT_EQ(test, ivhost_iotlb_spares_needed(&tlb, false, 0x1100,
+							 0x1fff), 0U);
+	KUNIT_EXPECT_EQ(test, ivhost_iotlb_spares_needed(&tlb, true, 0x1000,
+							 0x1fff), 1U);
+	KUNIT_EXPECT_EQ(test, ivhost_iotlb_spares_needed(&tlb, false, 0x800,
+							 0x2800), 0U);
+	KUNIT_EXPECT_EQ(test, ivhost_iotlb_spares_needed(&tlb, true, 0x1800,
+							 0x2800), 1U);
+	ivhost_iotlb_clear(&tlb);
 }
 
 /* Untouched entries go in insertion order, and every eviction counts. */
@@ -863,6 +894,7 @@ static struct kunit_case ivhost_iotlb_cases[] = {
 	KUNIT_CASE(evict_on_split),
 	KUNIT_CASE(hint_follows_hits),
 	KUNIT_CASE(removed_entries_are_reused),
+	KUNIT_CASE(spares_needed_counts_splits),
 	KUNIT_CASE(hint_dropped_with_entry),
 	KUNIT_CASE(random_vs_model_low),
 	KUNIT_CASE(random_vs_model_top),

@@ -669,6 +669,87 @@ TEST_F_TIMEOUT(traffic, rx_miss_resumes_without_kick, 120)
 
 /* ---- ivhost-only ---- */
 
+/* Send one 600-byte frame on the TX queue; expect it on the tap. */
+static void send_one(struct __test_metadata *_metadata, struct tdev *d,
+		     uint32_t seq, int *head)
+{
+	struct vmm_vq *q = &d->v.vq[VMM_TX];
+	uint8_t hdr[HDR_LEN] = { 0 }, frame[600], rbuf[2048];
+	long long end = vmm_now_ms() + 10000;
+	ssize_t n = -1;
+
+	vmm_gen_frame(seq, frame, sizeof(frame));
+	*head = viommu_post_tx(&d->vi, q, hdr, sizeof(hdr), frame,
+			       sizeof(frame), VMM_DIRECT, 1);
+	ASSERT_LE(0, *head);
+	ASSERT_EQ(0, vmm_kick(q));
+	while (vmm_reap(q, NULL, NULL) != 1 && vmm_now_ms() < end)
+		vmm_wait_fd(q->call_fd, 10);
+	while (n < 0 && vmm_now_ms() < end)
+		n = vmm_tap_recv(&d->t, rbuf, sizeof(rbuf), 100);
+	ASSERT_EQ(sizeof(frame), (size_t)n);
+	ASSERT_EQ(0, memcmp(rbuf, frame, n));
+}
+
+/* Point the page of @iova at a spare page with the same bytes, and tell
+ * the device with an UPDATE only (no INVALIDATE first). */
+static int remap_without_invalidate(struct viommu *vi, uint64_t iova,
+				    void **old)
+{
+	int64_t s = (int64_t)((iova - vi->iova_base) >> vi->shift), pg, npg;
+	uint8_t *mem = vi->v->mem;
+
+	pthread_mutex_lock(&vi->lock);
+	pg = vi->page_of[s];
+	if (pg < 0 || !vi->nspare) {
+		pthread_mutex_unlock(&vi->lock);
+		return -ENOSPC;
+	}
+	npg = vi->spare[--vi->nspare];
+	memcpy(mem + (npg << vi->shift), mem + (pg << vi->shift), vi->ps);
+	vi->page_of[s] = npg;
+	vi->slot_of[npg] = s;
+	vi->slot_of[pg] = -1;
+	*old = mem + (pg << vi->shift);
+	pthread_mutex_unlock(&vi->lock);
+	return viommu_send(vi, VHOST_IOTLB_UPDATE,
+			   iova & ~(uint64_t)(vi->ps - 1), vi->ps,
+			   (uintptr_t)(mem + (npg << vi->shift)),
+			   VHOST_ACCESS_RW);
+}
+
+/*
+ * The device drops a translation it evicted for room: once the VMM maps
+ * the IOVA elsewhere (an UPDATE into the gap the eviction left, with no
+ * INVALIDATE), the device uses the new memory, whatever it kept for
+ * itself about the old one.
+ */
+TEST_F_TIMEOUT(traffic, evicted_then_remapped, 120)
+{
+	uint64_t i, iova;
+	void *old;
+	int head, head2;
+
+	if (variant->shift != VIOMMU_4K_SHIFT || variant->flags)
+		SKIP(return, "one variant is enough");
+	UP(0, 0, 0);
+	send_one(_metadata, &self->d, 1, &head);
+	/* Three times the default iotlb_entries of both devices, at IOVAs
+	 * below the vIOMMU's window: every older entry gets evicted. */
+	for (i = 0; i < 3 * 2048; i++)
+		ASSERT_EQ(0, viommu_send(&self->d.vi, VHOST_IOTLB_UPDATE,
+					 (i + 1) << 12, 4096,
+					 (uintptr_t)self->d.v.mem,
+					 VHOST_ACCESS_RO));
+	iova = viommu_slot_iova(&self->d.vi, &self->d.v.vq[VMM_TX], head);
+	ASSERT_EQ(0, remap_without_invalidate(&self->d.vi, iova, &old));
+	memset(old, 0x5a, self->d.vi.ps);
+	/* The same head again (the free list is LIFO): the same IOVA. */
+	send_one(_metadata, &self->d, 2, &head2);
+	ASSERT_EQ(head, head2);
+	send_one(_metadata, &self->d, 3, &head2);
+}
+
 TEST_F_TIMEOUT(traffic, ivhost_only_isolation, 300)
 {
 	struct vmm_tx_stats st;

@@ -8,6 +8,16 @@
 #   make demo       the demo: a VM, modprobe ivhost_net, packets moving
 #   make bench      ivhost against the kernel's vhost_net, side by side
 #                   (boots VMs; needs root; results in tools/testing/vm/out/bench)
+#   make check-qemu a real QEMU guest on /dev/ivhost-net (nested, long)
+#   make check-dkms DKMS as a user would use it (in the VM, long)
+#   make install    the modules into /lib/modules/<release>/extra (all under
+#                   INSTALL_MOD_PATH if set; <release> is KDIR's), depmod,
+#                   and a udev rule (/etc/udev/rules.d/60-ivhost.rules)
+#                   giving /dev/ivhost-net to group kvm, mode 0660
+#   make uninstall  all of that undone
+#   make dkms-install  the sources to /usr/src/ivhost-<version>, then
+#                   dkms add, build and install, and the udev rule
+#                   (dkms-uninstall: undone)
 #
 # KDIR selects the kernel build tree: the running kernel's when it has one,
 # else the newest installed Debian linux-headers-*-amd64.
@@ -20,6 +30,15 @@ KDIR ?= $(shell \
 	fi)
 
 PWD := $(shell pwd)
+
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' $(PWD)/dkms.conf)
+# The release the tree builds for (Debian's include/config/kernel.release
+# holds the upstream version instead).
+KERNELRELEASE_OF_KDIR = $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+MODDIR = $(INSTALL_MOD_PATH)/lib/modules/$(KERNELRELEASE_OF_KDIR)/extra
+UDEV_RULE = $(INSTALL_MOD_PATH)/etc/udev/rules.d/60-ivhost.rules
+DKMS_SRC = $(INSTALL_MOD_PATH)/usr/src/ivhost-$(VERSION)
 
 # Out of tree there is no .config: choose the modules here.  Variables
 # given on the command line reach every sub-make of kbuild.
@@ -43,4 +62,60 @@ demo:
 bench:
 	tools/testing/bench/run-bench $(BENCH_ARGS)
 
-.PHONY: all modules clean check demo bench
+check-qemu:
+	tools/testing/qemu/check-qemu $(QEMU_ARGS)
+
+check-dkms:
+	tools/testing/vm/check-dkms
+
+DEPMOD = depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) -a \
+	$(KERNELRELEASE_OF_KDIR)
+
+install: modules
+	test -n "$(KERNELRELEASE_OF_KDIR)"
+	install -d $(MODDIR)
+	install -m 0644 drivers/vhost/ivhost.ko drivers/vhost/ivhost_net.ko \
+		$(MODDIR)/
+	$(DEPMOD)
+	$(MAKE) udev-rule
+
+uninstall:
+	test -n "$(KERNELRELEASE_OF_KDIR)"
+	rm -f $(MODDIR)/ivhost.ko $(MODDIR)/ivhost_net.ko
+	-rmdir $(MODDIR) 2>/dev/null
+	$(DEPMOD)
+	$(MAKE) udev-rule-remove
+
+# /dev/ivhost-net to group kvm, mode 0660, as /dev/vhost-net.
+udev-rule:
+	install -d $(dir $(UDEV_RULE))
+	printf '%s\n' '# ivhost: /dev/ivhost-net like /dev/vhost-net' \
+		'KERNEL=="ivhost-net", GROUP="kvm", MODE="0660"' >$(UDEV_RULE)
+	-test -n "$(INSTALL_MOD_PATH)" || udevadm control --reload 2>/dev/null
+
+udev-rule-remove:
+	rm -f $(UDEV_RULE)
+	-test -n "$(INSTALL_MOD_PATH)" || udevadm control --reload 2>/dev/null
+
+# What DKMS needs to build the modules, nothing else.
+DKMS_FILES := Makefile Kbuild Kconfig dkms.conf README \
+	$(wildcard drivers/vhost/Kbuild drivers/vhost/*.[ch] \
+		   drivers/vhost/tests/*.[ch] include/uapi/linux/*.h)
+
+dkms-install:
+	test -n "$(VERSION)"
+	rm -rf $(DKMS_SRC)
+	install -d $(DKMS_SRC)
+	cd $(PWD) && cp --parents $(filter-out %.mod.c,$(DKMS_FILES)) $(DKMS_SRC)/
+	dkms add -m ivhost -v $(VERSION)
+	dkms build -m ivhost -v $(VERSION) -k $(KERNELRELEASE_OF_KDIR)
+	dkms install -m ivhost -v $(VERSION) -k $(KERNELRELEASE_OF_KDIR)
+	$(MAKE) udev-rule
+
+dkms-uninstall:
+	-dkms remove -m ivhost -v $(VERSION) --all
+	rm -rf $(DKMS_SRC)
+	$(MAKE) udev-rule-remove
+
+.PHONY: all modules clean check demo bench check-qemu check-dkms install uninstall \
+	udev-rule udev-rule-remove dkms-install dkms-uninstall

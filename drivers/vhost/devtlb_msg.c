@@ -59,13 +59,14 @@ struct ivhost_devtlb_effect {
 	u64 last;
 };
 
+/* Widen the barrier to cover [start, last]. */
 static void ivhost_devtlb_need_barrier(struct ivhost_devtlb_effect *fx,
-				       const struct ivhost_devtlb_op *op)
+				       u64 start, u64 last)
 {
-	if (!fx->barrier || op->start < fx->start)
-		fx->start = op->start;
-	if (!fx->barrier || op->last > fx->last)
-		fx->last = op->last;
+	if (!fx->barrier || start < fx->start)
+		fx->start = start;
+	if (!fx->barrier || last > fx->last)
+		fx->last = last;
 	fx->barrier = true;
 }
 
@@ -131,7 +132,7 @@ static void ivhost_devtlb_apply(struct ivhost_devtlb *tlb,
 					op->last);
 		tlb->stats.invalidations++;
 		/* Even with nothing cached: the vqs' own caches may be. */
-		ivhost_devtlb_need_barrier(fx, op);
+		ivhost_devtlb_need_barrier(fx, op->start, op->last);
 		return;
 	}
 	trace_ivhost_iotlb_update(tlb, op->start, op->last, op->uaddr,
@@ -139,16 +140,13 @@ static void ivhost_devtlb_apply(struct ivhost_devtlb *tlb,
 	evictions = tlb->cache.evictions;
 	if (ivhost_iotlb_update(&tlb->cache, &op->spare, op->start, op->last,
 				op->uaddr, op->perm))
-		ivhost_devtlb_need_barrier(fx, op);
+		ivhost_devtlb_need_barrier(fx, op->start, op->last);
 	/*
 	 * The vqs may still hold what was evicted, and a later UPDATE into
 	 * the gap it left would not tell them: make them drop everything.
 	 */
-	if (tlb->cache.evictions != evictions) {
-		fx->barrier = true;
-		fx->start = 0;
-		fx->last = U64_MAX;
-	}
+	if (tlb->cache.evictions != evictions)
+		ivhost_devtlb_need_barrier(fx, 0, U64_MAX);
 	tlb->stats.updates++;
 	fx->wake |= ivhost_devtlb_answered(tlb, op->start, op->last,
 					   op->perm);

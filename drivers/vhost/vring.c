@@ -10,7 +10,7 @@
  * address a ring.
  *
  * With the device IOTLB, a chain that waits for a MISS also has the
- * buffers of the chains after it asked for, so that one round trip to
+ * first buffers of the chains after it asked for, so that one round trip to
  * the VMM serves many chains (ivhost_vq_ask_ahead()).
  *
  * Locking: every function here is called under the vq's mutex.
@@ -26,8 +26,8 @@
 #include "ivhost.h"
 
 /*
- * On a miss, chains after the missing one whose buffers are asked for,
- * and the segments looked at in each.
+ * On a miss, chains after the missing one whose first buffer is asked
+ * for, and the segments looked at in each.
  */
 #define IVHOST_ASK_AHEAD	16
 #define IVHOST_ASK_AHEAD_SEGS	8
@@ -348,20 +348,21 @@ static int ivhost_vq_walk(struct ivhost_vq *vq, struct ivhost_buf *buf,
 }
 
 /*
- * The chain at last_avail_idx is waiting for a MISS.  Walk the chains
- * the driver made available after it too, so that every buffer missing
- * among them is asked for now: the VMM reads all the queued MISS
- * messages at once, and one round trip serves them all instead of one
- * round trip per chain.  Only asking: what the walks translate is not
- * used, and a malformed chain is left for its turn to report.
+ * The chain at last_avail_idx is waiting for a MISS.  Ask now for what
+ * the chains the driver made available after it start with: the buffer
+ * of each one's head descriptor, or its indirect table.  The VMM reads
+ * all the queued MISS messages at once, so one round trip serves many
+ * chains instead of one round trip per chain.  One translation per chain
+ * keeps the work bounded whatever the chains look like; what is
+ * translated is not used, and a malformed chain is left for its turn.
  */
 static void ivhost_vq_ask_ahead(struct ivhost_vq *vq)
 {
 	struct iovec iov[IVHOST_ASK_AHEAD_SEGS];
 	u16 avail = vq->avail_idx - vq->last_avail_idx;
-	struct ivhost_buf buf;
+	struct vring_desc d;
 	__virtio16 raw;
-	u16 i, n;
+	u16 i, n, head, flags;
 	u32 slot;
 
 	n = min_t(u16, avail, IVHOST_ASK_AHEAD + 1);
@@ -370,10 +371,19 @@ static void ivhost_vq_ask_ahead(struct ivhost_vq *vq)
 					  (vq->num - 1), vq->num);
 		if (get_user(raw, &vq->avail->ring[slot]))
 			return;
-		memset(&buf, 0, sizeof(buf));
-		buf.iov = iov;
-		buf.max = ARRAY_SIZE(iov);
-		ivhost_vq_walk(vq, &buf, ivhost16_to_cpu(vq, raw));
+		head = ivhost16_to_cpu(vq, raw);
+		if (head >= vq->num)
+			continue;
+		head = array_index_nospec(head, vq->num);
+		if (copy_from_user(&d, vq->desc + head, sizeof(d)))
+			return;
+		flags = ivhost16_to_cpu(vq, d.flags);
+		ivhost_translate(vq, ivhost64_to_cpu(vq, d.addr),
+				 ivhost32_to_cpu(vq, d.len),
+				 (flags & VRING_DESC_F_WRITE) &&
+				 !(flags & VRING_DESC_F_INDIRECT) ?
+				 IVHOST_PERM_WO : IVHOST_PERM_RO,
+				 iov, ARRAY_SIZE(iov));
 	}
 }
 

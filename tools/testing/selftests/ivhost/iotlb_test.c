@@ -750,6 +750,54 @@ TEST_F_TIMEOUT(traffic, evicted_then_remapped, 120)
 	send_one(_metadata, &self->d, 3, &head2);
 }
 
+/*
+ * A chain waiting on a MISS has the buffers of the chains after it asked
+ * for too: with 8 frames posted and nothing of theirs mapped, 8 buffer
+ * MISS messages queue before the VMM answers any (vhost_net asks for one
+ * at a time).
+ */
+TEST_F_TIMEOUT(traffic, ivhost_only_misses_ask_ahead, 120)
+{
+	struct vmm_vq *q = &self->d.v.vq[VMM_TX];
+	uint8_t hdr[HDR_LEN] = { 0 }, frame[600], rbuf[2048];
+	struct vhost_iotlb_msg m, held[64];
+	unsigned int nheld = 0, got = 0, i;
+	long long end;
+	int r;
+
+	IVHOST_ONLY();
+	if (variant->shift != VIOMMU_4K_SHIFT || variant->flags)
+		SKIP(return, "one variant is enough");
+	UP(0, 1, 0);
+	for (i = 0; i < 8; i++) {
+		vmm_gen_frame(i, frame, sizeof(frame));
+		ASSERT_LE(0, viommu_post_tx(&self->d.vi, q, hdr, sizeof(hdr),
+					    frame, sizeof(frame), VMM_DIRECT,
+					    1));
+	}
+	ASSERT_EQ(0, vmm_kick(q));
+	/* Answer the rings' misses; hold the buffers' until none come. */
+	while ((r = viommu_recv(&self->d.vi, &m, 1000)) == 1) {
+		ASSERT_EQ(VHOST_IOTLB_MISS, m.type);
+		if (!viommu_movable(&self->d.vi, m.iova)) {
+			ASSERT_EQ(1, viommu_answer(&self->d.vi, &m));
+			continue;
+		}
+		ASSERT_GT(64U, nheld);
+		held[nheld++] = m;
+	}
+	ASSERT_EQ(0, r);
+	ASSERT_EQ(8U, nheld);
+	for (i = 0; i < nheld; i++)
+		ASSERT_EQ(1, viommu_answer(&self->d.vi, &held[i]));
+	ASSERT_EQ(0, viommu_start(&self->d.vi));
+	end = vmm_now_ms() + 10000;
+	while (got < 8 && vmm_now_ms() < end)
+		if (vmm_tap_recv(&self->d.t, rbuf, sizeof(rbuf), 100) >= 0)
+			got++;
+	ASSERT_EQ(8U, got);
+}
+
 TEST_F_TIMEOUT(traffic, ivhost_only_isolation, 300)
 {
 	struct vmm_tx_stats st;

@@ -276,6 +276,7 @@ void ivhost_dev_free(struct ivhost_dev *dev)
 	unsigned int i;
 
 	ivhost_debugfs_remove(dev);
+	ivhost_devtlb_destroy(&dev->tlb);
 	for (i = 0; i < dev->nvqs; i++) {
 		kfree(dev->vqs[i]->iov);
 		dev->vqs[i]->iov = NULL;

@@ -8,7 +8,10 @@
  * the asking vq is only added to those waiting for it.  An UPDATE that
  * covers a miss wakes every vq waiting for it (ivhost_devtlb_answered()).
  * The queue of unread messages is bounded; a miss that finds it full is
- * counted, and its vq is woken to ask again once read() makes room.
+ * counted, and its vq is woken to ask again once read() makes room.  A
+ * miss that finds no memory (the allocations cannot sleep) is asked
+ * again IVHOST_DEVTLB_RETRY_MS later, so a queue never waits for a MISS
+ * that was never sent.
  *
  * Locking: &ivhost_devtlb.lock, a spinlock, protects all state and is the
  * innermost lock of a device: callers may hold the device and vq mutexes,
@@ -22,6 +25,8 @@
 #include <linux/timekeeping.h>
 
 #include "devtlb.h"
+
+#define IVHOST_DEVTLB_RETRY_MS	10
 
 #define CREATE_TRACE_POINTS
 #include "trace.h"
@@ -43,6 +48,21 @@ struct ivhost_devtlb_miss {
 	u64 queued_ns;
 };
 
+/* Ask again for the misses that found no memory. */
+static void ivhost_devtlb_retry_fn(struct work_struct *work)
+{
+	struct ivhost_devtlb *tlb = container_of(to_delayed_work(work),
+						 struct ivhost_devtlb, retry);
+	unsigned long vqs;
+
+	spin_lock(&tlb->lock);
+	vqs = tlb->retry_vqs;
+	tlb->retry_vqs = 0;
+	spin_unlock(&tlb->lock);
+	if (vqs)
+		tlb->ops->wake(tlb, vqs);
+}
+
 /**
  * ivhost_devtlb_init() - set up an empty IOTLB
  * @tlb: the IOTLB
@@ -61,6 +81,7 @@ void ivhost_devtlb_init(struct ivhost_devtlb *tlb, u32 limit,
 	INIT_LIST_HEAD(&tlb->misses);
 	INIT_LIST_HEAD(&tlb->batch);
 	init_waitqueue_head(&tlb->wait);
+	INIT_DELAYED_WORK(&tlb->retry, ivhost_devtlb_retry_fn);
 	tlb->ops = ops;
 }
 EXPORT_SYMBOL_GPL(ivhost_devtlb_init);
@@ -107,6 +128,19 @@ void ivhost_devtlb_reset(struct ivhost_devtlb *tlb)
 	spin_unlock(&tlb->lock);
 }
 EXPORT_SYMBOL_GPL(ivhost_devtlb_reset);
+
+/**
+ * ivhost_devtlb_destroy() - wait for the IOTLB's deferred work
+ * @tlb: the IOTLB, after ivhost_devtlb_reset()
+ *
+ * Context: process context; not under the device mutex, which the
+ * deferred work takes (through &ivhost_devtlb_ops.wake).
+ */
+void ivhost_devtlb_destroy(struct ivhost_devtlb *tlb)
+{
+	cancel_delayed_work_sync(&tlb->retry);
+}
+EXPORT_SYMBOL_GPL(ivhost_devtlb_destroy);
 
 static struct ivhost_devtlb_miss *
 ivhost_devtlb_find_miss(struct ivhost_devtlb *tlb, u64 granule, u8 perm)
@@ -216,8 +250,10 @@ ivhost_devtlb_new_miss(struct ivhost_devtlb *tlb, u64 granule, u8 perm)
 		ivhost_devtlb_free_miss(tlb, miss);
 	}
 	miss = kzalloc(sizeof(*miss), GFP_NOWAIT | __GFP_ACCOUNT);
-	if (!miss)
+	if (!miss) {
+		tlb->stats.msgs_dropped++;
 		return NULL;
+	}
 	miss->granule = granule;
 	miss->perm = perm;
 	miss->queued_ns = ktime_get_ns();
@@ -249,10 +285,12 @@ static void ivhost_devtlb_miss(struct ivhost_devtlb *tlb, unsigned int vq,
 	miss = ivhost_devtlb_new_miss(tlb, granule, perm);
 	if (!miss || !ivhost_devtlb_queue(tlb, vq, VHOST_IOTLB_MISS, iova,
 					  perm)) {
-		/* Ask again when read() has made room. */
+		/* No memory: ask again a little later. */
 		if (miss)
 			ivhost_devtlb_free_miss(tlb, miss);
 		tlb->retry_vqs |= BIT(vq);
+		mod_delayed_work(system_wq, &tlb->retry,
+				 msecs_to_jiffies(IVHOST_DEVTLB_RETRY_MS));
 		return;
 	}
 	miss->vqs = BIT(vq);

@@ -12,6 +12,7 @@
 #include <linux/uio.h>
 #include <linux/vhost_types.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/ivhost.h>
 
 #include "iotlb.h"
@@ -61,7 +62,9 @@ struct ivhost_devtlb_ops {
  * @misses: misses not yet answered by an UPDATE
  * @nmisses: entries on @misses
  * @retry_vqs: vqs whose miss could not be queued; woken when read() makes
- *	room
+ *	room, or by @retry
+ * @retry: wakes @retry_vqs a little later when a miss found no memory:
+ *	with no message queued, no read() would
  * @batch: changes between BATCH_BEGIN and BATCH_END
  * @nbatch: entries on @batch
  * @batching: inside BATCH_BEGIN .. BATCH_END
@@ -77,6 +80,7 @@ struct ivhost_devtlb {
 	struct list_head misses;
 	u32 nmisses;
 	unsigned long retry_vqs;
+	struct delayed_work retry;
 	struct list_head batch;
 	u32 nbatch;
 	bool batching;
@@ -102,6 +106,7 @@ struct ivhost_devtlb_span {
 void ivhost_devtlb_init(struct ivhost_devtlb *tlb, u32 limit,
 			const struct ivhost_devtlb_ops *ops);
 void ivhost_devtlb_reset(struct ivhost_devtlb *tlb);
+void ivhost_devtlb_destroy(struct ivhost_devtlb *tlb);
 void ivhost_devtlb_forget_vq(struct ivhost_devtlb *tlb, unsigned int vq);
 int ivhost_devtlb_translate(struct ivhost_devtlb *tlb, unsigned int vq,
 			    u64 iova, u64 len, u8 perm, struct iovec *iov,

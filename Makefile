@@ -10,6 +10,13 @@
 #                   (boots VMs; needs root; results in tools/testing/vm/out/bench)
 #   make check-qemu a real QEMU guest on /dev/ivhost-net (nested, long)
 #   make check-dkms DKMS as a user would use it (in the VM, long)
+#   make check-debug the whole hardening run on the debug kernel (KASAN,
+#                   lockdep, kmemleak, fault injection): KUnit, every
+#                   selftest, the hostile-VMM fuzzer, 200 load/unload
+#                   cycles (long; the test command runs a subset)
+#   make fuzz       the fuzzers for longer: libFuzzer FUZZ_SECONDS (600)
+#                   per target, the hostile-VMM fuzzer FUZZ_OPS operations
+#                   on the debug kernel; FUZZ_SEED= repeats a run
 #   make install    the modules into /lib/modules/<release>/extra (all under
 #                   INSTALL_MOD_PATH if set; <release> is KDIR's), depmod,
 #                   and a udev rule (/etc/udev/rules.d/60-ivhost.rules)
@@ -68,6 +75,19 @@ check-qemu:
 check-dkms:
 	tools/testing/vm/check-dkms
 
+check-debug:
+	tools/testing/vm/check-debug
+
+FUZZ_SECONDS ?= 600
+FUZZ_OPS ?= 200000
+fuzz:
+	tools/testing/fuzz/libfuzzer/run-libfuzzer --seconds $(FUZZ_SECONDS) \
+		$(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
+	tools/testing/vm/run-vm --debug-kernel --mem 2G --timeout 14400 \
+		--out tools/testing/vm/out/fuzz -- \
+		$(PWD)/tools/testing/fuzz/vmm/guest-fuzz --ops $(FUZZ_OPS) \
+		$(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
+
 DEPMOD = depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) -a \
 	$(KERNELRELEASE_OF_KDIR)
 
@@ -117,5 +137,6 @@ dkms-uninstall:
 	rm -rf $(DKMS_SRC)
 	$(MAKE) udev-rule-remove
 
-.PHONY: all modules clean check demo bench check-qemu check-dkms install uninstall \
+.PHONY: all modules clean check demo bench check-qemu check-dkms check-debug fuzz \
+	install uninstall \
 	udev-rule udev-rule-remove dkms-install dkms-uninstall

@@ -15,8 +15,9 @@
 #                   selftest, the hostile-VMM fuzzer, 200 load/unload
 #                   cycles (long; the test command runs a subset)
 #   make fuzz       the fuzzers for longer: libFuzzer FUZZ_SECONDS (600)
-#                   per target, the hostile-VMM fuzzer FUZZ_OPS operations
-#                   on the debug kernel; FUZZ_SEED= repeats a run
+#                   per target, the hostile-VMM fuzzer FUZZ_OPS (400000,
+#                   about 35 minutes) operations on the debug kernel;
+#                   FUZZ_SEED= repeats a run
 #   make install    the modules into /lib/modules/<release>/extra (all under
 #                   INSTALL_MOD_PATH if set; <release> is KDIR's), depmod,
 #                   and a udev rule (/etc/udev/rules.d/60-ivhost.rules)
@@ -79,7 +80,7 @@ check-debug:
 	tools/testing/vm/check-debug
 
 FUZZ_SECONDS ?= 600
-FUZZ_OPS ?= 200000
+FUZZ_OPS ?= 400000
 fuzz:
 	tools/testing/fuzz/libfuzzer/run-libfuzzer --seconds $(FUZZ_SECONDS) \
 		$(if $(FUZZ_SEED),--seed $(FUZZ_SEED))

@@ -244,6 +244,40 @@ static inline ssize_t rt_tap_recv(struct rtdev *d, void *buf, size_t size,
 }
 
 /*
+ * CPU time of task @pid in ns: from schedstat, or where the kernel has no
+ * CONFIG_SCHED_INFO (the debug kernel), from utime + stime in clock
+ * ticks.  -1 if neither can be read.
+ */
+static inline long long rt_task_ns(const char *pid)
+{
+	unsigned long long ut, st;
+	char path[300], line[1024], *p;
+	long long ns = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%s/schedstat", pid);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%lld", &ns) != 1)
+			ns = -1;
+		fclose(f);
+		return ns;
+	}
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	/* after "pid (comm) ": state and 10 more fields, then utime stime */
+	if (fgets(line, sizeof(line), f) && (p = strrchr(line, ')')) &&
+	    sscanf(p + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu",
+		   &ut, &st) == 2)
+		ns = (long long)((ut + st) * (1000000000ULL /
+					      sysconf(_SC_CLK_TCK)));
+	fclose(f);
+	return ns;
+}
+
+/*
  * CPU time, in ns, used so far by the worker threads of devices owned by
  * thread @tid ("ivhost-<tid>" or "vhost-<tid>"); -1 if none is found.
  */
@@ -273,13 +307,9 @@ static inline long long rt_worker_ns(pid_t tid)
 		comm[strcspn(comm, "\n")] = 0;
 		if (strcmp(comm, a) && strcmp(comm, b))
 			continue;
-		snprintf(path, sizeof(path), "/proc/%s/schedstat", de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fscanf(f, "%lld", &ns) == 1)
+		ns = rt_task_ns(de->d_name);
+		if (ns >= 0)
 			sum = (sum < 0 ? 0 : sum) + ns;
-		fclose(f);
 	}
 	closedir(dir);
 	return sum;

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Userspace shim: work items.  Nothing runs asynchronously in a fuzz
+ * target: scheduling only counts, and the target decides whether to run
+ * the work.
+ */
+#ifndef _FUZZ_SHIM_LINUX_WORKQUEUE_H
+#define _FUZZ_SHIM_LINUX_WORKQUEUE_H
+
+#include <stdbool.h>
+
+struct work_struct;
+typedef void (*work_func_t)(struct work_struct *work);
+
+struct work_struct {
+	work_func_t func;
+	int pending;
+};
+
+struct delayed_work {
+	struct work_struct work;
+};
+
+static inline void INIT_WORK(struct work_struct *w, work_func_t f)
+{
+	w->func = f;
+	w->pending = 0;
+}
+
+#define INIT_DELAYED_WORK(dw, f)	INIT_WORK(&(dw)->work, f)
+#define to_delayed_work(w)	container_of(w, struct delayed_work, work)
+
+static inline bool schedule_delayed_work(struct delayed_work *dw,
+					 unsigned long delay)
+{
+	(void)delay;
+	if (dw->work.pending)
+		return false;
+	dw->work.pending = 1;
+	return true;
+}
+
+static inline bool cancel_delayed_work_sync(struct delayed_work *dw)
+{
+	bool was = dw->work.pending;
+
+	dw->work.pending = 0;
+	return was;
+}
+
+#endif /* _FUZZ_SHIM_LINUX_WORKQUEUE_H */

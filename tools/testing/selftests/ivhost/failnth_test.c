@@ -304,6 +304,10 @@ FIXTURE_SETUP(failnth)
 	if (access("/proc/self/fail-nth", F_OK))
 		SKIP(return, "no fault injection in this kernel (fail-nth)");
 	r = fault_setup();
+	if (r == -ENOENT && nth_fd >= 0) {
+		close(nth_fd);
+		nth_fd = -1;
+	}
 	if (r == -ENOENT)
 		SKIP(return, "no failslab/fail_page_alloc/fail_usercopy in debugfs");
 	ASSERT_EQ(0, r);
@@ -320,6 +324,15 @@ FIXTURE_TEARDOWN(failnth)
 	TH_LOG("%u runs, %u faults injected, %u tolerated without an error",
 	       self->runs, self->injected, self->tolerated);
 }
+
+/*
+ * The 6.1 harness runs a test even when its fixture setup skipped it:
+ * each test checks again.
+ */
+#define NEED_FAULT_INJECTION() do {					\
+	if (nth_fd < 0)							\
+		SKIP(return, "no fault injection in this kernel");	\
+} while (0)
 
 /*
  * Inject into bring-up step @s at fault point @n.  1: the fault was hit
@@ -391,6 +404,7 @@ TEST_F_TIMEOUT(failnth, setup_path, 1800)
 	unsigned int s, n;
 	int r;
 
+	NEED_FAULT_INJECTION();
 	for (s = 0; s < NR_SETUP_STEPS; s++) {
 		for (n = 1; n < MAX_NTH; n++) {
 			r = inject_setup(_metadata, self, s, n);
@@ -649,6 +663,7 @@ TEST_F_TIMEOUT(failnth, iotlb_path, 1800)
 	unsigned int s, n;
 	int r, odd;
 
+	NEED_FAULT_INJECTION();
 	if (!ivhost_dev_is_ivhost())
 		SKIP(return, "the table checks read ivhost's counters");
 	for (s = 0; s < NR_IOTLB_STEPS; s++) {
@@ -764,6 +779,7 @@ static int miss_under_failslab(struct __test_metadata *_metadata,
 
 TEST_F_TIMEOUT(failnth, miss_path, 300)
 {
+	NEED_FAULT_INJECTION();
 	if (!ivhost_dev_is_ivhost())
 		SKIP(return, "the worker is found by ivhost's thread name");
 	ASSERT_EQ(0, miss_under_failslab(_metadata, &self->d, "1"));

@@ -31,7 +31,8 @@
  * @evictions: entries evicted to stay within the entry limit
  * @access_fails: accesses the entry's permissions forbade
  * @msgs_queued: messages waiting to be read now
- * @msgs_dropped: messages not queued because the queue was full
+ * @msgs_dropped: messages not queued because the queue was full or
+ *	there was no memory for them
  * @entries: entries in the cache now
  * @miss_wait_ns: total time queues spent waiting for misses
  * @rtt_us: miss round trips (MISS queued to the queue resuming)

@@ -311,7 +311,7 @@ static int viommu_debug(void)
 	return debug;
 }
 
-static int send_locked(struct viommu *vi, uint8_t type, uint64_t iova,
+int viommu_send_locked(struct viommu *vi, uint8_t type, uint64_t iova,
 		       uint64_t size, uint64_t uaddr, uint8_t perm)
 {
 	struct vhost_msg_v2 m;
@@ -342,7 +342,7 @@ int viommu_send(struct viommu *vi, uint8_t type, uint64_t iova,
 	int r;
 
 	pthread_mutex_lock(&vi->lock);
-	r = send_locked(vi, type, iova, size, uaddr, perm);
+	r = viommu_send_locked(vi, type, iova, size, uaddr, perm);
 	pthread_mutex_unlock(&vi->lock);
 	return r;
 }
@@ -355,7 +355,7 @@ static int update_slot_locked(struct viommu *vi, int64_t s)
 
 	if (s < 0 || (pg = vi->page_of[s]) < 0)
 		return 0;
-	r = send_locked(vi, VHOST_IOTLB_UPDATE,
+	r = viommu_send_locked(vi, VHOST_IOTLB_UPDATE,
 			vi->iova_base + ((uint64_t)s << vi->shift), vi->ps,
 			(uintptr_t)(vi->v->mem + ((size_t)pg << vi->shift)),
 			vi->perm[pg]);
@@ -574,7 +574,7 @@ int viommu_remap_iova(struct viommu *vi, uint64_t iova, void **old)
 	if (!vi->nspare)
 		goto out;
 	/* The device stops using the old page before we copy it. */
-	r = send_locked(vi, VHOST_IOTLB_INVALIDATE, base, vi->ps, 0, 0);
+	r = viommu_send_locked(vi, VHOST_IOTLB_INVALIDATE, base, vi->ps, 0, 0);
 	if (r)
 		goto out;
 	npg = vi->spare[0];

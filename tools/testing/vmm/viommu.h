@@ -86,6 +86,9 @@ void viommu_stop(struct viommu *vi);
 /* Send one IOTLB message (v1 or v2 as negotiated): 0 or -errno. */
 int viommu_send(struct viommu *vi, uint8_t type, uint64_t iova,
 		uint64_t size, uint64_t uaddr, uint8_t perm);
+/* The same with vi->lock already held (the table and the fd together). */
+int viommu_send_locked(struct viommu *vi, uint8_t type, uint64_t iova,
+		       uint64_t size, uint64_t uaddr, uint8_t perm);
 /* Read one message, waiting up to @timeout_ms: 1, 0 on timeout, -errno.
  * Only while the server is stopped. */
 int viommu_recv(struct viommu *vi, struct vhost_iotlb_msg *m, int timeout_ms);

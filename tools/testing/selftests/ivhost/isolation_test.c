@@ -498,28 +498,6 @@ static void page_history(struct iso *t, uint64_t iova, char *out,
 		 now_us() - t->t0 - r->us);
 }
 
-/* ---- messages, under the vIOMMU's lock ---- */
-
-static int send_msg(struct viommu *vi, uint8_t type, uint64_t iova,
-		    uint64_t size, uint64_t uaddr, uint8_t perm)
-{
-	struct vhost_msg_v2 m;
-	ssize_t n;
-
-	memset(&m, 0, sizeof(m));
-	/* struct vhost_msg has the iotlb message at the same offset */
-	m.type = vi->v2 ? VHOST_IOTLB_MSG_V2 : VHOST_IOTLB_MSG;
-	m.iotlb.iova = iova;
-	m.iotlb.size = size;
-	m.iotlb.uaddr = uaddr;
-	m.iotlb.perm = perm;
-	m.iotlb.type = type;
-	n = write(vi->v->fd, &m, sizeof(m));
-	if (n < 0)
-		return -errno;
-	return n == sizeof(m) ? 0 : -EIO;
-}
-
 /* ---- what the guest driver is doing ---- */
 
 static void note_recent(struct recent *r, uint64_t lo, uint64_t hi)
@@ -619,7 +597,7 @@ static int remap_one(struct iso *t, uint64_t x, uint32_t id, int qi,
 	pthread_mutex_lock(&vi->lock);
 	busy = __atomic_load_n(&t->inflight[s], __ATOMIC_ACQUIRE);
 	a = now_us();
-	r = send_msg(vi, VHOST_IOTLB_INVALIDATE, base, PS, 0, 0);
+	r = viommu_send_locked(vi, VHOST_IOTLB_INVALIDATE, base, PS, 0, 0);
 	b = now_us();
 	if (r) {
 		pthread_mutex_unlock(&vi->lock);
@@ -635,7 +613,7 @@ static int remap_one(struct iso *t, uint64_t x, uint32_t id, int qi,
 	vi->slot_of[npg] = s;
 	vi->slot_of[pg] = -1;
 	if (!lazy)
-		r = send_msg(vi, VHOST_IOTLB_UPDATE, base, PS,
+		r = viommu_send_locked(vi, VHOST_IOTLB_UPDATE, base, PS,
 			     (uintptr_t)fresh, vi->perm[npg]);
 	pthread_mutex_unlock(&vi->lock);
 

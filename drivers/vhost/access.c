@@ -40,7 +40,7 @@ static bool ivhost_span_covers(const struct ivhost_devtlb_span *s, u64 addr,
 static int ivhost_translate_iova(struct ivhost_vq *vq, u64 addr, u64 len,
 				 u8 perm, struct iovec *iov, unsigned int max)
 {
-	struct ivhost_devtlb_span *s = &vq->span;
+	struct ivhost_devtlb_span *s = &vq->tlbq.span;
 	int n;
 
 	if (len && max && ivhost_span_covers(s, addr, len, perm)) {
@@ -50,7 +50,7 @@ static int ivhost_translate_iova(struct ivhost_vq *vq, u64 addr, u64 len,
 		return 1;
 	}
 	n = ivhost_devtlb_translate(&vq->dev->tlb, vq->index, addr, len, perm,
-				    iov, max, s);
+				    iov, max, &vq->tlbq);
 	return n == -EAGAIN ? -EINPROGRESS : n;
 }
 
@@ -67,8 +67,10 @@ static int ivhost_translate_iova(struct ivhost_vq *vq, u64 addr, u64 len,
  * Return: number of segments; -EFAULT if part of the range is not guest
  * memory; -ENOBUFS if it needs more than @max segments; with the device
  * IOTLB, -EINPROGRESS if a translation is missing (a MISS was queued and
- * the vq is woken when the VMM answers) and -EACCES if the mapping does
- * not allow @perm (an ACCESS_FAIL was queued).
+ * the vq is woken when the VMM answers), -EACCES if the mapping does
+ * not allow @perm (an ACCESS_FAIL was queued) and -ENOSPC if the frame
+ * in progress would step into more than %IVHOST_FRAME_MAX_ENTRIES
+ * entries (ivhost_vq_frame_begin()).
  */
 int ivhost_translate(struct ivhost_vq *vq, u64 addr, u64 len, u8 perm,
 		     struct iovec *iov, unsigned int max)
@@ -113,3 +115,25 @@ int ivhost_copy_from_guest(struct ivhost_vq *vq, void *dst, u64 addr,
 	return 0;
 }
 EXPORT_SYMBOL_GPL(ivhost_copy_from_guest);
+
+/**
+ * ivhost_ask_ahead() - ask the VMM now for a range the vq will need
+ * @vq: the vq
+ * @addr: first guest address
+ * @len: bytes
+ * @perm: the access it will need
+ *
+ * With the device IOTLB, queues a MISS for the first missing byte of
+ * the range; nothing else is reported, and nothing without the IOTLB.
+ *
+ * Context: the worker, under &vq->mutex.
+ */
+void ivhost_ask_ahead(struct ivhost_vq *vq, u64 addr, u64 len, u8 perm)
+	__must_hold(&vq->mutex)
+{
+	lockdep_assert_held(&vq->mutex);
+	if (!ivhost_vq_iotlb(vq) || !len ||
+	    ivhost_span_covers(&vq->tlbq.span, addr, len, perm))
+		return;
+	ivhost_devtlb_ask(&vq->dev->tlb, vq->index, addr, len, perm);
+}

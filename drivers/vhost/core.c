@@ -11,6 +11,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cgroup.h>
 #include <linux/file.h>
 #include <linux/module.h>
 #include <linux/nospec.h>
@@ -29,37 +30,48 @@ MODULE_PARM_DESC(max_mem_regions,
 static unsigned int iotlb_entries = 2048;
 module_param(iotlb_entries, uint, 0444);
 MODULE_PARM_DESC(iotlb_entries,
-		 "Most device IOTLB entries a device caches (default 2048, at least 1088)");
+		 "Most device IOTLB entries a device caches (default 2048, at least 1536)");
 
 /*
- * One chain may need IVHOST_IOV_MAX entries and the rings a few more; a
- * smaller cache would evict what the same round still needs, forever.
+ * A frame may use IVHOST_FRAME_MAX_ENTRIES entries, the rings of a queue
+ * up to 213 (a 32768-entry ring's three parts, in 4 KiB pages), and
+ * ask-ahead some more: a smaller cache could evict what the same frame
+ * still needs, forever.
  */
-#define IVHOST_IOTLB_MIN_ENTRIES	(IVHOST_IOV_MAX + 64)
+#define IVHOST_IOTLB_MIN_ENTRIES	(IVHOST_FRAME_MAX_ENTRIES + 512)
+
+/* Run the vqs in @vqs (a bit per index), which the IOTLB woke. */
+static void ivhost_dev_wake_vqs(struct ivhost_dev *dev, unsigned long vqs)
+	__must_hold(&dev->mutex)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&dev->mutex);
+	for_each_set_bit(i, &vqs, dev->nvqs)
+		ivhost_work_queue(dev, &dev->vqs[i]->kick_poll.work);
+}
 
 /*
- * The IOTLB answered misses: run the vqs that waited for them.
+ * The IOTLB's deferred work retries misses: run the vqs that wait.
  *
- * Called from write() and read() of the device fd, which do not hold
- * the device mutex: take it, so that the worker cannot be stopped (and
- * its task freed) by VHOST_RESET_OWNER between ivhost_work_queue()
- * reading &ivhost_dev.worker and waking it.
+ * Take the device mutex, so that the worker cannot be stopped (and its
+ * task freed) by VHOST_RESET_OWNER between ivhost_work_queue() reading
+ * &ivhost_dev.worker and waking it.
  */
 static void ivhost_dev_tlb_wake(struct ivhost_devtlb *tlb, unsigned long vqs)
 {
 	struct ivhost_dev *dev = container_of(tlb, struct ivhost_dev, tlb);
-	unsigned int i;
 
 	mutex_lock(&dev->mutex);
-	for_each_set_bit(i, &vqs, dev->nvqs)
-		ivhost_work_queue(dev, &dev->vqs[i]->kick_poll.work);
+	ivhost_dev_wake_vqs(dev, vqs);
 	mutex_unlock(&dev->mutex);
 }
 
 /*
  * Translations of [start, last] changed: wait for every round in progress
- * (rounds hold their vq's mutex and translate only inside it), and make
- * the next one translate its rings again if they lie in the range.
+ * (rounds hold their vq's mutex and translate only inside it; one that
+ * sees us waiting ends after its frame), and make the next one translate
+ * its rings again if they lie in the range.
  */
 static void ivhost_dev_tlb_sync(struct ivhost_devtlb *tlb, u64 start,
 				u64 last)
@@ -70,7 +82,7 @@ static void ivhost_dev_tlb_sync(struct ivhost_devtlb *tlb, u64 start,
 
 	for (i = 0; i < dev->nvqs; i++) {
 		vq = dev->vqs[i];
-		mutex_lock(&vq->mutex);
+		ivhost_vq_lock(vq);
 		ivhost_vq_forget(vq, start, last);
 		mutex_unlock(&vq->mutex);
 	}
@@ -92,7 +104,10 @@ static void ivhost_vq_reset(struct ivhost_vq *vq)
 	vq->avail = NULL;
 	vq->used = NULL;
 	vq->rings_valid = false;
-	vq->span.perm = 0;
+	vq->tlbq.span.perm = 0;
+	vq->tlbq.budget = 0;
+	vq->frame_descs = 0;
+	vq->walked = 0;
 	vq->need_start = false;
 	vq->addr_flags = 0;
 	vq->log_addr = 0;
@@ -155,6 +170,7 @@ int ivhost_dev_init(struct ivhost_dev *dev, struct ivhost_vq **vqs,
 		vq->dev = dev;
 		vq->index = i;
 		mutex_init(&vq->mutex);
+		atomic_set(&vq->waiters, 0);
 		ivhost_vq_reset(vq);
 		ivhost_poll_init(&vq->kick_poll, vq->handle_kick, EPOLLIN, dev);
 	}
@@ -193,8 +209,14 @@ static long ivhost_dev_set_owner(struct ivhost_dev *dev)
 	err = ivhost_worker_start(dev);
 	if (err)
 		goto put_mm;
+	/* The worker's CPU time and memory are the owner's. */
+	err = cgroup_attach_task_all(current, dev->worker);
+	if (err)
+		goto stop_worker;
 	return 0;
 
+stop_worker:
+	ivhost_worker_stop(dev);
 put_mm:
 	mmput(dev->mm);
 	dev->mm = NULL;
@@ -300,7 +322,7 @@ static void ivhost_dev_sync_log(struct ivhost_dev *dev)
 	unsigned int i;
 
 	for (i = 0; i < dev->nvqs; i++) {
-		mutex_lock(&dev->vqs[i]->mutex);
+		ivhost_vq_lock(dev->vqs[i]);
 		ivhost_vq_sync_log(dev, dev->vqs[i]);
 		mutex_unlock(&dev->vqs[i]->mutex);
 	}
@@ -361,7 +383,7 @@ int ivhost_dev_set_features(struct ivhost_dev *dev, u64 features)
 	WRITE_ONCE(dev->features, features);
 	for (i = 0; i < dev->nvqs; i++) {
 		vq = dev->vqs[i];
-		mutex_lock(&vq->mutex);
+		ivhost_vq_lock(vq);
 		vq->features = features;
 		ivhost_vq_set_rings(vq);
 		ivhost_vq_sync_log(dev, vq);
@@ -381,21 +403,22 @@ int ivhost_dev_set_features(struct ivhost_dev *dev, u64 features)
 }
 EXPORT_SYMBOL_GPL(ivhost_dev_set_features);
 
+/* The regions, read once: nregions is checked before it sizes anything. */
 static struct vhost_memory_region *
-ivhost_copy_regions(struct vhost_memory __user *argp, u32 *nregions)
+ivhost_copy_regions(struct vhost_memory __user *argp, u32 max, u32 *nregions)
 {
 	struct vhost_memory hdr;
-	struct vhost_memory_region *regs;
 
 	if (copy_from_user(&hdr, argp, sizeof(hdr)))
 		return ERR_PTR(-EFAULT);
+	if (hdr.nregions > max)
+		return ERR_PTR(-E2BIG);
 	if (hdr.padding)
 		return ERR_PTR(-EOPNOTSUPP);
 	*nregions = hdr.nregions;
-	/* The caller bounds nregions before this size is used. */
-	regs = memdup_user(argp->regions, array_size(hdr.nregions,
-						     sizeof(*regs)));
-	return regs;
+	return memdup_user(argp->regions,
+			   array_size(hdr.nregions,
+				      sizeof(struct vhost_memory_region)));
 }
 
 /*
@@ -421,22 +444,14 @@ static long ivhost_set_mem_table(struct ivhost_dev *dev,
 {
 	struct vhost_memory_region *regs;
 	struct ivhost_memtable *mt, *old;
-	u32 n;
+	struct ivhost_vq *vq;
 	unsigned int i;
+	u32 n;
 	int err;
 
-	if (get_user(n, &argp->nregions))
-		return -EFAULT;
-	if (n > dev->max_regions)
-		return -E2BIG;
-	regs = ivhost_copy_regions(argp, &n);
+	regs = ivhost_copy_regions(argp, dev->max_regions, &n);
 	if (IS_ERR(regs))
 		return PTR_ERR(regs);
-	/* Userspace may have grown nregions between the two reads. */
-	err = -EINVAL;
-	if (n > dev->max_regions)
-		goto free_regs;
-
 	err = ivhost_regions_access_ok(regs, n);
 	if (err)
 		goto free_regs;
@@ -449,14 +464,15 @@ static long ivhost_set_mem_table(struct ivhost_dev *dev,
 	old = dev->mem;
 	dev->mem = mt;
 	for (i = 0; i < dev->nvqs; i++) {
-		mutex_lock(&dev->vqs[i]->mutex);
-		dev->vqs[i]->mem = mt;
-		mutex_unlock(&dev->vqs[i]->mutex);
+		vq = dev->vqs[i];
+		ivhost_vq_lock(vq);
+		vq->mem = mt;
+		ivhost_vq_set_rings(vq);
+		mutex_unlock(&vq->mutex);
 	}
 	/* No round still translates through the old table. */
 	ivhost_memtable_free(old);
-	kvfree(regs);
-	return 0;
+	err = 0;
 
 free_regs:
 	kvfree(regs);
@@ -471,6 +487,8 @@ static long ivhost_vring_set_num(struct ivhost_vq *vq,
 	if (!s->num || s->num > IVHOST_VRING_NUM_MAX || !is_power_of_2(s->num))
 		return -EINVAL;
 	vq->num = s->num;
+	/* Ring translations were made for the old size. */
+	ivhost_vq_set_rings(vq);
 	return 0;
 }
 
@@ -648,7 +666,7 @@ static long ivhost_vring_ioctl(struct ivhost_dev *dev, unsigned int cmd,
 		return -ENOBUFS;
 	vq = dev->vqs[array_index_nospec(idx, dev->nvqs)];
 
-	mutex_lock(&vq->mutex);
+	ivhost_vq_lock(vq);
 	switch (cmd) {
 	case VHOST_SET_VRING_ADDR:
 		r = ivhost_vring_set_addr(vq, &u.addr);
@@ -758,7 +776,7 @@ EXPORT_SYMBOL_GPL(ivhost_dev_set_backend_features);
  * @to: the reader's buffer
  * @nonblock: the file is O_NONBLOCK
  *
- * Context: process context; may sleep.
+ * Context: process context; may sleep.  Takes &dev->mutex to wake vqs.
  * Return: as ivhost_devtlb_read().
  */
 ssize_t ivhost_dev_read_iter(struct ivhost_dev *dev, struct iov_iter *to,
@@ -766,8 +784,13 @@ ssize_t ivhost_dev_read_iter(struct ivhost_dev *dev, struct iov_iter *to,
 {
 	bool v2 = READ_ONCE(dev->backend_features) &
 		  BIT_ULL(VHOST_BACKEND_F_IOTLB_MSG_V2);
+	unsigned long wake = 0;
+	ssize_t ret;
 
-	return ivhost_devtlb_read(&dev->tlb, to, nonblock, v2);
+	ret = ivhost_devtlb_read(&dev->tlb, to, nonblock, v2, &wake);
+	if (wake)
+		ivhost_dev_tlb_wake(&dev->tlb, wake);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(ivhost_dev_read_iter);
 
@@ -776,20 +799,34 @@ EXPORT_SYMBOL_GPL(ivhost_dev_read_iter);
  * @dev: the device
  * @from: the message
  *
- * Context: process context; may sleep.  Takes every vq's mutex when the
- * message removes translations.
+ * The message is taken under the device mutex, so it cannot race
+ * VHOST_RESET_OWNER, VHOST_SET_FEATURES or VHOST_SET_BACKEND_FEATURES:
+ * it applies to the device as the caller's owner set it up, or fails.
+ *
+ * Context: process context; may sleep.  Takes &dev->mutex, and every
+ * vq's mutex when the message removes translations.
  * Return: the message size; -EPERM if the caller is not the owner;
  * -EFAULT if VIRTIO_F_ACCESS_PLATFORM is not negotiated (there is no
  * IOTLB); otherwise as ivhost_devtlb_write().
  */
 ssize_t ivhost_dev_write_iter(struct ivhost_dev *dev, struct iov_iter *from)
 {
-	if (READ_ONCE(dev->mm) != current->mm)
-		return -EPERM;
-	if (!(READ_ONCE(dev->features) & BIT_ULL(VIRTIO_F_ACCESS_PLATFORM)))
-		return -EFAULT;
-	return ivhost_devtlb_write(&dev->tlb, from,
-				   READ_ONCE(dev->backend_features));
+	unsigned long wake = 0;
+	ssize_t ret;
+
+	mutex_lock(&dev->mutex);
+	ret = ivhost_dev_check_owner(dev);
+	if (ret)
+		goto unlock;
+	ret = -EFAULT;
+	if (!(dev->features & BIT_ULL(VIRTIO_F_ACCESS_PLATFORM)))
+		goto unlock;
+	ret = ivhost_devtlb_write(&dev->tlb, from, dev->backend_features,
+				  &wake);
+	ivhost_dev_wake_vqs(dev, wake);
+unlock:
+	mutex_unlock(&dev->mutex);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(ivhost_dev_write_iter);
 

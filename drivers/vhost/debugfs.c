@@ -16,8 +16,6 @@
 #include "ivhost.h"
 
 static struct dentry *ivhost_debugfs_root;
-static atomic_t ivhost_debugfs_ids = ATOMIC_INIT(0);
-
 static int ivhost_debugfs_iotlb_show(struct seq_file *m, void *unused)
 {
 	struct ivhost_dev *dev = m->private;
@@ -57,8 +55,8 @@ void ivhost_debugfs_add(struct ivhost_dev *dev)
 {
 	char name[16];
 
-	snprintf(name, sizeof(name), "%d",
-		 atomic_inc_return(&ivhost_debugfs_ids));
+	/* The number tracepoints name the device by, too. */
+	snprintf(name, sizeof(name), "%u", dev->tlb.cache.id);
 	dev->debugfs = debugfs_create_dir(name, ivhost_debugfs_root);
 	debugfs_create_file("iotlb", 0400, dev->debugfs, dev,
 			    &ivhost_debugfs_iotlb_fops);

@@ -28,6 +28,12 @@
 
 #define IVHOST_DEVTLB_RETRY_MS	10
 
+/* Entries one ask-ahead looks at, at most. */
+#define IVHOST_DEVTLB_ASK_STEPS	8
+
+/* Numbers devices in tracepoints and debugfs. */
+static atomic_t ivhost_devtlb_ids = ATOMIC_INIT(0);
+
 #define CREATE_TRACE_POINTS
 #include "trace.h"
 
@@ -83,6 +89,7 @@ void ivhost_devtlb_init(struct ivhost_devtlb *tlb, u32 limit,
 	init_waitqueue_head(&tlb->wait);
 	INIT_DELAYED_WORK(&tlb->retry, ivhost_devtlb_retry_fn);
 	tlb->ops = ops;
+	tlb->cache.id = atomic_inc_return(&ivhost_devtlb_ids);
 }
 EXPORT_SYMBOL_GPL(ivhost_devtlb_init);
 
@@ -125,6 +132,7 @@ void ivhost_devtlb_reset(struct ivhost_devtlb *tlb)
 		ivhost_devtlb_free_miss(tlb, miss);
 	ivhost_devtlb_batch_drop(tlb);
 	tlb->retry_vqs = 0;
+	tlb->gen++;
 	spin_unlock(&tlb->lock);
 }
 EXPORT_SYMBOL_GPL(ivhost_devtlb_reset);
@@ -179,13 +187,20 @@ ivhost_devtlb_other_waiters(struct ivhost_devtlb *tlb,
  * A MISS other vqs joined while it was outstanding stays queued for
  * them: their deduplicated misses would otherwise never be sent.
  *
+ * Dropping messages makes room in the queue: the vqs whose misses found
+ * it full are returned, for the caller to wake so they ask again (no
+ * read() may come to do it).
+ *
  * Context: any; takes &tlb->lock.
+ * Return: the vqs to wake, a bit per index.
  */
-void ivhost_devtlb_forget_vq(struct ivhost_devtlb *tlb, unsigned int vq)
+unsigned long ivhost_devtlb_forget_vq(struct ivhost_devtlb *tlb,
+				      unsigned int vq)
 {
 	struct ivhost_devtlb_miss *miss, *mtmp;
 	struct ivhost_devtlb_msg *m, *tmp;
-	unsigned long others;
+	unsigned long others, wake = 0;
+	bool dropped = false;
 
 	spin_lock(&tlb->lock);
 	list_for_each_entry_safe(m, tmp, &tlb->msgs, node) {
@@ -198,6 +213,7 @@ void ivhost_devtlb_forget_vq(struct ivhost_devtlb *tlb, unsigned int vq)
 			continue;
 		}
 		ivhost_devtlb_free_msg(tlb, m);
+		dropped = true;
 	}
 	list_for_each_entry_safe(miss, mtmp, &tlb->misses, node) {
 		miss->vqs &= ~BIT(vq);
@@ -205,7 +221,13 @@ void ivhost_devtlb_forget_vq(struct ivhost_devtlb *tlb, unsigned int vq)
 			ivhost_devtlb_free_miss(tlb, miss);
 	}
 	tlb->retry_vqs &= ~BIT(vq);
+	if (dropped) {
+		tlb->gen++;
+		wake = tlb->retry_vqs;
+		tlb->retry_vqs = 0;
+	}
 	spin_unlock(&tlb->lock);
+	return wake;
 }
 EXPORT_SYMBOL_GPL(ivhost_devtlb_forget_vq);
 
@@ -295,7 +317,7 @@ static void ivhost_devtlb_miss(struct ivhost_devtlb *tlb, unsigned int vq,
 	}
 	miss->vqs = BIT(vq);
 	tlb->stats.miss_msgs++;
-	trace_ivhost_iotlb_miss(tlb, vq, iova, perm);
+	trace_ivhost_iotlb_miss(tlb->cache.id, vq, iova, perm);
 }
 
 static void ivhost_devtlb_rtt(struct ivhost_devtlb *tlb, u64 queued_ns)
@@ -340,6 +362,37 @@ unsigned long ivhost_devtlb_answered(struct ivhost_devtlb *tlb, u64 start,
 	return vqs;
 }
 
+/**
+ * ivhost_devtlb_lost() - a queued message will never reach the VMM
+ * @tlb: the IOTLB
+ * @msg: the message, no longer queued
+ *
+ * For a MISS, forgets the miss it reported, so that the vqs waiting for
+ * it ask again instead of joining a miss nobody will answer.
+ *
+ * Context: under &tlb->lock.
+ * Return: the vqs that waited for it, a bit per index, for the caller to
+ * wake.
+ */
+unsigned long ivhost_devtlb_lost(struct ivhost_devtlb *tlb,
+				 const struct vhost_iotlb_msg *msg)
+	__must_hold(&tlb->lock)
+{
+	struct ivhost_devtlb_miss *miss;
+	unsigned long vqs;
+
+	lockdep_assert_held(&tlb->lock);
+	if (msg->type != VHOST_IOTLB_MISS)
+		return 0;
+	miss = ivhost_devtlb_find_miss(tlb, msg->iova >>
+				       IVHOST_DEVTLB_MISS_SHIFT, msg->perm);
+	if (!miss)
+		return 0;
+	vqs = miss->vqs;
+	ivhost_devtlb_free_miss(tlb, miss);
+	return vqs;
+}
+
 /* How many bytes from @iova on @e covers, capped at @len (>= 1). */
 static u64 ivhost_devtlb_span(const struct ivhost_iotlb_entry *e, u64 iova,
 			      u64 len)
@@ -366,6 +419,16 @@ static int ivhost_devtlb_add_seg(struct iovec *iov, unsigned int *n,
 	return 0;
 }
 
+/* Keep the entry a translation ended in as the vq's own copy. */
+static void ivhost_devtlb_keep_span(struct ivhost_devtlb_span *span,
+				    const struct ivhost_iotlb_entry *e)
+{
+	span->start = e->start;
+	span->last = e->last;
+	span->uaddr = e->uaddr;
+	span->perm = e->perm;
+}
+
 /**
  * ivhost_devtlb_translate() - map an IOVA range onto userspace segments
  * @tlb: the IOTLB
@@ -375,7 +438,9 @@ static int ivhost_devtlb_add_seg(struct iovec *iov, unsigned int *n,
  * @perm: IVHOST_PERM_RO for reads, IVHOST_PERM_WO for writes
  * @iov: where to put the segments
  * @max: capacity of @iov
- * @out: if not NULL, gets the last entry used, on success
+ * @q: if not NULL, the vq's own state: each entry the range steps into
+ *	takes one from &q->budget, and on success &q->span gets the last
+ *	entry used
  *
  * On a gap, queues a MISS for the first missing byte (or joins one
  * outstanding), and the vq is woken when an UPDATE answers it.  On an
@@ -383,12 +448,13 @@ static int ivhost_devtlb_add_seg(struct iovec *iov, unsigned int *n,
  *
  * Context: any; takes &tlb->lock.
  * Return: the number of segments; -EAGAIN on a miss, -EACCES on a
- * permission failure, -EFAULT if the range wraps past 2^64, or -ENOBUFS
- * if it needs more than @max segments.
+ * permission failure, -EFAULT if the range wraps past 2^64, -ENOBUFS if
+ * it needs more than @max segments, or -ENOSPC if it needs more entries
+ * than &q->budget has left.
  */
 int ivhost_devtlb_translate(struct ivhost_devtlb *tlb, unsigned int vq,
 			    u64 iova, u64 len, u8 perm, struct iovec *iov,
-			    unsigned int max, struct ivhost_devtlb_span *out)
+			    unsigned int max, struct ivhost_devtlb_vq *q)
 {
 	struct ivhost_iotlb_entry *e = NULL;
 	unsigned int n = 0;
@@ -401,6 +467,10 @@ int ivhost_devtlb_translate(struct ivhost_devtlb *tlb, unsigned int vq,
 		return -EFAULT;
 	spin_lock(&tlb->lock);
 	while (len) {
+		if (q && !q->budget) {
+			err = -ENOSPC;
+			break;
+		}
 		e = ivhost_iotlb_lookup(&tlb->cache, iova);
 		if (!e) {
 			ivhost_devtlb_miss(tlb, vq, iova, perm);
@@ -414,6 +484,8 @@ int ivhost_devtlb_translate(struct ivhost_devtlb *tlb, unsigned int vq,
 			err = -EACCES;
 			break;
 		}
+		if (q)
+			q->budget--;
 		tlb->stats.hits++;
 		span = ivhost_devtlb_span(e, iova, len);
 		err = ivhost_devtlb_add_seg(iov, &n, max,
@@ -423,16 +495,77 @@ int ivhost_devtlb_translate(struct ivhost_devtlb *tlb, unsigned int vq,
 		len -= span;
 		iova += span;	/* wraps only when len is 0 */
 	}
-	if (!err && out && e) {
-		out->start = e->start;
-		out->last = e->last;
-		out->uaddr = e->uaddr;
-		out->perm = e->perm;
-	}
+	if (!err && q && e)
+		ivhost_devtlb_keep_span(&q->span, e);
 	spin_unlock(&tlb->lock);
 	return err ? err : n;
 }
 EXPORT_SYMBOL_GPL(ivhost_devtlb_translate);
+
+/**
+ * ivhost_devtlb_ask() - ask ahead for a range a vq will need
+ * @tlb: the IOTLB
+ * @vq: index of the vq that will need it
+ * @iova: first address
+ * @len: bytes
+ * @perm: the access it will need
+ *
+ * Queues a MISS for the first missing byte of the range, as a
+ * translation would, but reports nothing else: a range the mapping does
+ * not allow is reported (ACCESS_FAIL) only when the vq really accesses
+ * it, and stops the vq then.  Looks at IVHOST_DEVTLB_ASK_STEPS entries
+ * at most.
+ *
+ * Context: any; takes &tlb->lock.
+ */
+void ivhost_devtlb_ask(struct ivhost_devtlb *tlb, unsigned int vq, u64 iova,
+		       u64 len, u8 perm)
+{
+	struct ivhost_iotlb_entry *e;
+	unsigned int steps;
+	u64 last;
+
+	if (!len || check_add_overflow(iova, len - 1, &last))
+		return;
+	spin_lock(&tlb->lock);
+	for (steps = 0; steps < IVHOST_DEVTLB_ASK_STEPS; steps++) {
+		e = ivhost_iotlb_lookup(&tlb->cache, iova);
+		if (!e) {
+			ivhost_devtlb_miss(tlb, vq, iova, perm);
+			break;
+		}
+		if ((e->perm & perm) != perm || e->last >= last)
+			break;
+		iova = e->last + 1;
+	}
+	spin_unlock(&tlb->lock);
+}
+EXPORT_SYMBOL_GPL(ivhost_devtlb_ask);
+
+/**
+ * ivhost_devtlb_touch() - count the entries a vq keeps using as used
+ * @tlb: the IOTLB
+ * @r: the IOVA ranges the vq uses without looking them up (its rings,
+ *	its last translation)
+ * @n: entries in @r
+ *
+ * Only matters once the cache is full, when eviction starts: until then
+ * nothing is done.
+ *
+ * Context: any; takes &tlb->lock.
+ */
+void ivhost_devtlb_touch(struct ivhost_devtlb *tlb,
+			 const struct ivhost_devtlb_range *r, unsigned int n)
+{
+	unsigned int i;
+
+	spin_lock(&tlb->lock);
+	if (tlb->cache.nentries >= tlb->cache.limit)
+		for (i = 0; i < n; i++)
+			ivhost_iotlb_touch(&tlb->cache, r[i].start, r[i].last);
+	spin_unlock(&tlb->lock);
+}
+EXPORT_SYMBOL_GPL(ivhost_devtlb_touch);
 
 /**
  * ivhost_devtlb_get_stats() - snapshot the counters

@@ -43,7 +43,8 @@ struct ivhost_devtlb_msg {
 /**
  * struct ivhost_devtlb_ops - what the device does for its IOTLB
  * @wake: queue the processing of the vqs in @vqs (a bit per vq index);
- *	called with no lock held, may sleep
+ *	called from the IOTLB's deferred work with no lock held, may sleep
+ *	(read() and write() hand the vqs to wake to their caller instead)
  * @sync: wait until no vq round uses a translation taken before the
  *	call, and drop the vqs' cached translations of IOVAs in
  *	[start, last]; called with no lock held, may sleep
@@ -69,6 +70,9 @@ struct ivhost_devtlb_ops {
  * @nbatch: entries on @batch
  * @batching: inside BATCH_BEGIN .. BATCH_END
  * @wait: readers waiting for a message
+ * @gen: bumped whenever queued messages are dropped wholesale (reset, a
+ *	vq forgotten): a read() that took a message before must not put it
+ *	back after
  * @stats: the counters
  * @ops: the device's callbacks
  */
@@ -85,6 +89,7 @@ struct ivhost_devtlb {
 	u32 nbatch;
 	bool batching;
 	wait_queue_head_t wait;
+	u32 gen;
 	struct ivhost_iotlb_stats stats;
 	const struct ivhost_devtlb_ops *ops;
 };
@@ -103,27 +108,55 @@ struct ivhost_devtlb_span {
 	u8 perm;
 };
 
+/**
+ * struct ivhost_devtlb_vq - what one vq keeps of the IOTLB for itself
+ * @span: the entry it translated through last
+ * @budget: entries the frame in progress may still step into
+ *	(ivhost_devtlb_translate()); set at the start of each frame
+ */
+struct ivhost_devtlb_vq {
+	struct ivhost_devtlb_span span;
+	unsigned int budget;
+};
+
+/**
+ * struct ivhost_devtlb_range - a closed IOVA interval
+ * @start: first IOVA
+ * @last: last IOVA, >= @start
+ */
+struct ivhost_devtlb_range {
+	u64 start;
+	u64 last;
+};
+
 void ivhost_devtlb_init(struct ivhost_devtlb *tlb, u32 limit,
 			const struct ivhost_devtlb_ops *ops);
 void ivhost_devtlb_reset(struct ivhost_devtlb *tlb);
 void ivhost_devtlb_destroy(struct ivhost_devtlb *tlb);
-void ivhost_devtlb_forget_vq(struct ivhost_devtlb *tlb, unsigned int vq);
+unsigned long ivhost_devtlb_forget_vq(struct ivhost_devtlb *tlb,
+				      unsigned int vq);
 int ivhost_devtlb_translate(struct ivhost_devtlb *tlb, unsigned int vq,
 			    u64 iova, u64 len, u8 perm, struct iovec *iov,
-			    unsigned int max, struct ivhost_devtlb_span *span);
+			    unsigned int max, struct ivhost_devtlb_vq *q);
+void ivhost_devtlb_ask(struct ivhost_devtlb *tlb, unsigned int vq, u64 iova,
+		       u64 len, u8 perm);
+void ivhost_devtlb_touch(struct ivhost_devtlb *tlb,
+			 const struct ivhost_devtlb_range *r, unsigned int n);
 void ivhost_devtlb_get_stats(struct ivhost_devtlb *tlb,
 			     struct ivhost_iotlb_stats *st);
 
 unsigned long ivhost_devtlb_answered(struct ivhost_devtlb *tlb, u64 start,
 				     u64 last, u8 perm);
+unsigned long ivhost_devtlb_lost(struct ivhost_devtlb *tlb,
+				 const struct vhost_iotlb_msg *msg);
 
 /* devtlb_msg.c */
 void ivhost_devtlb_batch_drop(struct ivhost_devtlb *tlb);
 void ivhost_devtlb_batch_cancel(struct ivhost_devtlb *tlb);
 ssize_t ivhost_devtlb_read(struct ivhost_devtlb *tlb, struct iov_iter *to,
-			   bool nonblock, bool v2);
+			   bool nonblock, bool v2, unsigned long *wake);
 ssize_t ivhost_devtlb_write(struct ivhost_devtlb *tlb, struct iov_iter *from,
-			    u64 backend_features);
+			    u64 backend_features, unsigned long *wake);
 __poll_t ivhost_devtlb_poll(struct ivhost_devtlb *tlb, struct file *file,
 			    poll_table *wait);
 

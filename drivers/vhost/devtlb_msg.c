@@ -15,7 +15,8 @@
  * BATCH_END under one lock hold, with one barrier and one wake-up.
  *
  * Locking: &ivhost_devtlb.lock is held only to touch the IOTLB; the
- * barrier and wake-up callbacks run without it.
+ * barrier callback runs without it, and the vqs to wake are handed to the
+ * caller.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -118,47 +119,51 @@ static void ivhost_devtlb_op_free(struct ivhost_devtlb_op *op)
 	kfree(op);
 }
 
+/*
+ * Apply one change.  The barrier covers every translation the change
+ * removed, whatever removed it: the range of an INVALIDATE, what an
+ * UPDATE replaced, and whatever the eviction clock took to make room on
+ * either path (a split by INVALIDATE can evict too).  A vq may hold any
+ * of them, and a later UPDATE into the gap would not tell it.
+ */
 static void ivhost_devtlb_apply(struct ivhost_devtlb *tlb,
 				struct ivhost_devtlb_op *op,
 				struct ivhost_devtlb_effect *fx)
 	__must_hold(&tlb->lock)
 {
-	u64 evictions;
+	u64 start, last;
 
 	lockdep_assert_held(&tlb->lock);
 	if (op->type == VHOST_IOTLB_INVALIDATE) {
-		trace_ivhost_iotlb_invalidate(tlb, op->start, op->last, 0, 0);
+		trace_ivhost_iotlb_invalidate(tlb->cache.id, op->start,
+					      op->last, 0, 0);
 		ivhost_iotlb_invalidate(&tlb->cache, &op->spare, op->start,
 					op->last);
 		tlb->stats.invalidations++;
-		/* Even with nothing cached: the vqs' own caches may be. */
+		/* Even with nothing cached: the vqs' own copies may be. */
 		ivhost_devtlb_need_barrier(fx, op->start, op->last);
-		return;
+	} else {
+		trace_ivhost_iotlb_update(tlb->cache.id, op->start, op->last,
+					  op->uaddr, op->perm);
+		if (ivhost_iotlb_update(&tlb->cache, &op->spare, op->start,
+					op->last, op->uaddr, op->perm))
+			ivhost_devtlb_need_barrier(fx, op->start, op->last);
+		tlb->stats.updates++;
+		fx->wake |= ivhost_devtlb_answered(tlb, op->start, op->last,
+						   op->perm);
 	}
-	trace_ivhost_iotlb_update(tlb, op->start, op->last, op->uaddr,
-				  op->perm);
-	evictions = tlb->cache.evictions;
-	if (ivhost_iotlb_update(&tlb->cache, &op->spare, op->start, op->last,
-				op->uaddr, op->perm))
-		ivhost_devtlb_need_barrier(fx, op->start, op->last);
-	/*
-	 * The vqs may still hold what was evicted, and a later UPDATE into
-	 * the gap it left would not tell them: make them drop everything.
-	 */
-	if (tlb->cache.evictions != evictions)
-		ivhost_devtlb_need_barrier(fx, 0, U64_MAX);
-	tlb->stats.updates++;
-	fx->wake |= ivhost_devtlb_answered(tlb, op->start, op->last,
-					   op->perm);
+	if (ivhost_iotlb_take_evicted(&tlb->cache, &start, &last))
+		ivhost_devtlb_need_barrier(fx, start, last);
 }
 
+/* The barrier, once the lock is dropped; the vqs to wake go to @wake. */
 static void ivhost_devtlb_finish(struct ivhost_devtlb *tlb,
-				 const struct ivhost_devtlb_effect *fx)
+				 const struct ivhost_devtlb_effect *fx,
+				 unsigned long *wake)
 {
 	if (fx->barrier)
 		tlb->ops->sync(tlb, fx->start, fx->last);
-	if (fx->wake)
-		tlb->ops->wake(tlb, fx->wake);
+	*wake |= fx->wake;
 }
 
 /**
@@ -199,7 +204,8 @@ void ivhost_devtlb_batch_cancel(struct ivhost_devtlb *tlb)
 }
 EXPORT_SYMBOL_GPL(ivhost_devtlb_batch_cancel);
 
-static int ivhost_devtlb_batch_end(struct ivhost_devtlb *tlb)
+static int ivhost_devtlb_batch_end(struct ivhost_devtlb *tlb,
+				   unsigned long *wake)
 {
 	struct ivhost_devtlb_effect fx = {};
 	struct ivhost_devtlb_op *op, *tmp;
@@ -215,7 +221,7 @@ static int ivhost_devtlb_batch_end(struct ivhost_devtlb *tlb)
 
 	list_for_each_entry_safe(op, tmp, &done, node)
 		ivhost_devtlb_op_free(op);
-	ivhost_devtlb_finish(tlb, &fx);
+	ivhost_devtlb_finish(tlb, &fx, wake);
 	return 0;
 }
 
@@ -224,7 +230,8 @@ static int ivhost_devtlb_batch_end(struct ivhost_devtlb *tlb)
  * while the entries were allocated.
  */
 static int ivhost_devtlb_defer(struct ivhost_devtlb *tlb,
-			       const struct ivhost_devtlb_op *tmpl)
+			       const struct ivhost_devtlb_op *tmpl,
+			       unsigned long *wake)
 {
 	struct ivhost_devtlb_effect fx = {};
 	struct ivhost_devtlb_op *op;
@@ -241,7 +248,7 @@ static int ivhost_devtlb_defer(struct ivhost_devtlb *tlb,
 		ivhost_devtlb_apply(tlb, op, &fx);
 		spin_unlock(&tlb->lock);
 		ivhost_devtlb_op_free(op);
-		ivhost_devtlb_finish(tlb, &fx);
+		ivhost_devtlb_finish(tlb, &fx, wake);
 		return 0;
 	}
 	if (tlb->nbatch >= IVHOST_DEVTLB_MAX_BATCH) {
@@ -267,7 +274,8 @@ free_op:
  * dropped to allocate.
  */
 static int ivhost_devtlb_change(struct ivhost_devtlb *tlb,
-				const struct vhost_iotlb_msg *msg)
+				const struct vhost_iotlb_msg *msg,
+				unsigned long *wake)
 {
 	struct ivhost_devtlb_effect fx = {};
 	struct ivhost_devtlb_op op = {};
@@ -291,25 +299,25 @@ static int ivhost_devtlb_change(struct ivhost_devtlb *tlb,
 	if (tlb->batching) {
 		ivhost_iotlb_spare_release(&tlb->cache, &op.spare);
 		spin_unlock(&tlb->lock);
-		return ivhost_devtlb_defer(tlb, &op);
+		return ivhost_devtlb_defer(tlb, &op, wake);
 	}
 	ivhost_devtlb_apply(tlb, &op, &fx);
 	ivhost_iotlb_spare_release(&tlb->cache, &op.spare);
 	spin_unlock(&tlb->lock);
-	ivhost_devtlb_finish(tlb, &fx);
+	ivhost_devtlb_finish(tlb, &fx, wake);
 	return 0;
 }
 
 static int ivhost_devtlb_handle(struct ivhost_devtlb *tlb,
 				const struct vhost_iotlb_msg *msg,
-				u64 backend_features)
+				u64 backend_features, unsigned long *wake)
 {
 	bool batch = backend_features & BIT_ULL(VHOST_BACKEND_F_IOTLB_BATCH);
 
 	switch (msg->type) {
 	case VHOST_IOTLB_UPDATE:
 	case VHOST_IOTLB_INVALIDATE:
-		return ivhost_devtlb_change(tlb, msg);
+		return ivhost_devtlb_change(tlb, msg, wake);
 	case VHOST_IOTLB_BATCH_BEGIN:
 		if (!batch)
 			return -EINVAL;
@@ -320,7 +328,7 @@ static int ivhost_devtlb_handle(struct ivhost_devtlb *tlb,
 	case VHOST_IOTLB_BATCH_END:
 		if (!batch)
 			return -EINVAL;
-		return ivhost_devtlb_batch_end(tlb);
+		return ivhost_devtlb_batch_end(tlb, wake);
 	}
 	/* MISS and ACCESS_FAIL go the other way; the rest are unknown. */
 	return -EINVAL;
@@ -331,11 +339,16 @@ static int ivhost_devtlb_handle(struct ivhost_devtlb *tlb,
  * @tlb: the IOTLB
  * @from: the bytes written, in any split across iovecs
  * @backend_features: the device's acknowledged backend features
+ * @wake: gets the vqs whose misses the message answered, a bit per index,
+ *	OR-ed in; the caller wakes them
  *
  * Accepts struct vhost_msg (type VHOST_IOTLB_MSG) and struct vhost_msg_v2
- * (type VHOST_IOTLB_MSG_V2, asid 0).
+ * (type VHOST_IOTLB_MSG_V2, asid 0).  A message that removes
+ * translations returns only after the device's barrier
+ * (&ivhost_devtlb_ops.sync).
  *
- * Context: process context; may sleep.
+ * Context: process context; may sleep.  The caller serialises this with
+ * changes of @backend_features (the device holds its mutex).
  * Return: the size of the message taken; -EINVAL if it is short,
  * of an unknown type, or malformed (UPDATE with perm or size 0, or a
  * range that wraps past 2^64); -EFAULT if an UPDATE maps memory outside
@@ -343,7 +356,7 @@ static int ivhost_devtlb_handle(struct ivhost_devtlb *tlb,
  * full; -ENOMEM.
  */
 ssize_t ivhost_devtlb_write(struct ivhost_devtlb *tlb, struct iov_iter *from,
-			    u64 backend_features)
+			    u64 backend_features, unsigned long *wake)
 {
 	union {
 		struct vhost_msg v1;
@@ -373,7 +386,7 @@ ssize_t ivhost_devtlb_write(struct ivhost_devtlb *tlb, struct iov_iter *from,
 	}
 	if (count < size)
 		return -EINVAL;
-	err = ivhost_devtlb_handle(tlb, msg, backend_features);
+	err = ivhost_devtlb_handle(tlb, msg, backend_features, wake);
 	return err ? err : size;
 }
 EXPORT_SYMBOL_GPL(ivhost_devtlb_write);
@@ -381,7 +394,7 @@ EXPORT_SYMBOL_GPL(ivhost_devtlb_write);
 /* Take the oldest message, waiting for one unless @nonblock. */
 static struct ivhost_devtlb_msg *
 ivhost_devtlb_dequeue(struct ivhost_devtlb *tlb, bool nonblock,
-		      unsigned long *retry)
+		      unsigned long *retry, u32 *gen)
 {
 	struct ivhost_devtlb_msg *m;
 	int err;
@@ -395,6 +408,7 @@ ivhost_devtlb_dequeue(struct ivhost_devtlb *tlb, bool nonblock,
 			tlb->nmsgs--;
 			*retry = tlb->retry_vqs;
 			tlb->retry_vqs = 0;
+			*gen = tlb->gen;
 		}
 		spin_unlock(&tlb->lock);
 		if (m)
@@ -408,21 +422,52 @@ ivhost_devtlb_dequeue(struct ivhost_devtlb *tlb, bool nonblock,
 	}
 }
 
+/*
+ * The reader's buffer could not take @m.  Put it back at the head, unless
+ * messages were dropped wholesale meanwhile (reset, a vq forgotten: it may
+ * be stale) or the queue filled up again: then drop it, and have the vqs
+ * that waited for it ask again.  Returns the vqs to wake now.
+ */
+static unsigned long ivhost_devtlb_unread(struct ivhost_devtlb *tlb,
+					  struct ivhost_devtlb_msg *m,
+					  unsigned long retry, u32 gen)
+{
+	unsigned long wake;
+
+	spin_lock(&tlb->lock);
+	if (tlb->gen == gen && tlb->nmsgs < IVHOST_DEVTLB_MAX_MSGS) {
+		list_add(&m->node, &tlb->msgs);
+		tlb->nmsgs++;
+		tlb->retry_vqs |= retry;
+		spin_unlock(&tlb->lock);
+		return 0;
+	}
+	tlb->stats.msgs_dropped++;
+	wake = retry | ivhost_devtlb_lost(tlb, &m->msg);
+	spin_unlock(&tlb->lock);
+	kfree(m);
+	return wake;
+}
+
 /**
  * ivhost_devtlb_read() - hand the VMM the oldest queued message
  * @tlb: the IOTLB
  * @to: the reader's buffer
  * @nonblock: fail with -EAGAIN rather than wait
  * @v2: use struct vhost_msg_v2 (VHOST_BACKEND_F_IOTLB_MSG_V2 acknowledged)
+ * @wake: gets the vqs to wake, a bit per index, OR-ed in: those whose
+ *	miss found the queue full and may now ask again; the caller wakes
+ *	them
  *
  * Every byte of the message other than type, iova and perm is zero.
  *
  * Context: process context; may sleep unless @nonblock.
  * Return: the message size; -EINVAL if @to cannot hold one message;
- * -EAGAIN; -ERESTARTSYS; -EFAULT (the message stays queued).
+ * -EAGAIN; -ERESTARTSYS; -EFAULT (the message stays queued, unless a
+ * reset or a detach dropped the others meanwhile).
  */
 ssize_t ivhost_devtlb_read(struct ivhost_devtlb *tlb, struct iov_iter *to,
-			   bool nonblock, bool v2)
+			   bool nonblock, bool v2, unsigned long *wake)
 {
 	union {
 		struct vhost_msg v1;
@@ -431,10 +476,11 @@ ssize_t ivhost_devtlb_read(struct ivhost_devtlb *tlb, struct iov_iter *to,
 	size_t size = v2 ? sizeof(u.v2) : sizeof(u.v1);
 	struct ivhost_devtlb_msg *m;
 	unsigned long retry = 0;
+	u32 gen = 0;
 
 	if (iov_iter_count(to) < size)
 		return -EINVAL;
-	m = ivhost_devtlb_dequeue(tlb, nonblock, &retry);
+	m = ivhost_devtlb_dequeue(tlb, nonblock, &retry, &gen);
 	if (IS_ERR(m))
 		return PTR_ERR(m);
 
@@ -448,16 +494,11 @@ ssize_t ivhost_devtlb_read(struct ivhost_devtlb *tlb, struct iov_iter *to,
 		memcpy(&u.v1.iotlb, &m->msg, sizeof(m->msg));
 	}
 	if (copy_to_iter(&u, size, to) != size) {
-		spin_lock(&tlb->lock);
-		list_add(&m->node, &tlb->msgs);
-		tlb->nmsgs++;
-		tlb->retry_vqs |= retry;
-		spin_unlock(&tlb->lock);
+		*wake |= ivhost_devtlb_unread(tlb, m, retry, gen);
 		return -EFAULT;
 	}
 	kfree(m);
-	if (retry)
-		tlb->ops->wake(tlb, retry);
+	*wake |= retry;
 	return size;
 }
 EXPORT_SYMBOL_GPL(ivhost_devtlb_read);

@@ -19,7 +19,10 @@
  * Eviction is a CLOCK (second chance) over insertion order: a lookup only
  * sets the entry's referenced bit, and eviction skips, clears and requeues
  * referenced entries, so hot mappings survive a stream of one-shot ones,
- * unlike FIFO.
+ * unlike FIFO.  Users that keep translations of their own outside the
+ * cache mark what they still use with ivhost_iotlb_touch(), and learn
+ * what was evicted (whatever the change that caused it) from
+ * ivhost_iotlb_take_evicted(), so that they can drop it too.
  *
  * Lookups first try the entry hit last (O(1) for the common streaming
  * case), then the tree (O(log n)).
@@ -65,6 +68,8 @@ void ivhost_iotlb_init(struct ivhost_iotlb *tlb, u32 limit)
 	tlb->npool = 0;
 	tlb->limit = max(limit, 1U);
 	tlb->evictions = 0;
+	tlb->evicted = false;
+	tlb->id = 0;
 }
 EXPORT_SYMBOL_GPL(ivhost_iotlb_init);
 
@@ -115,6 +120,7 @@ void ivhost_iotlb_clear(struct ivhost_iotlb *tlb)
 		kfree(e);
 	INIT_LIST_HEAD(&tlb->pool);
 	tlb->npool = 0;
+	tlb->evicted = false;
 }
 EXPORT_SYMBOL_GPL(ivhost_iotlb_clear);
 
@@ -322,6 +328,17 @@ static bool ivhost_iotlb_punch(struct ivhost_iotlb *tlb,
 	return hit;
 }
 
+/* Remember that [start, last] was evicted, for ivhost_iotlb_take_evicted(). */
+static void ivhost_iotlb_note_evicted(struct ivhost_iotlb *tlb, u64 start,
+				      u64 last)
+{
+	if (!tlb->evicted || start < tlb->evicted_start)
+		tlb->evicted_start = start;
+	if (!tlb->evicted || last > tlb->evicted_last)
+		tlb->evicted_last = last;
+	tlb->evicted = true;
+}
+
 /* Evict by CLOCK until at most @keep entries are left. */
 static void ivhost_iotlb_evict_to(struct ivhost_iotlb *tlb, u32 keep)
 {
@@ -335,8 +352,9 @@ static void ivhost_iotlb_evict_to(struct ivhost_iotlb *tlb, u32 keep)
 			list_move_tail(&e->clock, &tlb->clock);
 			continue;
 		}
-		trace_ivhost_iotlb_evict(tlb, e->start, e->last, e->uaddr,
+		trace_ivhost_iotlb_evict(tlb->id, e->start, e->last, e->uaddr,
 					 e->perm);
+		ivhost_iotlb_note_evicted(tlb, e->start, e->last);
 		ivhost_iotlb_remove(tlb, e);
 		tlb->evictions++;
 	}
@@ -422,3 +440,49 @@ struct ivhost_iotlb_entry *ivhost_iotlb_lookup(struct ivhost_iotlb *tlb,
 	return e;
 }
 EXPORT_SYMBOL_GPL(ivhost_iotlb_lookup);
+
+/**
+ * ivhost_iotlb_take_evicted() - what eviction removed since the last call
+ * @tlb: the cache
+ * @start: gets the lowest IOVA evicted
+ * @last: gets the highest IOVA evicted
+ *
+ * Every entry evicted since the previous call, by whichever change, lies
+ * in [@start, @last].  The record is then cleared.
+ *
+ * Context: the caller serialises access to @tlb.
+ * Return: false if nothing was evicted (@start and @last untouched).
+ */
+bool ivhost_iotlb_take_evicted(struct ivhost_iotlb *tlb, u64 *start,
+			       u64 *last)
+{
+	if (!tlb->evicted)
+		return false;
+	*start = tlb->evicted_start;
+	*last = tlb->evicted_last;
+	tlb->evicted = false;
+	return true;
+}
+EXPORT_SYMBOL_GPL(ivhost_iotlb_take_evicted);
+
+/**
+ * ivhost_iotlb_touch() - count the entries in a range as used
+ * @tlb: the cache
+ * @start: first IOVA
+ * @last: last IOVA, >= @start
+ *
+ * For translations a user keeps outside the cache and uses without
+ * looking them up: the eviction clock then passes over their entries as
+ * it does over entries found by ivhost_iotlb_lookup().
+ *
+ * Context: the caller serialises access to @tlb.
+ */
+void ivhost_iotlb_touch(struct ivhost_iotlb *tlb, u64 start, u64 last)
+{
+	struct ivhost_iotlb_entry *e;
+
+	for (e = ivhost_iotlb_tree_iter_first(&tlb->root, start, last); e;
+	     e = ivhost_iotlb_tree_iter_next(e, start, last))
+		e->referenced = true;
+}
+EXPORT_SYMBOL_GPL(ivhost_iotlb_touch);

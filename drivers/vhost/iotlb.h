@@ -48,6 +48,10 @@ struct ivhost_iotlb_entry {
  * @npool: entries on @pool, at most IVHOST_IOTLB_POOL
  * @limit: most entries kept; inserting beyond it evicts
  * @evictions: entries evicted so far
+ * @evicted: entries were evicted since ivhost_iotlb_take_evicted() last ran
+ * @evicted_start: lowest IOVA evicted since then, while @evicted
+ * @evicted_last: highest IOVA evicted since then, while @evicted
+ * @id: the owner's number for tracepoints (never a pointer)
  *
  * A VMM that maps and unmaps a buffer per packet makes one entry live and
  * die per packet; the pool turns that into list moves under the caller's
@@ -62,6 +66,10 @@ struct ivhost_iotlb {
 	u32 npool;
 	u32 limit;
 	u64 evictions;
+	bool evicted;
+	u64 evicted_start;
+	u64 evicted_last;
+	u32 id;
 };
 
 /*
@@ -100,5 +108,8 @@ bool ivhost_iotlb_invalidate(struct ivhost_iotlb *tlb,
 			     u64 last);
 struct ivhost_iotlb_entry *ivhost_iotlb_lookup(struct ivhost_iotlb *tlb,
 					       u64 iova);
+bool ivhost_iotlb_take_evicted(struct ivhost_iotlb *tlb, u64 *start,
+			       u64 *last);
+void ivhost_iotlb_touch(struct ivhost_iotlb *tlb, u64 start, u64 last);
 
 #endif /* _IVHOST_IOTLB_H */

@@ -38,6 +38,21 @@
 /* Largest ring accepted by VHOST_SET_VRING_NUM. */
 #define IVHOST_VRING_NUM_MAX	32768U
 
+/*
+ * What one frame (a TX chain, or the chains one RX frame fills) may take.
+ * A frame stepping into more device IOTLB entries is malformed and stops
+ * its queue: far below the cache's minimum size, so a frame's
+ * translations always fit in the cache together with the rings.  A frame
+ * walking more descriptors cannot be received (dropped, like a frame no
+ * buffer can hold); the longest legal chain, a full ring ending in the
+ * largest indirect table, stays below it.
+ */
+#define IVHOST_FRAME_MAX_ENTRIES	1024U
+#define IVHOST_FRAME_MAX_DESCS	(IVHOST_VRING_NUM_MAX + 1024U)
+
+/* Longest busy poll, whatever VHOST_SET_VRING_BUSYLOOP_TIMEOUT asked. */
+#define IVHOST_BUSYLOOP_MAX_US	1000U
+
 struct ivhost_dev;
 struct ivhost_vq;
 struct ivhost_work;
@@ -108,12 +123,18 @@ struct ivhost_poll {
  * @backend: the device's backend (a socket for net), or NULL when stopped
  * @log_base: the dirty log bitmap while logging is on, else NULL
  * @log_ctx: eventfd signalled after the log was written, or NULL
- * @busyloop_timeout: microseconds to poll before waiting for a kick
+ * @busyloop_timeout: microseconds to poll before waiting for a kick, as
+ *	set (polls are capped at %IVHOST_BUSYLOOP_MAX_US)
  * @rings_valid: @desc, @avail and @used are usable; with the device
  *	IOTLB they are translations, dropped when a change touches them
- * @span: with the device IOTLB, the translation used last, reused
- *	without the IOTLB's lock; dropped when a change touches it
- * @span_hits: translations served from @span (IOTLB hits too)
+ * @tlbq: with the device IOTLB, the translation used last (reused
+ *	without the IOTLB's lock; dropped when a change touches it) and the
+ *	frame's entry budget
+ * @span_hits: translations served from @tlbq's span (IOTLB hits too)
+ * @frame_descs: descriptors the frame in progress may still walk
+ * @walked: descriptors walked since the round began
+ * @waiters: tasks other than the worker waiting for @mutex (a barrier,
+ *	an ioctl, a release); a round that sees one ends early
  * @need_start: a backend was attached with the device IOTLB on; the
  *	first round picks up the ring state once the rings translate
  * @iov: segments of the chain being processed
@@ -156,8 +177,11 @@ struct ivhost_vq {
 	struct eventfd_ctx *log_ctx;
 	u32 busyloop_timeout;
 	bool rings_valid;
-	struct ivhost_devtlb_span span;
+	struct ivhost_devtlb_vq tlbq;
 	u64 span_hits;
+	unsigned int frame_descs;
+	unsigned int walked;
+	atomic_t waiters;
 	bool need_start;
 	struct iovec *iov;
 };
@@ -258,7 +282,6 @@ void ivhost_debugfs_exit(void);
 /* worker.c */
 void ivhost_work_init(struct ivhost_work *work, ivhost_work_fn_t fn);
 void ivhost_work_queue(struct ivhost_dev *dev, struct ivhost_work *work);
-void ivhost_dev_flush(struct ivhost_dev *dev);
 int ivhost_worker_start(struct ivhost_dev *dev);
 void ivhost_worker_stop(struct ivhost_dev *dev);
 void ivhost_poll_init(struct ivhost_poll *poll, ivhost_work_fn_t fn,
@@ -299,6 +322,37 @@ int ivhost_translate(struct ivhost_vq *vq, u64 addr, u64 len, u8 perm,
 		     struct iovec *iov, unsigned int max);
 int ivhost_copy_from_guest(struct ivhost_vq *vq, void *dst, u64 addr,
 			   size_t len);
+void ivhost_ask_ahead(struct ivhost_vq *vq, u64 addr, u64 len, u8 perm);
+
+/**
+ * ivhost_vq_lock() - take a vq's mutex from outside the worker
+ * @vq: the vq
+ *
+ * A round in progress sees the wait and ends early (it queues itself
+ * again), so a barrier or an ioctl waits for one frame, not one round.
+ *
+ * Context: process context; not the worker.
+ */
+static inline void ivhost_vq_lock(struct ivhost_vq *vq)
+	__acquires(&vq->mutex)
+{
+	atomic_inc(&vq->waiters);
+	mutex_lock(&vq->mutex);
+	atomic_dec(&vq->waiters);
+}
+
+/* Someone other than the worker waits for the vq's mutex. */
+static inline bool ivhost_vq_contended(struct ivhost_vq *vq)
+{
+	return atomic_read(&vq->waiters);
+}
+
+/* A new frame begins: renew what one frame may take. */
+static inline void ivhost_vq_frame_begin(struct ivhost_vq *vq)
+{
+	vq->tlbq.budget = IVHOST_FRAME_MAX_ENTRIES;
+	vq->frame_descs = IVHOST_FRAME_MAX_DESCS;
+}
 
 static inline bool ivhost_has_feature(const struct ivhost_vq *vq, int bit)
 {

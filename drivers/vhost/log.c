@@ -53,8 +53,7 @@ static void ivhost_log_unpin(struct ivhost_log_cursor *cur)
 	if (!cur->page)
 		return;
 	kunmap_local(cur->kaddr);
-	set_page_dirty_lock(cur->page);
-	put_page(cur->page);
+	unpin_user_pages_dirty_lock(&cur->page, 1, true);
 	cur->page = NULL;
 	cur->uaddr = 0;
 }
@@ -67,7 +66,7 @@ static int ivhost_log_pin(struct ivhost_log_cursor *cur, unsigned long uaddr)
 	if (cur->page && cur->uaddr == base)
 		return 0;
 	ivhost_log_unpin(cur);
-	ret = get_user_pages_fast(base, 1, FOLL_WRITE, &cur->page);
+	ret = pin_user_pages_fast(base, 1, FOLL_WRITE, &cur->page);
 	if (ret != 1) {
 		cur->page = NULL;
 		return ret < 0 ? ret : -EFAULT;

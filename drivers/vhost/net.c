@@ -94,9 +94,11 @@ bool ivhost_net_round_ready(struct ivhost_net_queue *q)
  * @q: the queue
  * @sock: poll this socket for a frame, or NULL to poll the avail ring
  *
- * Spins for at most the queue's VHOST_SET_VRING_BUSYLOOP_TIMEOUT, and
- * gives up early when the worker should yield the CPU or has other work
- * queued (a kick of the other queue must not wait for the timeout).
+ * Spins for at most the queue's VHOST_SET_VRING_BUSYLOOP_TIMEOUT, capped
+ * at %IVHOST_BUSYLOOP_MAX_US, and gives up early when the worker should
+ * yield the CPU, has other work queued (a kick of the other queue must
+ * not wait for the timeout) or someone waits for the queue's mutex (a
+ * barrier, an ioctl, a release).
  *
  * Context: the worker, under &q->vq.mutex.
  * Return: true if work arrived.
@@ -110,12 +112,14 @@ bool ivhost_net_busy_poll(struct ivhost_net_queue *q, struct socket *sock)
 	lockdep_assert_held(&vq->mutex);
 	if (!vq->busyloop_timeout)
 		return false;
-	end = local_clock() + (u64)vq->busyloop_timeout * NSEC_PER_USEC;
+	end = local_clock() + (u64)min(vq->busyloop_timeout,
+				       IVHOST_BUSYLOOP_MAX_US) * NSEC_PER_USEC;
 	do {
 		if (sock ? ivhost_net_peek_len(sock) > 0 :
 			   !ivhost_vq_avail_empty(vq))
 			return true;
-		if (need_resched() || !llist_empty(&vq->dev->work_list))
+		if (need_resched() || !llist_empty(&vq->dev->work_list) ||
+		    ivhost_vq_contended(vq))
 			break;
 		cpu_relax();
 	} while (local_clock() < end);
@@ -166,19 +170,32 @@ static struct socket *ivhost_net_get_socket(int fd)
 	return ERR_PTR(-ENOTSOCK);
 }
 
-/* Swap in @sock under the vq mutex; returns the socket it replaced. */
+/*
+ * Swap in @sock under the device and vq mutexes (the device's keeps the
+ * worker that other queues are woken on alive); returns the socket it
+ * replaced.
+ */
 static struct socket *ivhost_net_swap_backend(struct ivhost_net_queue *q,
 					      struct socket *sock)
 	__must_hold(&q->vq.mutex)
 {
+	struct ivhost_dev *dev = q->vq.dev;
 	struct socket *old = q->vq.backend;
+	unsigned long wake, i;
 
+	lockdep_assert_held(&dev->mutex);
 	lockdep_assert_held(&q->vq.mutex);
 	ivhost_poll_stop(&q->sock_poll);
 	q->vq.backend = sock;
-	/* Whatever the queue asked the VMM for is stale now. */
-	if (old)
-		ivhost_devtlb_forget_vq(&q->vq.dev->tlb, q->vq.index);
+	if (!old)
+		return NULL;
+	/*
+	 * Whatever the queue asked the VMM for is stale now; the room that
+	 * frees lets other queues ask again.
+	 */
+	wake = ivhost_devtlb_forget_vq(&dev->tlb, q->vq.index);
+	for_each_set_bit(i, &wake, dev->nvqs)
+		ivhost_work_queue(dev, &dev->vqs[i]->kick_poll.work);
 	return old;
 }
 
@@ -199,7 +216,7 @@ static long ivhost_net_set_backend(struct ivhost_net *n, u32 index, int fd)
 			return PTR_ERR(sock);
 	}
 
-	mutex_lock(&q->vq.mutex);
+	ivhost_vq_lock(&q->vq);
 	if (sock && sock == q->vq.backend) {
 		err = 0;
 		goto unlock_put;
@@ -236,7 +253,7 @@ static void ivhost_net_stop(struct ivhost_net *n)
 	lockdep_assert_held(&n->dev.mutex);
 	for (i = 0; i < IVHOST_NET_NVQS; i++) {
 		q = &n->q[i];
-		mutex_lock(&q->vq.mutex);
+		ivhost_vq_lock(&q->vq);
 		old = ivhost_net_swap_backend(q, NULL);
 		mutex_unlock(&q->vq.mutex);
 		if (old)
@@ -281,7 +298,7 @@ static long ivhost_net_set_features(struct ivhost_net *n, u64 features)
 		return -EOPNOTSUPP;
 	for (i = 0; i < IVHOST_NET_NVQS; i++) {
 		q = &n->q[i];
-		mutex_lock(&q->vq.mutex);
+		ivhost_vq_lock(&q->vq);
 		ivhost_net_set_hlens(q, features);
 		mutex_unlock(&q->vq.mutex);
 	}

@@ -24,6 +24,7 @@ enum {
 /* Work one round may do before it yields the worker. */
 #define IVHOST_NET_PKT_WEIGHT	256
 #define IVHOST_NET_BYTE_WEIGHT	0x80000
+#define IVHOST_NET_DESC_WEIGHT	IVHOST_FRAME_MAX_DESCS
 
 /* Most descriptor chains one received frame may span. */
 #define IVHOST_NET_RX_HEADS	UIO_MAXIOV
@@ -56,9 +57,26 @@ struct ivhost_net {
 	struct ivhost_vq *vqs[IVHOST_NET_NVQS];
 };
 
-static inline bool ivhost_net_weight_exceeded(int pkts, size_t bytes)
+/**
+ * ivhost_net_weight_exceeded() - should the round yield the worker now?
+ * @vq: the queue; &ivhost_vq.walked counts its descriptors this round
+ * @pkts: frames (or RX chains) handled this round
+ * @bytes: bytes moved this round
+ *
+ * A round yields after its frames, bytes or descriptors weights, and as
+ * soon as someone else waits for the queue (a barrier, an ioctl): the
+ * round then costs them one frame, not a whole round.
+ *
+ * Context: the worker, under &vq->mutex.
+ * Return: true if the round must end (the caller queues it again).
+ */
+static inline bool ivhost_net_weight_exceeded(struct ivhost_vq *vq, int pkts,
+					      size_t bytes)
 {
-	return pkts >= IVHOST_NET_PKT_WEIGHT || bytes >= IVHOST_NET_BYTE_WEIGHT;
+	return pkts >= IVHOST_NET_PKT_WEIGHT ||
+	       bytes >= IVHOST_NET_BYTE_WEIGHT ||
+	       vq->walked >= IVHOST_NET_DESC_WEIGHT ||
+	       ivhost_vq_contended(vq);
 }
 
 /* net_tx.c */

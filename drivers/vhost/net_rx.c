@@ -9,7 +9,10 @@
  * hold it whole.  When the ring runs dry the frame stays in the socket
  * and the queue waits for a kick, so nothing is lost or duplicated.  A
  * frame that could never fit (larger than every buffer the ring can
- * offer) is dropped, and the buffers are given back untouched.
+ * offer, or that needs more descriptors than a frame may walk) is
+ * dropped, and the buffers are given back untouched; so is a frame the
+ * socket cuts (a tap whose vnet header is longer than the negotiated
+ * one).
  *
  * Locking: the round runs in the worker under the RX vq's mutex.
  */
@@ -31,7 +34,9 @@ static size_t ivhost_net_rx_wanted(const struct ivhost_net_queue *q,
  * Gather descriptor chains until @want bytes fit.  Fills q->heads and
  * returns their number, with the segments in vq->iov and their count in
  * *niov; -EAGAIN when the ring ran dry (nothing kept), -E2BIG when the
- * frame can never fit (nothing kept), or another errno for a bad ring.
+ * frame can never fit (nothing kept: more chains, segments or
+ * descriptors than a frame may take), or another errno for a bad ring
+ * (an indirect table over IVHOST_INDIRECT_MAX is one, as on TX).
  */
 static int ivhost_net_rx_gather(struct ivhost_net_queue *q, size_t want,
 				unsigned int *niov)
@@ -52,7 +57,9 @@ static int ivhost_net_rx_gather(struct ivhost_net_queue *q, size_t want,
 		}
 		err = ivhost_vq_get_buf(vq, &buf, vq->iov + *niov,
 					IVHOST_IOV_MAX - *niov);
-		if (err == -ENOBUFS)
+		if (err == -E2BIG)
+			err = -EINVAL;
+		else if (err == -ENOBUFS)
 			err = -E2BIG;
 		if (err)
 			goto unget;
@@ -135,7 +142,11 @@ static int ivhost_net_rx_recv(struct ivhost_net_queue *q, struct socket *sock,
 	ret = sock->ops->recvmsg(sock, &msg, body, MSG_DONTWAIT | MSG_TRUNC);
 	if (ret < 0)
 		return ret;
-	/* The frame grew under us (cannot happen for tap): it was cut. */
+	/*
+	 * Longer than peeked: the frame was cut.  A tap whose vnet header
+	 * is longer than the features imply (TUNSETVNETHDRSZ) does this to
+	 * every frame, and a socket's queue may change under us.
+	 */
 	if ((size_t)ret > body)
 		return -EMSGSIZE;
 	err = ivhost_net_rx_header(q, &hdr, nheads);
@@ -178,6 +189,7 @@ static int ivhost_net_rx_one(struct ivhost_net_queue *q, struct socket *sock,
 	}
 	want = ivhost_net_rx_wanted(q, len);
 	*cost = 1;
+	ivhost_vq_frame_begin(vq);
 	nheads = ivhost_net_rx_gather(q, want, &niov);
 	if (nheads == -EAGAIN) {
 		if (ivhost_net_busy_poll(q, NULL))
@@ -206,6 +218,14 @@ static int ivhost_net_rx_one(struct ivhost_net_queue *q, struct socket *sock,
 		ivhost_vq_unget_bufs(vq, nheads);
 		ivhost_poll_start(&q->sock_poll, sock->file);
 		return 0;
+	}
+	if (len == -EMSGSIZE) {
+		/*
+		 * The frame was cut, and is gone from the socket: drop it,
+		 * as vhost_net does, and give the buffers back unreported.
+		 */
+		ivhost_vq_unget_bufs(vq, nheads);
+		return -EAGAIN;
 	}
 	if (len < 0) {
 		nheads = len;
@@ -254,6 +274,7 @@ void ivhost_net_rx(struct ivhost_net_queue *q)
 		goto unlock;
 
 	used_before = vq->last_used_idx;
+	vq->walked = 0;
 	ivhost_vq_disable_notify(vq);
 	do {
 		cost = 0;
@@ -261,7 +282,7 @@ void ivhost_net_rx(struct ivhost_net_queue *q)
 		pkts += cost;
 		if (ret > 0)
 			bytes += ret;
-		if (ret && ivhost_net_weight_exceeded(pkts, bytes)) {
+		if (ret && ivhost_net_weight_exceeded(vq, pkts, bytes)) {
 			ivhost_work_queue(vq->dev, &q->sock_poll.work);
 			break;
 		}

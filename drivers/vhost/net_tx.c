@@ -7,8 +7,9 @@
  * strips the guest's virtio-net header; without it the whole buffer goes
  * to the socket, which consumes the header itself if it was set up for
  * one (a tap with IFF_VNET_HDR).  A frame the socket cannot take now
- * stays on the ring and the queue waits for the socket to have room; a
- * frame the socket refuses is consumed and dropped.
+ * (EAGAIN) stays on the ring and the queue waits for the socket to have
+ * room; a frame the socket refuses, or has no memory for, is consumed and
+ * dropped.
  *
  * Locking: the round runs in the worker under the TX vq's mutex.
  */
@@ -18,7 +19,13 @@
 
 #include "net.h"
 
-/* 0 if sent or dropped by the socket, -EAGAIN to retry, -EINVAL if bad. */
+/*
+ * 0 if sent or dropped, -EAGAIN to retry when the socket has room,
+ * -EINVAL if bad.  A socket out of memory (ENOMEM, ENOBUFS: a full
+ * device queue behind a packet socket) drops the frame, as a NIC would:
+ * its room does not come back with a poll event, so waiting for one
+ * would spin.
+ */
 static int ivhost_net_tx_one(struct ivhost_net_queue *q, struct socket *sock,
 			     const struct ivhost_buf *buf)
 {
@@ -33,7 +40,7 @@ static int ivhost_net_tx_one(struct ivhost_net_queue *q, struct socket *sock,
 	len -= q->vhost_hlen;
 
 	ret = sock->ops->sendmsg(sock, &msg, len);
-	if (ret == -EAGAIN || ret == -ENOMEM || ret == -ENOBUFS)
+	if (ret == -EAGAIN)
 		return -EAGAIN;
 	if (ret < 0)
 		pr_debug("tx: frame of %zu bytes dropped: %d\n", len, ret);
@@ -61,6 +68,7 @@ static bool ivhost_net_tx_next(struct ivhost_net_queue *q, struct socket *sock,
 	struct ivhost_buf buf;
 	int err;
 
+	ivhost_vq_frame_begin(vq);
 	err = ivhost_vq_get_buf(vq, &buf, vq->iov, IVHOST_IOV_MAX);
 	if (err == -EAGAIN)
 		return ivhost_net_tx_idle(q);
@@ -118,9 +126,10 @@ void ivhost_net_tx(struct ivhost_net_queue *q)
 		goto unlock;
 
 	used_before = vq->last_used_idx;
+	vq->walked = 0;
 	ivhost_vq_disable_notify(vq);
 	for (pkts = 1; !ivhost_net_tx_next(q, sock, &bytes); pkts++) {
-		if (ivhost_net_weight_exceeded(pkts, bytes)) {
+		if (ivhost_net_weight_exceeded(vq, pkts, bytes)) {
 			/* Yield; the rest is for the next round. */
 			ivhost_work_queue(vq->dev, &vq->kick_poll.work);
 			break;

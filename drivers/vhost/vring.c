@@ -27,10 +27,9 @@
 
 /*
  * On a miss, chains after the missing one whose first buffer is asked
- * for, and the segments looked at in each.
+ * for.
  */
 #define IVHOST_ASK_AHEAD	16
-#define IVHOST_ASK_AHEAD_SEGS	8
 
 static __virtio16 __user *ivhost_vq_used_event(struct ivhost_vq *vq)
 {
@@ -61,13 +60,27 @@ static int ivhost_vq_write_used_flags(struct ivhost_vq *vq, u16 flags)
 				  sizeof(vq->used->flags));
 }
 
-/* Write the used flags and read the used index through the rings. */
+/*
+ * Write the used flags and read the used index through the rings.  The
+ * used ring's translation was checked for writing only: with the device
+ * IOTLB, the index is read only if its mapping allows reading, or the
+ * VMM is told (ACCESS_FAIL, or a MISS to wait for).
+ */
 static int ivhost_vq_read_ring_state(struct ivhost_vq *vq)
 {
+	u64 idx_addr = vq->used_addr + offsetof(struct vring_used, idx);
+	struct iovec iov;
 	__virtio16 idx;
+	int n;
 
 	if (ivhost_vq_write_used_flags(vq, vq->used_flags))
 		return -EFAULT;
+	if (ivhost_vq_iotlb(vq)) {
+		n = ivhost_translate(vq, idx_addr, sizeof(idx), IVHOST_PERM_RO,
+				     &iov, 1);
+		if (n < 0)
+			return n == -ENOBUFS ? -EFAULT : n;
+	}
 	if (get_user(idx, &vq->used->idx))
 		return -EFAULT;
 	vq->last_used_idx = ivhost16_to_cpu(vq, idx);
@@ -107,7 +120,9 @@ EXPORT_SYMBOL_GPL(ivhost_vq_start);
  * @vq: the vq
  *
  * Without the device IOTLB the addresses are userspace addresses and are
- * used as they are; with it they are IOVAs, translated by the next round.
+ * used as they are; with it they are IOVAs, translated by the next round,
+ * and whatever the vq kept of earlier translations is dropped.  Called
+ * on every change of the ring size, addresses, features or memory table.
  *
  * Context: under &vq->mutex.
  */
@@ -115,6 +130,7 @@ void ivhost_vq_set_rings(struct ivhost_vq *vq)
 	__must_hold(&vq->mutex)
 {
 	lockdep_assert_held(&vq->mutex);
+	vq->tlbq.span.perm = 0;
 	if (ivhost_vq_iotlb(vq)) {
 		vq->rings_valid = false;
 		return;
@@ -125,6 +141,16 @@ void ivhost_vq_set_rings(struct ivhost_vq *vq)
 	vq->rings_valid = vq->addr_set;
 }
 EXPORT_SYMBOL_GPL(ivhost_vq_set_rings);
+
+/* [addr, addr + size - 1] of a ring, size >= 1; cut at 2^64. */
+static struct ivhost_devtlb_range ivhost_ring_range(u64 addr, u64 size)
+{
+	struct ivhost_devtlb_range r = { .start = addr };
+
+	if (check_add_overflow(addr, size - 1, &r.last))
+		r.last = U64_MAX;
+	return r;
+}
 
 /* Translate one ring; it must be one contiguous piece of userspace. */
 static int ivhost_vq_map_ring(struct ivhost_vq *vq, u64 addr, u64 size,
@@ -194,6 +220,22 @@ static int ivhost_vq_prefetch(struct ivhost_vq *vq)
 	return 0;
 }
 
+/*
+ * The rings and the last translation are used without looking them up:
+ * tell the IOTLB, so that its eviction clock counts them as used.
+ */
+static void ivhost_vq_touch(struct ivhost_vq *vq)
+{
+	struct ivhost_devtlb_range r[4] = {
+		ivhost_ring_range(vq->desc_addr, ivhost_vq_desc_size(vq)),
+		ivhost_ring_range(vq->avail_addr, ivhost_vq_avail_size(vq)),
+		ivhost_ring_range(vq->used_addr, ivhost_vq_used_size(vq)),
+		{ vq->tlbq.span.start, vq->tlbq.span.last },
+	};
+
+	ivhost_devtlb_touch(&vq->dev->tlb, r, vq->tlbq.span.perm ? 4 : 3);
+}
+
 /**
  * ivhost_vq_prepare() - make the rings usable before a round
  * @vq: the vq, with a backend
@@ -214,6 +256,8 @@ int ivhost_vq_prepare(struct ivhost_vq *vq)
 	int err;
 
 	lockdep_assert_held(&vq->mutex);
+	/* The rings' translations count as a frame of their own. */
+	ivhost_vq_frame_begin(vq);
 	if (!vq->rings_valid) {
 		if (!ivhost_vq_iotlb(vq))
 			return -EFAULT;
@@ -227,6 +271,8 @@ int ivhost_vq_prepare(struct ivhost_vq *vq)
 			return err;
 		vq->need_start = false;
 	}
+	if (ivhost_vq_iotlb(vq))
+		ivhost_vq_touch(vq);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(ivhost_vq_prepare);
@@ -315,6 +361,23 @@ static int ivhost_buf_append(struct ivhost_vq *vq, struct ivhost_buf *buf,
 	return 0;
 }
 
+/* An indirect table must not wrap past 2^64 as a whole. */
+static int ivhost_vq_enter_indirect(struct ivhost_chain *c,
+				    const struct ivhost_desc *d, u64 *table)
+{
+	u64 last;
+
+	if (d->len && check_add_overflow(d->addr, (u64)d->len - 1, &last))
+		return -EINVAL;
+	*table = d->addr;
+	return ivhost_chain_enter_indirect(c, d);
+}
+
+/*
+ * Walk one chain.  Every descriptor read counts against the frame's
+ * descriptor budget and the round's count (ivhost_vq_frame_begin());
+ * a frame out of budget gets -ENOBUFS, as one out of segments does.
+ */
 static int ivhost_vq_walk(struct ivhost_vq *vq, struct ivhost_buf *buf,
 			  u16 head)
 {
@@ -325,14 +388,17 @@ static int ivhost_vq_walk(struct ivhost_vq *vq, struct ivhost_buf *buf,
 
 	ret = ivhost_chain_start(&c, vq->num, head);
 	while (ret >= 0) {
+		if (!vq->frame_descs)
+			return -ENOBUFS;
+		vq->frame_descs--;
+		vq->walked++;
 		ret = ivhost_vq_read_desc(vq, &c, table, &d);
 		if (ret)
 			return ret;
 		ret = ivhost_chain_step(&c, &d);
 		switch (ret) {
 		case IVHOST_CHAIN_INDIRECT:
-			ret = ivhost_chain_enter_indirect(&c, &d);
-			table = d.addr;
+			ret = ivhost_vq_enter_indirect(&c, &d, &table);
 			continue;
 		case IVHOST_CHAIN_DONE:
 		case IVHOST_CHAIN_NEXT:
@@ -353,12 +419,12 @@ static int ivhost_vq_walk(struct ivhost_vq *vq, struct ivhost_buf *buf,
  * of each one's head descriptor, or its indirect table.  The VMM reads
  * all the queued MISS messages at once, so one round trip serves many
  * chains instead of one round trip per chain.  One translation per chain
- * keeps the work bounded whatever the chains look like; what is
- * translated is not used, and a malformed chain is left for its turn.
+ * keeps the work bounded whatever the chains look like; only misses are
+ * asked for: a malformed chain, or a mapping that forbids the access, is
+ * left for its turn, which reports it and stops the queue.
  */
 static void ivhost_vq_ask_ahead(struct ivhost_vq *vq)
 {
-	struct iovec iov[IVHOST_ASK_AHEAD_SEGS];
 	u16 avail = vq->avail_idx - vq->last_avail_idx;
 	struct vring_desc d;
 	__virtio16 raw;
@@ -378,12 +444,11 @@ static void ivhost_vq_ask_ahead(struct ivhost_vq *vq)
 		if (copy_from_user(&d, vq->desc + head, sizeof(d)))
 			return;
 		flags = ivhost16_to_cpu(vq, d.flags);
-		ivhost_translate(vq, ivhost64_to_cpu(vq, d.addr),
+		ivhost_ask_ahead(vq, ivhost64_to_cpu(vq, d.addr),
 				 ivhost32_to_cpu(vq, d.len),
 				 (flags & VRING_DESC_F_WRITE) &&
 				 !(flags & VRING_DESC_F_INDIRECT) ?
-				 IVHOST_PERM_WO : IVHOST_PERM_RO,
-				 iov, ARRAY_SIZE(iov));
+				 IVHOST_PERM_WO : IVHOST_PERM_RO);
 	}
 }
 
@@ -399,8 +464,12 @@ static void ivhost_vq_ask_ahead(struct ivhost_vq *vq)
  *
  * Context: the worker, under &vq->mutex.
  * Return: 0, -EAGAIN if the ring is empty, -ENOBUFS if the chain needs
- * more than @max segments, or another negative errno if the ring is
- * malformed or unreadable; the caller then fails the vq.
+ * more than @max segments or the frame more descriptors than it has left
+ * (ivhost_vq_frame_begin()), -EINPROGRESS while a translation is missing
+ * (the vq is woken when the VMM answers), or another negative errno if
+ * the ring is malformed or unreadable (-E2BIG: an indirect table over
+ * %IVHOST_INDIRECT_MAX; -ENOSPC: more IOTLB entries than a frame may
+ * use); the caller then fails the vq.
  */
 int ivhost_vq_get_buf(struct ivhost_vq *vq, struct ivhost_buf *buf,
 		      struct iovec *iov, unsigned int max)
@@ -696,9 +765,11 @@ static bool ivhost_range_meets(u64 addr, u64 size, u64 start, u64 last)
 void ivhost_vq_forget(struct ivhost_vq *vq, u64 start, u64 last)
 	__must_hold(&vq->mutex)
 {
+	struct ivhost_devtlb_span *span = &vq->tlbq.span;
+
 	lockdep_assert_held(&vq->mutex);
-	if (vq->span.perm && vq->span.start <= last && vq->span.last >= start)
-		vq->span.perm = 0;
+	if (span->perm && span->start <= last && span->last >= start)
+		span->perm = 0;
 	if (!ivhost_vq_iotlb(vq) || !vq->rings_valid)
 		return;
 	if (ivhost_range_meets(vq->desc_addr, ivhost_vq_desc_size(vq),

@@ -20,7 +20,6 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/export.h>
-#include <linux/completion.h>
 #include <linux/kthread.h>
 #include <linux/sched/mm.h>
 
@@ -123,39 +122,6 @@ int ivhost_worker_start(struct ivhost_dev *dev)
 	return 0;
 }
 EXPORT_SYMBOL_GPL(ivhost_worker_start);
-
-struct ivhost_flush {
-	struct ivhost_work work;
-	struct completion done;
-};
-
-static void ivhost_flush_fn(struct ivhost_work *work)
-{
-	struct ivhost_flush *flush = container_of(work, struct ivhost_flush,
-						  work);
-
-	complete(&flush->done);
-}
-
-/**
- * ivhost_dev_flush() - wait until every work item queued so far has run
- * @dev: the device
- *
- * Context: process context; not from the worker, and without any vq
- * mutex held (the work items take them).
- */
-void ivhost_dev_flush(struct ivhost_dev *dev)
-{
-	struct ivhost_flush flush;
-
-	if (!READ_ONCE(dev->worker))
-		return;
-	ivhost_work_init(&flush.work, ivhost_flush_fn);
-	init_completion(&flush.done);
-	ivhost_work_queue(dev, &flush.work);
-	wait_for_completion(&flush.done);
-}
-EXPORT_SYMBOL_GPL(ivhost_dev_flush);
 
 /**
  * ivhost_worker_stop() - run what is queued, then end the worker

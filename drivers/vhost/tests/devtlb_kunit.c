@@ -105,14 +105,20 @@ static void make_msg(union any_msg *u, bool v2, u8 type, u64 iova,
 static ssize_t write_kvecs(struct fake_dev *d, struct kvec *kv,
 			   unsigned int nr, u64 features)
 {
+	unsigned long wake = 0;
 	struct iov_iter it;
 	size_t len = 0;
 	unsigned int i;
+	ssize_t ret;
 
 	for (i = 0; i < nr; i++)
 		len += kv[i].iov_len;
 	iov_iter_kvec(&it, ITER_SOURCE, kv, nr, len);
-	return ivhost_devtlb_write(&d->tlb, &it, features);
+	ret = ivhost_devtlb_write(&d->tlb, &it, features, &wake);
+	/* The device wakes what write() hands back: count it as a wake. */
+	if (wake)
+		fake_wake(&d->tlb, wake);
+	return ret;
 }
 
 static ssize_t write_buf(struct fake_dev *d, const void *buf, size_t len,
@@ -145,14 +151,19 @@ static ssize_t feed(struct fake_dev *d, bool v2, u8 type, u64 iova,
 static ssize_t read_kvecs(struct fake_dev *d, struct kvec *kv,
 			  unsigned int nr, bool v2)
 {
+	unsigned long wake = 0;
 	struct iov_iter it;
 	size_t len = 0;
 	unsigned int i;
+	ssize_t ret;
 
 	for (i = 0; i < nr; i++)
 		len += kv[i].iov_len;
 	iov_iter_kvec(&it, ITER_DEST, kv, nr, len);
-	return ivhost_devtlb_read(&d->tlb, &it, true, v2);
+	ret = ivhost_devtlb_read(&d->tlb, &it, true, v2, &wake);
+	if (wake)
+		fake_wake(&d->tlb, wake);
+	return ret;
 }
 
 static ssize_t read_buf(struct fake_dev *d, void *buf, size_t len, bool v2)

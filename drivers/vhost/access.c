@@ -103,6 +103,7 @@ int ivhost_copy_from_guest(struct ivhost_vq *vq, void *dst, u64 addr,
 	struct iovec iov[IVHOST_COPY_SEGS];
 	int i, n;
 
+	lockdep_assert_held(&vq->mutex);
 	n = ivhost_translate(vq, addr, len, IVHOST_PERM_RO, iov,
 			     ARRAY_SIZE(iov));
 	if (n < 0)

@@ -321,6 +321,7 @@ static void ivhost_dev_sync_log(struct ivhost_dev *dev)
 {
 	unsigned int i;
 
+	lockdep_assert_held(&dev->mutex);
 	for (i = 0; i < dev->nvqs; i++) {
 		ivhost_vq_lock(dev->vqs[i]);
 		ivhost_vq_sync_log(dev, dev->vqs[i]);

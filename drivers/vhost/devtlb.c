@@ -97,6 +97,7 @@ static void ivhost_devtlb_free_msg(struct ivhost_devtlb *tlb,
 				   struct ivhost_devtlb_msg *m)
 	__must_hold(&tlb->lock)
 {
+	lockdep_assert_held(&tlb->lock);
 	list_del(&m->node);
 	tlb->nmsgs--;
 	kfree(m);
@@ -106,6 +107,7 @@ static void ivhost_devtlb_free_miss(struct ivhost_devtlb *tlb,
 				    struct ivhost_devtlb_miss *miss)
 	__must_hold(&tlb->lock)
 {
+	lockdep_assert_held(&tlb->lock);
 	list_del(&miss->node);
 	tlb->nmisses--;
 	kfree(miss);
@@ -156,6 +158,7 @@ ivhost_devtlb_find_miss(struct ivhost_devtlb *tlb, u64 granule, u8 perm)
 {
 	struct ivhost_devtlb_miss *miss;
 
+	lockdep_assert_held(&tlb->lock);
 	list_for_each_entry(miss, &tlb->misses, node)
 		if (miss->granule == granule && miss->perm == perm)
 			return miss;
@@ -170,6 +173,7 @@ ivhost_devtlb_other_waiters(struct ivhost_devtlb *tlb,
 {
 	struct ivhost_devtlb_miss *miss;
 
+	lockdep_assert_held(&tlb->lock);
 	if (m->msg.type != VHOST_IOTLB_MISS)
 		return 0;
 	miss = ivhost_devtlb_find_miss(tlb, m->msg.iova >>
@@ -238,6 +242,7 @@ static bool ivhost_devtlb_queue(struct ivhost_devtlb *tlb, unsigned int vq,
 {
 	struct ivhost_devtlb_msg *m;
 
+	lockdep_assert_held(&tlb->lock);
 	if (tlb->nmsgs >= IVHOST_DEVTLB_MAX_MSGS)
 		goto dropped;
 	m = kzalloc(sizeof(*m), GFP_NOWAIT | __GFP_ACCOUNT);
@@ -264,6 +269,7 @@ ivhost_devtlb_new_miss(struct ivhost_devtlb *tlb, u64 granule, u8 perm)
 {
 	struct ivhost_devtlb_miss *miss;
 
+	lockdep_assert_held(&tlb->lock);
 	if (tlb->nmisses >= IVHOST_DEVTLB_MAX_MISSES) {
 		miss = list_first_entry(&tlb->misses,
 					struct ivhost_devtlb_miss, node);
@@ -291,6 +297,7 @@ static void ivhost_devtlb_miss(struct ivhost_devtlb *tlb, unsigned int vq,
 	u64 granule = iova >> IVHOST_DEVTLB_MISS_SHIFT;
 	struct ivhost_devtlb_miss *miss;
 
+	lockdep_assert_held(&tlb->lock);
 	tlb->stats.misses++;
 	miss = ivhost_devtlb_find_miss(tlb, granule, perm);
 	if (miss) {
@@ -327,6 +334,7 @@ static void ivhost_devtlb_rtt(struct ivhost_devtlb *tlb, u64 queued_ns)
 	u64 us = div_u64(ns, NSEC_PER_USEC);
 	unsigned int b = us > 1 ? ilog2(us) : 0;
 
+	lockdep_assert_held(&tlb->lock);
 	tlb->stats.miss_wait_ns += ns;
 	tlb->stats.rtt_us[min_t(unsigned int, b, IVHOST_RTT_BUCKETS - 1)]++;
 }

@@ -208,6 +208,7 @@ int ivhost_log_used(struct ivhost_vq *vq, u64 offset, u64 len)
 {
 	u64 gpa;
 
+	lockdep_assert_held(&vq->mutex);
 	if (!(vq->addr_flags & BIT(VHOST_VRING_F_LOG)))
 		return 0;
 	/* The write, then its mark, as in ivhost_log_write(). */

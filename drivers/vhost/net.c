@@ -82,8 +82,10 @@ int ivhost_net_peek_len(struct socket *sock)
 bool ivhost_net_round_ready(struct ivhost_net_queue *q)
 	__must_hold(&q->vq.mutex)
 {
-	int err = ivhost_vq_prepare(&q->vq);
+	int err;
 
+	lockdep_assert_held(&q->vq.mutex);
+	err = ivhost_vq_prepare(&q->vq);
 	if (err && err != -EINPROGRESS)
 		ivhost_vq_fail(&q->vq, err);
 	return !err;
@@ -325,6 +327,7 @@ static long ivhost_net_owner_ioctl(struct ivhost_net *n, unsigned int cmd,
 	struct vhost_vring_file backend;
 	u64 features;
 
+	lockdep_assert_held(&n->dev.mutex);
 	switch (cmd) {
 	case VHOST_SET_FEATURES:
 		if (copy_from_user(&features, argp, sizeof(features)))
@@ -350,6 +353,7 @@ static long ivhost_net_locked_ioctl(struct ivhost_net *n, unsigned int cmd,
 {
 	int err;
 
+	lockdep_assert_held(&n->dev.mutex);
 	switch (cmd) {
 	case VHOST_SET_FEATURES:
 	case VHOST_SET_BACKEND_FEATURES:

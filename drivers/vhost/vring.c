@@ -598,6 +598,7 @@ int ivhost_vq_add_used(struct ivhost_vq *vq, u16 head, u32 len)
 {
 	struct ivhost_used e = { .id = head, .len = len };
 
+	lockdep_assert_held(&vq->mutex);
 	return ivhost_vq_add_used_n(vq, &e, 1);
 }
 EXPORT_SYMBOL_GPL(ivhost_vq_add_used);

@@ -26,6 +26,7 @@
  * @woken: every vq ->wake was given
  * @last_wake: the vqs of the latest ->wake
  * @syncs: calls of ->sync
+ * @held: a translation a vq keeps, dropped by ->sync as a vq drops it
  */
 struct fake_dev {
 	struct ivhost_devtlb tlb;
@@ -33,6 +34,7 @@ struct fake_dev {
 	unsigned long woken;
 	unsigned long last_wake;
 	unsigned int syncs;
+	struct ivhost_devtlb_span held;
 };
 
 static struct fake_dev *to_fake(struct ivhost_devtlb *tlb)
@@ -49,9 +51,14 @@ static void fake_wake(struct ivhost_devtlb *tlb, unsigned long vqs)
 	d->last_wake = vqs;
 }
 
+/* What a vq does at the barrier: drop its copy if the range meets it. */
 static void fake_sync(struct ivhost_devtlb *tlb, u64 start, u64 last)
 {
-	to_fake(tlb)->syncs++;
+	struct fake_dev *d = to_fake(tlb);
+
+	d->syncs++;
+	if (d->held.perm && d->held.start <= last && d->held.last >= start)
+		d->held.perm = 0;
 }
 
 static const struct ivhost_devtlb_ops fake_ops = {
@@ -928,6 +935,88 @@ static void reset_drops_everything(struct kunit *test)
 			-EAGAIN);
 }
 
+/*
+ * The promise: once a write() returns, no vq holds a translation the
+ * cache no longer has.  A vq holds one entry; INVALIDATEs that split an
+ * entry of a full cache evict others, the held one among them sooner or
+ * later.
+ */
+static bool cached(struct fake_dev *d, u64 iova)
+{
+	struct ivhost_iotlb_entry *e;
+
+	/* Not ivhost_iotlb_lookup(): that would count as a use. */
+	list_for_each_entry(e, &d->tlb.cache.clock, clock)
+		if (iova >= e->start && iova <= e->last)
+			return true;
+	return false;
+}
+
+static void eviction_by_invalidate_is_a_barrier(struct kunit *test)
+{
+	struct fake_dev *d = test->priv;
+	struct ivhost_devtlb_vq q = { .budget = 1 };
+	struct iovec iov;
+	u64 i, big = 0x40000000;
+
+	UPDATE(test, d, 0x1000, 0x1000, UA, IVHOST_PERM_RW);
+	KUNIT_ASSERT_EQ(test, ivhost_devtlb_translate(&d->tlb, 0, 0x1000, 8,
+						      IVHOST_PERM_RO, &iov, 1,
+						      &q), 1);
+	d->held = q.span;
+	for (i = 1; i < 63; i++)
+		UPDATE(test, d, 0x100000 + (i << 12), 0x1000, UA,
+		       IVHOST_PERM_RW);
+	UPDATE(test, d, big, 256 << 12, UA, IVHOST_PERM_RW);
+	KUNIT_ASSERT_EQ(test, stats(d).entries, 64ULL);
+	for (i = 0; i < 254 && cached(d, 0x1000); i += 2) {
+		INVALIDATE(test, d, big + ((i + 1) << 12), 0x1000);
+		if (!cached(d, 0x1000))
+			KUNIT_ASSERT_EQ_MSG(test, d->held.perm, 0,
+					    "evicted under a vq after %llu splits",
+					    i / 2 + 1);
+	}
+	KUNIT_EXPECT_FALSE(test, cached(d, 0x1000));
+	KUNIT_EXPECT_EQ(test, d->held.perm, 0);
+}
+
+/* Asking ahead queues a MISS for a gap, and never an ACCESS_FAIL. */
+static void ask_reports_only_misses(struct kunit *test)
+{
+	struct fake_dev *d = test->priv;
+	union any_msg buf;
+
+	UPDATE(test, d, 0x8000, 0x1000, UA, IVHOST_PERM_RO);
+	ivhost_devtlb_ask(&d->tlb, 0, 0x8010, 0x10, IVHOST_PERM_WO);
+	KUNIT_EXPECT_EQ(test, stats(d).access_fails, 0ULL);
+	KUNIT_EXPECT_EQ(test, read_buf(d, &buf, sizeof(buf), true),
+			(ssize_t)-EAGAIN);
+	ivhost_devtlb_ask(&d->tlb, 2, 0x8ff0, 0x20, IVHOST_PERM_RO);
+	expect_msg(test, d, true, VHOST_IOTLB_MISS, 0x9000, IVHOST_PERM_RO);
+}
+
+/* A vq's budget bounds the entries one frame steps into. */
+static void frame_budget(struct kunit *test)
+{
+	struct fake_dev *d = test->priv;
+	struct ivhost_devtlb_vq q = { .budget = 2 };
+	struct iovec iov[4];
+
+	UPDATE(test, d, 0x10000, 0x1000, UA, IVHOST_PERM_RW);
+	UPDATE(test, d, 0x11000, 0x1000, UA + 0x1000, IVHOST_PERM_RW);
+	UPDATE(test, d, 0x12000, 0x1000, UA + 0x2000, IVHOST_PERM_RW);
+	/* Adjacent memory merges into one segment, but three entries. */
+	KUNIT_EXPECT_EQ(test, ivhost_devtlb_translate(&d->tlb, 0, 0x10000,
+						      0x3000, IVHOST_PERM_RO,
+						      iov, 4, &q), -ENOSPC);
+	q.budget = 3;
+	KUNIT_EXPECT_EQ(test, ivhost_devtlb_translate(&d->tlb, 0, 0x10000,
+						      0x3000, IVHOST_PERM_RO,
+						      iov, 4, &q), 1);
+	KUNIT_EXPECT_EQ(test, q.budget, 0U);
+	KUNIT_EXPECT_EQ(test, q.span.start, 0x12000ULL);
+}
+
 static void access_fail(struct kunit *test)
 {
 	struct fake_dev *d = test->priv;
@@ -1013,6 +1102,9 @@ static struct kunit_case ivhost_devtlb_cases[] = {
 	KUNIT_CASE(forget_vq_clears_retry),
 	KUNIT_CASE(reset_drops_everything),
 	KUNIT_CASE(access_fail),
+	KUNIT_CASE(eviction_by_invalidate_is_a_barrier),
+	KUNIT_CASE(ask_reports_only_misses),
+	KUNIT_CASE(frame_budget),
 	KUNIT_CASE(translate_segments),
 	{}
 };

@@ -106,6 +106,9 @@ int ivhost_copy_from_guest(struct ivhost_vq *vq, void *dst, u64 addr,
 	lockdep_assert_held(&vq->mutex);
 	n = ivhost_translate(vq, addr, len, IVHOST_PERM_RO, iov,
 			     ARRAY_SIZE(iov));
+	/* Metadata in more pieces than this is unreadable, not too big. */
+	if (n == -ENOBUFS)
+		return -EFAULT;
 	if (n < 0)
 		return n;
 	for (i = 0; i < n; i++) {

@@ -33,38 +33,29 @@ MODULE_PARM_DESC(iotlb_entries,
 		 "Most device IOTLB entries a device caches (default 2048, at least 1536)");
 
 /*
- * A frame may use IVHOST_FRAME_MAX_ENTRIES entries, the rings of a queue
- * up to 213 (a 32768-entry ring's three parts, in 4 KiB pages), and
- * ask-ahead some more: a smaller cache could evict what the same frame
- * still needs, forever.
+ * Every queue of a device may have a frame in progress, of up to
+ * IVHOST_FRAME_MAX_ENTRIES entries, and rings of up to 213 (a
+ * 32768-entry ring's three parts, in 4 KiB pages), and ask ahead some
+ * more; the cache holds all of it for two queues, so answering one
+ * frame's misses never evicts what a frame in progress still needs.
+ * ivhost-net has two queues per device.
  */
-#define IVHOST_IOTLB_MIN_ENTRIES	(IVHOST_FRAME_MAX_ENTRIES + 512)
-
-/* Run the vqs in @vqs (a bit per index), which the IOTLB woke. */
-static void ivhost_dev_wake_vqs(struct ivhost_dev *dev, unsigned long vqs)
-	__must_hold(&dev->mutex)
-{
-	unsigned int i;
-
-	lockdep_assert_held(&dev->mutex);
-	for_each_set_bit(i, &vqs, dev->nvqs)
-		ivhost_work_queue(dev, &dev->vqs[i]->kick_poll.work);
-}
+#define IVHOST_IOTLB_MIN_ENTRIES	1536U
+static_assert(IVHOST_IOTLB_MIN_ENTRIES >=
+	      2 * (IVHOST_FRAME_MAX_ENTRIES + 213 + 16));
 
 /*
- * The IOTLB's deferred work retries misses: run the vqs that wait.
- *
- * Take the device mutex, so that the worker cannot be stopped (and its
- * task freed) by VHOST_RESET_OWNER between ivhost_work_queue() reading
- * &ivhost_dev.worker and waking it.
+ * Run the vqs in @vqs (a bit per index), which the IOTLB woke: from
+ * read(), write() and its deferred work, with no lock needed (the worker
+ * is found under RCU).
  */
 static void ivhost_dev_tlb_wake(struct ivhost_devtlb *tlb, unsigned long vqs)
 {
 	struct ivhost_dev *dev = container_of(tlb, struct ivhost_dev, tlb);
+	unsigned int i;
 
-	mutex_lock(&dev->mutex);
-	ivhost_dev_wake_vqs(dev, vqs);
-	mutex_unlock(&dev->mutex);
+	for_each_set_bit(i, &vqs, dev->nvqs)
+		ivhost_work_queue(dev, &dev->vqs[i]->kick_poll.work);
 }
 
 /*
@@ -146,7 +137,7 @@ int ivhost_dev_init(struct ivhost_dev *dev, struct ivhost_vq **vqs,
 
 	mutex_init(&dev->mutex);
 	dev->mm = NULL;
-	dev->worker = NULL;
+	RCU_INIT_POINTER(dev->worker, NULL);
 	init_llist_head(&dev->work_list);
 	dev->vqs = vqs;
 	dev->nvqs = nvqs;
@@ -199,6 +190,7 @@ EXPORT_SYMBOL_GPL(ivhost_dev_check_owner);
 
 static long ivhost_dev_set_owner(struct ivhost_dev *dev)
 {
+	struct task_struct *worker;
 	int err;
 
 	if (dev->mm)
@@ -210,7 +202,9 @@ static long ivhost_dev_set_owner(struct ivhost_dev *dev)
 	if (err)
 		goto put_mm;
 	/* The worker's CPU time and memory are the owner's. */
-	err = cgroup_attach_task_all(current, dev->worker);
+	worker = rcu_dereference_protected(dev->worker,
+					   lockdep_is_held(&dev->mutex));
+	err = cgroup_attach_task_all(current, worker);
 	if (err)
 		goto stop_worker;
 	return 0;
@@ -399,6 +393,12 @@ int ivhost_dev_set_features(struct ivhost_dev *dev, u64 features)
 	if (iotlb) {
 		ivhost_devtlb_reset(&dev->tlb);
 		ivhost_dev_tlb_sync(&dev->tlb, 0, U64_MAX);
+		/*
+		 * The misses the queues waited for are gone with it: run
+		 * every queue, so that it asks again (QEMU sets features
+		 * with queues running, at each migration's start and end).
+		 */
+		ivhost_dev_tlb_wake(&dev->tlb, GENMASK(dev->nvqs - 1, 0));
 	}
 	return 0;
 }
@@ -800,9 +800,11 @@ EXPORT_SYMBOL_GPL(ivhost_dev_read_iter);
  * @dev: the device
  * @from: the message
  *
- * The message is taken under the device mutex, so it cannot race
- * VHOST_RESET_OWNER, VHOST_SET_FEATURES or VHOST_SET_BACKEND_FEATURES:
- * it applies to the device as the caller's owner set it up, or fails.
+ * The message is copied in first, then taken under the device mutex, so
+ * it cannot race VHOST_RESET_OWNER, VHOST_SET_FEATURES or
+ * VHOST_SET_BACKEND_FEATURES (it applies to the device as the caller's
+ * owner set it up, or fails), and a writer whose buffer faults slowly
+ * (userfaultfd, FUSE) holds no lock meanwhile.
  *
  * Context: process context; may sleep.  Takes &dev->mutex, and every
  * vq's mutex when the message removes translations.
@@ -812,8 +814,22 @@ EXPORT_SYMBOL_GPL(ivhost_dev_read_iter);
  */
 ssize_t ivhost_dev_write_iter(struct ivhost_dev *dev, struct iov_iter *from)
 {
+	union {
+		struct vhost_msg v1;
+		struct vhost_msg_v2 v2;
+	} u;
+	struct kvec kv = { .iov_base = &u };
 	unsigned long wake = 0;
+	struct iov_iter it;
 	ssize_t ret;
+
+	/* Checked again under the mutex; this keeps EPERM ahead of EFAULT. */
+	if (READ_ONCE(dev->mm) != current->mm)
+		return -EPERM;
+	kv.iov_len = min(iov_iter_count(from), sizeof(u));
+	if (copy_from_iter(&u, kv.iov_len, from) != kv.iov_len)
+		return -EFAULT;
+	iov_iter_kvec(&it, ITER_SOURCE, &kv, 1, kv.iov_len);
 
 	mutex_lock(&dev->mutex);
 	ret = ivhost_dev_check_owner(dev);
@@ -822,9 +838,9 @@ ssize_t ivhost_dev_write_iter(struct ivhost_dev *dev, struct iov_iter *from)
 	ret = -EFAULT;
 	if (!(dev->features & BIT_ULL(VIRTIO_F_ACCESS_PLATFORM)))
 		goto unlock;
-	ret = ivhost_devtlb_write(&dev->tlb, from, dev->backend_features,
+	ret = ivhost_devtlb_write(&dev->tlb, &it, dev->backend_features,
 				  &wake);
-	ivhost_dev_wake_vqs(dev, wake);
+	ivhost_dev_tlb_wake(&dev->tlb, wake);
 unlock:
 	mutex_unlock(&dev->mutex);
 	return ret;

@@ -9,6 +9,8 @@
  * covers a miss wakes every vq waiting for it (ivhost_devtlb_answered()).
  * The queue of unread messages is bounded; a miss that finds it full is
  * counted, and its vq is woken to ask again once read() makes room.  A
+ * miss the VMM read but left unanswered for IVHOST_DEVTLB_MISS_TTL_NS is
+ * asked again by the next vq that meets it.  A
  * miss that finds no memory (the allocations cannot sleep) is asked
  * again IVHOST_DEVTLB_RETRY_MS later, so a queue never waits for a MISS
  * that was never sent.
@@ -27,6 +29,9 @@
 #include "devtlb.h"
 
 #define IVHOST_DEVTLB_RETRY_MS	10
+
+/* A miss read and unanswered this long is asked again when met again. */
+#define IVHOST_DEVTLB_MISS_TTL_NS	NSEC_PER_SEC
 
 /* Entries one ask-ahead looks at, at most. */
 #define IVHOST_DEVTLB_ASK_STEPS	8
@@ -134,7 +139,6 @@ void ivhost_devtlb_reset(struct ivhost_devtlb *tlb)
 		ivhost_devtlb_free_miss(tlb, miss);
 	ivhost_devtlb_batch_drop(tlb);
 	tlb->retry_vqs = 0;
-	tlb->gen++;
 	spin_unlock(&tlb->lock);
 }
 EXPORT_SYMBOL_GPL(ivhost_devtlb_reset);
@@ -226,7 +230,6 @@ unsigned long ivhost_devtlb_forget_vq(struct ivhost_devtlb *tlb,
 	}
 	tlb->retry_vqs &= ~BIT(vq);
 	if (dropped) {
-		tlb->gen++;
 		wake = tlb->retry_vqs;
 		tlb->retry_vqs = 0;
 	}
@@ -290,25 +293,53 @@ ivhost_devtlb_new_miss(struct ivhost_devtlb *tlb, u64 granule, u8 perm)
 	return miss;
 }
 
+/*
+ * A miss the VMM read a while ago and never answered (QEMU drops a MISS
+ * it cannot translate, for one): the next vq that meets it asks again,
+ * rather than wait for an answer that will not come.
+ */
+static bool ivhost_devtlb_miss_stale(struct ivhost_devtlb *tlb,
+				     const struct ivhost_devtlb_miss *miss)
+	__must_hold(&tlb->lock)
+{
+	struct ivhost_devtlb_msg *m;
+
+	lockdep_assert_held(&tlb->lock);
+	if (ktime_get_ns() - miss->queued_ns < IVHOST_DEVTLB_MISS_TTL_NS)
+		return false;
+	list_for_each_entry(m, &tlb->msgs, node)
+		if (m->msg.type == VHOST_IOTLB_MISS &&
+		    m->msg.iova >> IVHOST_DEVTLB_MISS_SHIFT == miss->granule &&
+		    m->msg.perm == miss->perm)
+			return false;
+	return true;
+}
+
 static void ivhost_devtlb_miss(struct ivhost_devtlb *tlb, unsigned int vq,
 			       u64 iova, u8 perm)
 	__must_hold(&tlb->lock)
 {
 	u64 granule = iova >> IVHOST_DEVTLB_MISS_SHIFT;
 	struct ivhost_devtlb_miss *miss;
+	unsigned long waiters = BIT(vq);
 
 	lockdep_assert_held(&tlb->lock);
 	tlb->stats.misses++;
 	miss = ivhost_devtlb_find_miss(tlb, granule, perm);
-	if (miss) {
+	if (miss && !ivhost_devtlb_miss_stale(tlb, miss)) {
 		tlb->stats.misses_deduped++;
-		miss->vqs |= BIT(vq);
+		miss->vqs |= waiters;
 		return;
+	}
+	if (miss) {
+		/* Asked again below, for every vq waiting. */
+		waiters |= miss->vqs;
+		ivhost_devtlb_free_miss(tlb, miss);
 	}
 	if (tlb->nmsgs >= IVHOST_DEVTLB_MAX_MSGS) {
 		/* Not at the cost of forgetting an outstanding miss. */
 		tlb->stats.msgs_dropped++;
-		tlb->retry_vqs |= BIT(vq);
+		tlb->retry_vqs |= waiters;
 		return;
 	}
 	miss = ivhost_devtlb_new_miss(tlb, granule, perm);
@@ -317,12 +348,12 @@ static void ivhost_devtlb_miss(struct ivhost_devtlb *tlb, unsigned int vq,
 		/* No memory: ask again a little later. */
 		if (miss)
 			ivhost_devtlb_free_miss(tlb, miss);
-		tlb->retry_vqs |= BIT(vq);
+		tlb->retry_vqs |= waiters;
 		mod_delayed_work(system_wq, &tlb->retry,
 				 msecs_to_jiffies(IVHOST_DEVTLB_RETRY_MS));
 		return;
 	}
-	miss->vqs = BIT(vq);
+	miss->vqs = waiters;
 	tlb->stats.miss_msgs++;
 	trace_ivhost_iotlb_miss(tlb->cache.id, vq, iova, perm);
 }
@@ -427,6 +458,26 @@ static int ivhost_devtlb_add_seg(struct iovec *iov, unsigned int *n,
 	return 0;
 }
 
+/*
+ * Charge the frame for stepping into @e, unless it did lately.  Counts
+ * distinct entries exactly while at most IVHOST_DEVTLB_SEEN alternate,
+ * and never fewer.  False when the budget is spent.
+ */
+static bool ivhost_devtlb_charge(struct ivhost_devtlb_vq *q,
+				 const struct ivhost_iotlb_entry *e)
+{
+	unsigned int i, n = min_t(unsigned int, q->nseen, IVHOST_DEVTLB_SEEN);
+
+	for (i = 0; i < n; i++)
+		if (q->seen[i] == e->start)
+			return true;
+	if (!q->budget)
+		return false;
+	q->budget--;
+	q->seen[q->nseen++ % IVHOST_DEVTLB_SEEN] = e->start;
+	return true;
+}
+
 /* Keep the entry a translation ended in as the vq's own copy. */
 static void ivhost_devtlb_keep_span(struct ivhost_devtlb_span *span,
 				    const struct ivhost_iotlb_entry *e)
@@ -447,7 +498,8 @@ static void ivhost_devtlb_keep_span(struct ivhost_devtlb_span *span,
  * @iov: where to put the segments
  * @max: capacity of @iov
  * @q: if not NULL, the vq's own state: each entry the range steps into
- *	takes one from &q->budget, and on success &q->span gets the last
+ *	takes one from &q->budget (not again while it is among the last
+ *	few the frame stepped into), and on success &q->span gets the last
  *	entry used
  *
  * On a gap, queues a MISS for the first missing byte (or joins one
@@ -475,10 +527,6 @@ int ivhost_devtlb_translate(struct ivhost_devtlb *tlb, unsigned int vq,
 		return -EFAULT;
 	spin_lock(&tlb->lock);
 	while (len) {
-		if (q && !q->budget) {
-			err = -ENOSPC;
-			break;
-		}
 		e = ivhost_iotlb_lookup(&tlb->cache, iova);
 		if (!e) {
 			ivhost_devtlb_miss(tlb, vq, iova, perm);
@@ -492,8 +540,10 @@ int ivhost_devtlb_translate(struct ivhost_devtlb *tlb, unsigned int vq,
 			err = -EACCES;
 			break;
 		}
-		if (q)
-			q->budget--;
+		if (q && !ivhost_devtlb_charge(q, e)) {
+			err = -ENOSPC;
+			break;
+		}
 		tlb->stats.hits++;
 		span = ivhost_devtlb_span(e, iova, len);
 		err = ivhost_devtlb_add_seg(iov, &n, max,

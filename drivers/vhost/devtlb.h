@@ -70,9 +70,6 @@ struct ivhost_devtlb_ops {
  * @nbatch: entries on @batch
  * @batching: inside BATCH_BEGIN .. BATCH_END
  * @wait: readers waiting for a message
- * @gen: bumped whenever queued messages are dropped wholesale (reset, a
- *	vq forgotten): a read() that took a message before must not put it
- *	back after
  * @stats: the counters
  * @ops: the device's callbacks
  */
@@ -89,7 +86,6 @@ struct ivhost_devtlb {
 	u32 nbatch;
 	bool batching;
 	wait_queue_head_t wait;
-	u32 gen;
 	struct ivhost_iotlb_stats stats;
 	const struct ivhost_devtlb_ops *ops;
 };
@@ -108,15 +104,24 @@ struct ivhost_devtlb_span {
 	u8 perm;
 };
 
+/* Entries a frame's budget remembers, so that revisits are free. */
+#define IVHOST_DEVTLB_SEEN	4
+
 /**
  * struct ivhost_devtlb_vq - what one vq keeps of the IOTLB for itself
  * @span: the entry it translated through last
  * @budget: entries the frame in progress may still step into
  *	(ivhost_devtlb_translate()); set at the start of each frame
+ * @seen: first IOVAs of the entries the frame stepped into last; one
+ *	among them costs nothing again (an indirect table and the buffers
+ *	it points at alternate)
+ * @nseen: entries recorded in @seen so far (wrapping), 0 at frame start
  */
 struct ivhost_devtlb_vq {
 	struct ivhost_devtlb_span span;
 	unsigned int budget;
+	u64 seen[IVHOST_DEVTLB_SEEN];
+	unsigned int nseen;
 };
 
 /**

@@ -225,15 +225,10 @@ static int ivhost_devtlb_batch_end(struct ivhost_devtlb *tlb,
 	return 0;
 }
 
-/*
- * Keep a validated change for BATCH_END, or apply it if the batch ended
- * while the entries were allocated.
- */
+/* Keep a validated change, with its entries, for BATCH_END. */
 static int ivhost_devtlb_defer(struct ivhost_devtlb *tlb,
-			       const struct ivhost_devtlb_op *tmpl,
-			       unsigned long *wake)
+			       const struct ivhost_devtlb_op *tmpl)
 {
-	struct ivhost_devtlb_effect fx = {};
 	struct ivhost_devtlb_op *op;
 	int err;
 
@@ -244,13 +239,6 @@ static int ivhost_devtlb_defer(struct ivhost_devtlb *tlb,
 	if (err)
 		goto free_op;
 	spin_lock(&tlb->lock);
-	if (!tlb->batching) {
-		ivhost_devtlb_apply(tlb, op, &fx);
-		spin_unlock(&tlb->lock);
-		ivhost_devtlb_op_free(op);
-		ivhost_devtlb_finish(tlb, &fx, wake);
-		return 0;
-	}
 	if (tlb->nbatch >= IVHOST_DEVTLB_MAX_BATCH) {
 		spin_unlock(&tlb->lock);
 		err = -ENOSPC;
@@ -271,7 +259,8 @@ free_op:
 /*
  * Apply a change now, or keep it for BATCH_END.  Its spare entries come
  * from the cache's pool when it has them; only otherwise is the lock
- * dropped to allocate.
+ * dropped to allocate.  The caller serialises writes (the device mutex),
+ * so the batch state cannot change meanwhile.
  */
 static int ivhost_devtlb_change(struct ivhost_devtlb *tlb,
 				const struct vhost_iotlb_msg *msg,
@@ -279,27 +268,31 @@ static int ivhost_devtlb_change(struct ivhost_devtlb *tlb,
 {
 	struct ivhost_devtlb_effect fx = {};
 	struct ivhost_devtlb_op op = {};
+	bool batching, update;
+	unsigned int need;
 	int err;
 
 	err = ivhost_devtlb_check(msg, &op);
 	if (err)
 		return err;
+	update = op.type == VHOST_IOTLB_UPDATE;
 	spin_lock(&tlb->lock);
-	while (!tlb->batching &&
-	       !ivhost_iotlb_spare_reserve(&tlb->cache, &op.spare,
-			ivhost_iotlb_spares_needed(&tlb->cache,
-						   op.type == VHOST_IOTLB_UPDATE,
-						   op.start, op.last))) {
+	batching = tlb->batching;
+	spin_unlock(&tlb->lock);
+	if (batching)
+		return ivhost_devtlb_defer(tlb, &op);
+
+	spin_lock(&tlb->lock);
+	for (;;) {
+		need = ivhost_iotlb_spares_needed(&tlb->cache, update,
+						  op.start, op.last);
+		if (ivhost_iotlb_spare_reserve(&tlb->cache, &op.spare, need))
+			break;
 		spin_unlock(&tlb->lock);
 		err = ivhost_iotlb_spare_alloc(&op.spare, GFP_KERNEL_ACCOUNT);
 		if (err)
 			return err;
 		spin_lock(&tlb->lock);
-	}
-	if (tlb->batching) {
-		ivhost_iotlb_spare_release(&tlb->cache, &op.spare);
-		spin_unlock(&tlb->lock);
-		return ivhost_devtlb_defer(tlb, &op, wake);
 	}
 	ivhost_devtlb_apply(tlb, &op, &fx);
 	ivhost_iotlb_spare_release(&tlb->cache, &op.spare);
@@ -394,7 +387,7 @@ EXPORT_SYMBOL_GPL(ivhost_devtlb_write);
 /* Take the oldest message, waiting for one unless @nonblock. */
 static struct ivhost_devtlb_msg *
 ivhost_devtlb_dequeue(struct ivhost_devtlb *tlb, bool nonblock,
-		      unsigned long *retry, u32 *gen)
+		      unsigned long *retry)
 {
 	struct ivhost_devtlb_msg *m;
 	int err;
@@ -408,7 +401,6 @@ ivhost_devtlb_dequeue(struct ivhost_devtlb *tlb, bool nonblock,
 			tlb->nmsgs--;
 			*retry = tlb->retry_vqs;
 			tlb->retry_vqs = 0;
-			*gen = tlb->gen;
 		}
 		spin_unlock(&tlb->lock);
 		if (m)
@@ -423,27 +415,19 @@ ivhost_devtlb_dequeue(struct ivhost_devtlb *tlb, bool nonblock,
 }
 
 /*
- * The reader's buffer could not take @m.  Put it back at the head, unless
- * messages were dropped wholesale meanwhile (reset, a vq forgotten: it may
- * be stale) or the queue filled up again: then drop it, and have the vqs
- * that waited for it ask again.  Returns the vqs to wake now.
+ * The reader's buffer could not take @m.  It is not put back (a reset
+ * or a detach may have dropped its like meanwhile, and the queue may be
+ * full again): it is dropped, and the vqs that waited for it ask again.
+ * Returns the vqs to wake.
  */
 static unsigned long ivhost_devtlb_unread(struct ivhost_devtlb *tlb,
-					  struct ivhost_devtlb_msg *m,
-					  unsigned long retry, u32 gen)
+					  struct ivhost_devtlb_msg *m)
 {
 	unsigned long wake;
 
 	spin_lock(&tlb->lock);
-	if (tlb->gen == gen && tlb->nmsgs < IVHOST_DEVTLB_MAX_MSGS) {
-		list_add(&m->node, &tlb->msgs);
-		tlb->nmsgs++;
-		tlb->retry_vqs |= retry;
-		spin_unlock(&tlb->lock);
-		return 0;
-	}
 	tlb->stats.msgs_dropped++;
-	wake = retry | ivhost_devtlb_lost(tlb, &m->msg);
+	wake = ivhost_devtlb_lost(tlb, &m->msg);
 	spin_unlock(&tlb->lock);
 	kfree(m);
 	return wake;
@@ -463,8 +447,8 @@ static unsigned long ivhost_devtlb_unread(struct ivhost_devtlb *tlb,
  *
  * Context: process context; may sleep unless @nonblock.
  * Return: the message size; -EINVAL if @to cannot hold one message;
- * -EAGAIN; -ERESTARTSYS; -EFAULT (the message stays queued, unless a
- * reset or a detach dropped the others meanwhile).
+ * -EAGAIN; -ERESTARTSYS; -EFAULT (the message is dropped and counted;
+ * the vqs that waited for it ask again).
  */
 ssize_t ivhost_devtlb_read(struct ivhost_devtlb *tlb, struct iov_iter *to,
 			   bool nonblock, bool v2, unsigned long *wake)
@@ -476,11 +460,10 @@ ssize_t ivhost_devtlb_read(struct ivhost_devtlb *tlb, struct iov_iter *to,
 	size_t size = v2 ? sizeof(u.v2) : sizeof(u.v1);
 	struct ivhost_devtlb_msg *m;
 	unsigned long retry = 0;
-	u32 gen = 0;
 
 	if (iov_iter_count(to) < size)
 		return -EINVAL;
-	m = ivhost_devtlb_dequeue(tlb, nonblock, &retry, &gen);
+	m = ivhost_devtlb_dequeue(tlb, nonblock, &retry);
 	if (IS_ERR(m))
 		return PTR_ERR(m);
 
@@ -493,12 +476,12 @@ ssize_t ivhost_devtlb_read(struct ivhost_devtlb *tlb, struct iov_iter *to,
 		u.v1.type = VHOST_IOTLB_MSG;
 		memcpy(&u.v1.iotlb, &m->msg, sizeof(m->msg));
 	}
+	*wake |= retry;
 	if (copy_to_iter(&u, size, to) != size) {
-		*wake |= ivhost_devtlb_unread(tlb, m, retry, gen);
+		*wake |= ivhost_devtlb_unread(tlb, m);
 		return -EFAULT;
 	}
 	kfree(m);
-	*wake |= retry;
 	return size;
 }
 EXPORT_SYMBOL_GPL(ivhost_devtlb_read);

@@ -41,13 +41,13 @@
 /*
  * What one frame (a TX chain, or the chains one RX frame fills) may take.
  * A frame stepping into more device IOTLB entries is malformed and stops
- * its queue: far below the cache's minimum size, so a frame's
- * translations always fit in the cache together with the rings.  A frame
+ * its queue: the frames in progress on every queue of a device, with the
+ * rings, always fit in the cache's minimum size together.  A frame
  * walking more descriptors cannot be received (dropped, like a frame no
  * buffer can hold); the longest legal chain, a full ring ending in the
  * largest indirect table, stays below it.
  */
-#define IVHOST_FRAME_MAX_ENTRIES	1024U
+#define IVHOST_FRAME_MAX_ENTRIES	512U
 #define IVHOST_FRAME_MAX_DESCS	(IVHOST_VRING_NUM_MAX + 1024U)
 
 /* Longest busy poll, whatever VHOST_SET_VRING_BUSYLOOP_TIMEOUT asked. */
@@ -190,7 +190,8 @@ struct ivhost_vq {
  * struct ivhost_dev - one vhost device instance (one open file)
  * @mutex: serialises configuration; see the lock order above
  * @mm: the owner's address space, or NULL before VHOST_SET_OWNER
- * @worker: the thread that runs work items, or NULL without an owner
+ * @worker: the thread that runs work items, or NULL without an owner;
+ *	written under @mutex, read under RCU (worker.c)
  * @work_list: work items waiting for @worker
  * @vqs: the device's virtqueues
  * @nvqs: number of entries in @vqs
@@ -206,7 +207,7 @@ struct ivhost_vq {
 struct ivhost_dev {
 	struct mutex mutex;	/* see the lock order above */
 	struct mm_struct *mm;
-	struct task_struct *worker;
+	struct task_struct __rcu *worker;
 	struct llist_head work_list;
 	struct ivhost_vq **vqs;
 	unsigned int nvqs;
@@ -351,6 +352,7 @@ static inline bool ivhost_vq_contended(struct ivhost_vq *vq)
 static inline void ivhost_vq_frame_begin(struct ivhost_vq *vq)
 {
 	vq->tlbq.budget = IVHOST_FRAME_MAX_ENTRIES;
+	vq->tlbq.nseen = 0;
 	vq->frame_descs = IVHOST_FRAME_MAX_DESCS;
 }
 

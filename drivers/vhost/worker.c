@@ -13,14 +13,16 @@
  *
  * Locking: the work list is lock-free.  &ivhost_dev.worker is written only
  * under &ivhost_dev.mutex, by ivhost_worker_start() and
- * ivhost_worker_stop(); callers of ivhost_work_queue() must ensure the
- * worker outlives the call, which the device does by stopping every
- * source of work before it stops the worker.
+ * ivhost_worker_stop(), and read under RCU by ivhost_work_queue(): the
+ * stop unpublishes the worker and waits for every reader before it ends
+ * the thread, so work may be queued from any context without the device
+ * mutex; work queued after the stop is dropped.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/export.h>
 #include <linux/kthread.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
 
 #include "ivhost.h"
@@ -44,20 +46,21 @@ EXPORT_SYMBOL_GPL(ivhost_work_init);
  * @dev: the device
  * @work: the item
  *
- * Does nothing if @dev has no worker.
+ * Does nothing if @dev has no worker, or its worker is being stopped.
  *
- * Context: any, including atomic; the worker must not be stopping.
+ * Context: any, including atomic.
  */
 void ivhost_work_queue(struct ivhost_dev *dev, struct ivhost_work *work)
 {
-	struct task_struct *worker = READ_ONCE(dev->worker);
+	struct task_struct *worker;
 
-	if (!worker)
-		return;
-	if (test_and_set_bit(IVHOST_WORK_QUEUED, &work->flags))
-		return;
-	llist_add(&work->node, &dev->work_list);
-	wake_up_process(worker);
+	rcu_read_lock();
+	worker = rcu_dereference(dev->worker);
+	if (worker && !test_and_set_bit(IVHOST_WORK_QUEUED, &work->flags)) {
+		llist_add(&work->node, &dev->work_list);
+		wake_up_process(worker);
+	}
+	rcu_read_unlock();
 }
 EXPORT_SYMBOL_GPL(ivhost_work_queue);
 
@@ -117,7 +120,7 @@ int ivhost_worker_start(struct ivhost_dev *dev)
 				task_pid_nr(current));
 	if (IS_ERR(worker))
 		return PTR_ERR(worker);
-	WRITE_ONCE(dev->worker, worker);
+	rcu_assign_pointer(dev->worker, worker);
 	wake_up_process(worker);
 	return 0;
 }
@@ -134,11 +137,17 @@ EXPORT_SYMBOL_GPL(ivhost_worker_start);
 void ivhost_worker_stop(struct ivhost_dev *dev)
 	__must_hold(&dev->mutex)
 {
+	struct task_struct *worker;
+
 	lockdep_assert_held(&dev->mutex);
-	if (!dev->worker)
+	worker = rcu_dereference_protected(dev->worker,
+					   lockdep_is_held(&dev->mutex));
+	if (!worker)
 		return;
-	kthread_stop(dev->worker);
-	WRITE_ONCE(dev->worker, NULL);
+	/* No ivhost_work_queue() still holds it once the grace period ends. */
+	RCU_INIT_POINTER(dev->worker, NULL);
+	synchronize_rcu();
+	kthread_stop(worker);
 }
 EXPORT_SYMBOL_GPL(ivhost_worker_stop);
 

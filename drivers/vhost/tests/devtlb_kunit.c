@@ -5,6 +5,7 @@
  * callbacks a device gets, which a fake device below records.
  */
 #include <kunit/test.h>
+#include <linux/delay.h>
 #include <linux/bits.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
@@ -1009,12 +1010,59 @@ static void frame_budget(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ivhost_devtlb_translate(&d->tlb, 0, 0x10000,
 						      0x3000, IVHOST_PERM_RO,
 						      iov, 4, &q), -ENOSPC);
+	/* A new frame: entries seen by the last one count again. */
 	q.budget = 3;
+	q.nseen = 0;
 	KUNIT_EXPECT_EQ(test, ivhost_devtlb_translate(&d->tlb, 0, 0x10000,
 						      0x3000, IVHOST_PERM_RO,
 						      iov, 4, &q), 1);
 	KUNIT_EXPECT_EQ(test, q.budget, 0U);
 	KUNIT_EXPECT_EQ(test, q.span.start, 0x12000ULL);
+	/* Revisiting entries the frame stepped into costs nothing. */
+	KUNIT_EXPECT_EQ(test, ivhost_devtlb_translate(&d->tlb, 0, 0x10800,
+						      0x2000, IVHOST_PERM_RO,
+						      iov, 4, &q), 1);
+}
+
+/* A MISS the VMM read and never answered is asked again, a while later. */
+static void stale_miss_is_asked_again(struct kunit *test)
+{
+	struct fake_dev *d = test->priv;
+	union any_msg buf;
+	struct iovec iov;
+
+	KUNIT_EXPECT_EQ(test, xlate(d, 0, 0x7000, 1, IVHOST_PERM_RO, &iov, 1),
+			-EAGAIN);
+	expect_msg(test, d, true, VHOST_IOTLB_MISS, 0x7000, IVHOST_PERM_RO);
+	/* Soon after: the same miss, joined, not sent again. */
+	KUNIT_EXPECT_EQ(test, xlate(d, 1, 0x7008, 1, IVHOST_PERM_RO, &iov, 1),
+			-EAGAIN);
+	KUNIT_EXPECT_EQ(test, read_buf(d, &buf, sizeof(buf), true),
+			(ssize_t)-EAGAIN);
+	msleep(1100);
+	KUNIT_EXPECT_EQ(test, xlate(d, 1, 0x7010, 1, IVHOST_PERM_RO, &iov, 1),
+			-EAGAIN);
+	expect_msg(test, d, true, VHOST_IOTLB_MISS, 0x7010, IVHOST_PERM_RO);
+	/* The answer wakes both queues that waited. */
+	UPDATE(test, d, 0x7000, 0x1000, UA, IVHOST_PERM_RO);
+	KUNIT_EXPECT_EQ(test, d->woken, 3UL);
+}
+
+/* Dropping a detached queue's messages lets the queues they crowded out ask. */
+static void forget_wakes_crowded_out_queues(struct kunit *test)
+{
+	struct fake_dev *d = test->priv;
+	struct iovec iov;
+	u64 i;
+
+	for (i = 0; i < IVHOST_DEVTLB_MAX_MSGS; i++)
+		KUNIT_ASSERT_EQ(test, xlate(d, 1, i << 12, 1, IVHOST_PERM_RO,
+					    &iov, 1), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, xlate(d, 0, 0x40000000, 1, IVHOST_PERM_RO, &iov,
+				    1), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, stats(d).msgs_dropped, 1ULL);
+	KUNIT_EXPECT_EQ(test, ivhost_devtlb_forget_vq(&d->tlb, 1), BIT(0));
+	KUNIT_EXPECT_EQ(test, stats(d).msgs_queued, 0ULL);
 }
 
 static void access_fail(struct kunit *test)
@@ -1105,6 +1153,8 @@ static struct kunit_case ivhost_devtlb_cases[] = {
 	KUNIT_CASE(eviction_by_invalidate_is_a_barrier),
 	KUNIT_CASE(ask_reports_only_misses),
 	KUNIT_CASE(frame_budget),
+	KUNIT_CASE(stale_miss_is_asked_again),
+	KUNIT_CASE(forget_wakes_crowded_out_queues),
 	KUNIT_CASE(translate_segments),
 	{}
 };

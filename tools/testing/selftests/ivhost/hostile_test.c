@@ -1045,6 +1045,8 @@ static int kmsg_lockups(int fd, char *first, size_t size)
 			continue;	/* overwritten records */
 		if (n <= 0)
 			break;
+		while (n && rec[n - 1] == '\n')
+			n--;
 		rec[n] = 0;
 		if (strstr(rec, "soft lockup") ||
 		    strstr(rec, "blocked for more than") ||

@@ -11,6 +11,7 @@
  * Each test runs in its own process (the harness forks), so fds, taps and
  * mappings a test leaves behind go away when it ends.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -23,6 +24,8 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <linux/if_ether.h>
@@ -1503,6 +1506,176 @@ TEST_F(running, fork_child_close_keeps_device)
 
 	EXPECT_EQ(0, run_in_child(&self->v, child_close));
 	EXPECT_TX(&self->v, &self->tap, 0, 4);
+}
+
+/* ----------------------------------------------------------------------
+ * The worker thread runs in the owner's cgroups, so that the owner's
+ * limits (cpu, memory accounting) cover the work the device does for it.
+ */
+
+FIXTURE(cgroup) {
+	char root[1024];	/* a cgroup2 mount */
+	char dir[1200];		/* the child cgroup the test runs in */
+	int mounted;		/* root was mounted by the test */
+	int fd;
+};
+
+/* Write a pid to a cgroup's cgroup.procs: 0 or -errno. */
+static int cg_enter(const char *cg, pid_t pid)
+{
+	char path[1300], num[32];
+	int fd, n, r = 0;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(num, sizeof(num), "%d", pid);
+	if (write(fd, num, n) != n)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+/* The whole of /proc/@pid/cgroup ("self" for @pid 0). */
+static int read_cgroup(pid_t pid, char *buf, size_t size)
+{
+	char path[64], *p;
+	ssize_t n;
+	int fd;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/cgroup");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	/* one line per hierarchy: join them, for the log */
+	while (n && buf[n - 1] == '\n')
+		n--;
+	buf[n] = 0;
+	while ((p = strchr(buf, '\n')))
+		*p = ' ';
+	return 0;
+}
+
+/* The device worker of owner @owner: "ivhost-<pid>" or "vhost-<pid>". */
+static pid_t find_worker(pid_t owner)
+{
+	char a[32], b[32], path[300], comm[64];
+	struct dirent *de;
+	pid_t found = -1;
+	DIR *dir;
+	FILE *f;
+
+	snprintf(a, sizeof(a), "ivhost-%d", owner);
+	snprintf(b, sizeof(b), "vhost-%d", owner);
+	dir = opendir("/proc");
+	if (!dir)
+		return -1;
+	while (found < 0 && (de = readdir(dir))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = 0;
+		fclose(f);
+		comm[strcspn(comm, "\n")] = 0;
+		if (!strcmp(comm, a) || !strcmp(comm, b))
+			found = atoi(de->d_name);
+	}
+	closedir(dir);
+	return found;
+}
+
+FIXTURE_SETUP(cgroup)
+{
+	char dev[256], mnt[1024], type[64];
+	FILE *f;
+
+	self->fd = -1;
+	self->mounted = 0;
+	self->root[0] = self->dir[0] = 0;
+	f = fopen("/proc/self/mounts", "r");
+	while (f && fscanf(f, "%255s %1023s %63s %*[^\n]", dev, mnt,
+			   type) == 3) {
+		if (!strcmp(type, "cgroup2")) {
+			snprintf(self->root, sizeof(self->root), "%s", mnt);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	if (!self->root[0]) {
+		snprintf(self->root, sizeof(self->root),
+			 "/tmp/ivhost-cgroup2.XXXXXX");
+		if (!mkdtemp(self->root))
+			SKIP(return, "mkdtemp: %m");
+		if (mount("none", self->root, "cgroup2", 0, NULL)) {
+			rmdir(self->root);
+			self->root[0] = 0;
+			SKIP(return, "no cgroup2 in this kernel: %m");
+		}
+		self->mounted = 1;
+	}
+	snprintf(self->dir, sizeof(self->dir), "%s/ivhost-abi-%d", self->root,
+		 getpid());
+	if (mkdir(self->dir, 0755) && errno != EEXIST) {
+		self->dir[0] = 0;
+		SKIP(return, "cannot make a cgroup under %.200s: %m",
+		     self->root);
+	}
+}
+
+FIXTURE_TEARDOWN(cgroup)
+{
+	int i;
+
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->dir[0]) {
+		cg_enter(self->root, getpid());
+		/* the worker leaves the cgroup when it has exited */
+		for (i = 0; i < 200 && rmdir(self->dir) && errno == EBUSY; i++)
+			usleep(10000);
+	}
+	if (self->mounted) {
+		umount(self->root);
+		rmdir(self->root);
+	}
+}
+
+/*
+ * The owner joins a child cgroup before VHOST_SET_OWNER; the worker that
+ * SET_OWNER starts must be in the same cgroups (vhost_net attaches its
+ * worker to all of the owner's).
+ */
+TEST_F(cgroup, worker_joins_owner_cgroups)
+{
+	char mine[4096], theirs[4096];
+	pid_t w;
+	int r;
+
+	r = cg_enter(self->dir, getpid());
+	ASSERT_EQ(0, r) TH_LOG("joining %s: %s", self->dir, strerror(-r));
+	OPEN_OR_SKIP(self->fd);
+	ASSERT_RES(0, xioctl(self->fd, VHOST_SET_OWNER, NULL));
+	w = find_worker(getpid());
+	ASSERT_LT(0, w) TH_LOG("no worker thread named after pid %d",
+			       getpid());
+	ASSERT_EQ(0, read_cgroup(0, mine, sizeof(mine)));
+	ASSERT_EQ(0, read_cgroup(w, theirs, sizeof(theirs)));
+	EXPECT_STREQ(mine, theirs)
+		TH_LOG("owner %d is in %s, its worker %d in %s", getpid(),
+		       mine, w, theirs);
 }
 
 TEST_HARNESS_MAIN

@@ -32,6 +32,13 @@
  *        RX chains with zero-length descriptors while dirty logging is
  *        on: frames arrive intact and exactly the written pages are
  *        logged.
+ *   zchain.{plain,iotlb}.ivhost_only_rx_zero_length_chain_work_bounded
+ *        a 32768-entry RX ring of chains of zero-length descriptors that
+ *        no frame fits: an ioctl waiting for the RX queue returns in 2 s
+ *        while frames come in (the device bounds the descriptors it
+ *        walks per frame and per round), no soft lockup, and the frames
+ *        are dropped.  ivhost only: vhost_net takes a chain that yields
+ *        no buffer for an error (err eventfd) and stops taking frames.
  */
 #include <errno.h>
 #include <poll.h>
@@ -42,11 +49,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <sys/ioctl.h>
 #include <linux/vhost.h>
 
 #include "kselftest_harness.h"
-#include "ringtest.h"
+#include "iotlb_common.h"
 
 #define RING		64
 #define WAIT_MS		10000
@@ -915,6 +923,227 @@ TEST_F_TIMEOUT(zlen, zero_length_descriptors_logged, 120)
 	EXPECT_EQ(0, rt_log_check(&self->log, &d->v, want, msg, sizeof(msg)))
 		TH_LOG("%s", msg);
 	free(want);
+}
+
+/* ---- work per frame is bounded ---- */
+
+/*
+ * An RX ring of 32768 entries with MRG_RXBUF whose descriptors are
+ * zero-length writable buffers, linked into four chains of 8192; the
+ * avail ring names them in turn, 32768 times.  No frame ever fits: the
+ * device tries chain after chain for it, each a walk of 8192
+ * descriptors.  It bounds the descriptors it walks for one frame (at
+ * most 32768, so the fifth chain is one too many: the frame is dropped
+ * like one that can never fit) and in a round, so an ioctl that waits
+ * for the queue (GET_VRING_BASE, or an INVALIDATE's barrier with the
+ * device IOTLB) returns within a bound while frames come in, and the
+ * kernel reports no soft lockup or hung task.  Two frames first, then,
+ * if those were quick, a burst of 256 (a round's worth of frames).
+ *
+ * Without the bound the device walks 1024 chains (the most one frame
+ * may take) for each frame: 8 million descriptors, 2 to 4 s under TCG,
+ * for one frame.  (Chains of all 32768 descriptors would make that 33
+ * million, which on a loaded TCG host holds the queue for many minutes;
+ * and so would a burst: a test must fail, not hang.)
+ */
+#define ZNUM		32768
+#define ZCHAIN		8192
+#define ZFIRST		2
+#define ZBURST		256
+#define ZMAX_MS		2000
+#define ZWAIT_MS	60000
+/* An IOVA no buffer uses: its INVALIDATE only waits for the queues. */
+#define ZFAR_IOVA	0x100000000000ULL
+
+FIXTURE(zchain) {
+	struct it it;
+};
+
+FIXTURE_VARIANT(zchain) {
+	int iotlb;
+};
+
+FIXTURE_VARIANT_ADD(zchain, plain) {
+	.iotlb = 0,
+};
+
+FIXTURE_VARIANT_ADD(zchain, iotlb) {
+	.iotlb = 1,
+};
+
+FIXTURE_SETUP(zchain)
+{
+	uint64_t want = RT_BASE_FEATURES | F(VIRTIO_NET_F_MRG_RXBUF);
+	int r;
+
+	rt_init(&self->it.d);
+	if (variant->iotlb)
+		r = it_up(&self->it, want, ZNUM);
+	else
+		r = rt_up(&self->it.d, want, ZNUM);
+	if (rt_missing(r))
+		SKIP(return, "%s: %s", ivhost_dev_path(), strerror(-r));
+	if (r == -EOPNOTSUPP)
+		SKIP(return, "%s does not offer ACCESS_PLATFORM",
+		     ivhost_dev_path());
+	ASSERT_EQ(0, r) TH_LOG("bring-up: %s", strerror(-r));
+	ASSERT_TRUE(!!(self->it.d.v.features & F(VIRTIO_NET_F_MRG_RXBUF)));
+	if (variant->iotlb)
+		ASSERT_EQ(IT_MSG_SIZE, it_map_all(&self->it));
+}
+
+FIXTURE_TEARDOWN(zchain)
+{
+	it_down(&self->it);
+}
+
+struct prober {
+	struct it *it;
+	int iotlb;
+	volatile int stop;
+	long long max_ms, calls;
+	int err;
+};
+
+/* Time ioctls that wait for the RX queue's round, until told to stop. */
+static void *prober(void *arg)
+{
+	struct prober *p = arg;
+	unsigned int base;
+	long long t, dt;
+	int r;
+
+	while (!p->stop) {
+		t = vmm_now_ms();
+		if (p->iotlb)
+			r = it_unmap(p->it, ZFAR_IOVA, RT_PAGE) == IT_MSG_SIZE ?
+			    0 : -EIO;
+		else
+			r = vmm_vq_get_base(&p->it->d.v, VMM_RX, &base);
+		dt = vmm_now_ms() - t;
+		if (r && !p->err)
+			p->err = r;
+		if (dt > p->max_ms)
+			p->max_ms = dt;
+		p->calls++;
+		usleep(2000);
+	}
+	return NULL;
+}
+
+/* Whether the tap still holds a frame the device has not taken. */
+static int tap_pending(struct rtdev *d)
+{
+	struct pollfd p = { .fd = d->t.fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+/* Kernel log lines since @fd was opened that tell of a stuck CPU/task. */
+static int kmsg_lockups(int fd, char *first, size_t size)
+{
+	char rec[1024];
+	ssize_t n;
+	int found = 0;
+
+	if (fd < 0)
+		return 0;
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* overwritten records */
+		if (n <= 0)
+			break;
+		while (n && rec[n - 1] == '\n')
+			n--;
+		rec[n] = 0;
+		if (strstr(rec, "soft lockup") ||
+		    strstr(rec, "blocked for more than") ||
+		    strstr(rec, "rcu_sched self-detected stall") ||
+		    strstr(rec, "rcu_preempt self-detected stall")) {
+			if (!found++)
+				snprintf(first, size, "%.200s",
+					 strchr(rec, ';') ? strchr(rec, ';') + 1 :
+							    rec);
+		}
+	}
+	return found;
+}
+
+/* Inject @n frames and wait for the device to take them all. */
+static long long zchain_frames(struct __test_metadata *_metadata,
+			       struct rtdev *d, uint32_t seq, unsigned int n)
+{
+	long long start = vmm_now_ms();
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(0, rt_inject(d, seq + i, 60));
+	while (tap_pending(d) && vmm_now_ms() - start < ZWAIT_MS)
+		usleep(5000);
+	return tap_pending(d) ? -1 : vmm_now_ms() - start;
+}
+
+TEST_F_TIMEOUT(zchain, ivhost_only_rx_zero_length_chain_work_bounded, 300)
+{
+	struct rtdev *d = &self->it.d;
+	struct vmm_vq *q = &d->v.vq[VMM_RX];
+	struct prober p = { .it = &self->it, .iotlb = variant->iotlb };
+	char lockup[512] = "";
+	long long one, burst = -2;
+	unsigned int i;
+	pthread_t th;
+	int kmsg, locks;
+
+	IVHOST_ONLY();
+	for (i = 0; i < ZNUM; i++) {
+		int last = i % ZCHAIN == ZCHAIN - 1;
+
+		q->desc[i].addr = vmm_gpa(&d->v, q->slab);
+		q->desc[i].len = 0;
+		q->desc[i].flags = VRING_DESC_F_WRITE |
+				   (last ? 0 : VRING_DESC_F_NEXT);
+		q->desc[i].next = last ? 0 : i + 1;
+		q->avail->ring[i] = (i % (ZNUM / ZCHAIN)) * ZCHAIN;
+	}
+	q->avail_idx = ZNUM;
+	__atomic_store_n(&q->avail->idx, q->avail_idx, __ATOMIC_RELEASE);
+	if (variant->iotlb) {
+		ASSERT_EQ(0, it_attach(&self->it, VMM_RX));
+	} else {
+		ASSERT_EQ(0, vmm_set_backend(&d->v, VMM_RX, d->t.fd));
+	}
+	ASSERT_EQ(0, vmm_kick(q));
+	usleep(100 * 1000);
+
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (kmsg >= 0)
+		lseek(kmsg, 0, SEEK_END);
+	ASSERT_EQ(0, pthread_create(&th, NULL, prober, &p));
+	one = zchain_frames(_metadata, d, 0, ZFIRST);
+	if (one >= 0 && one < ZMAX_MS / 4 && p.max_ms < ZMAX_MS / 4)
+		burst = zchain_frames(_metadata, d, ZFIRST, ZBURST);
+	usleep(200 * 1000);
+	p.stop = 1;
+	pthread_join(th, NULL);
+	locks = kmsg_lockups(kmsg, lockup, sizeof(lockup));
+	if (kmsg >= 0)
+		close(kmsg);
+	TH_LOG("%s: %d frames taken in %lld ms, a burst of %d in %lld ms (-2: not tried); %s took at most %lld ms (%lld calls)",
+	       variant->iotlb ? "iotlb" : "plain", ZFIRST, one, ZBURST, burst,
+	       variant->iotlb ? "INVALIDATE" : "GET_VRING_BASE", p.max_ms,
+	       p.calls);
+	EXPECT_EQ(0, p.err);
+	EXPECT_GT(ZMAX_MS, p.max_ms)
+		TH_LOG("an ioctl waited %lld ms for the RX queue's round",
+		       p.max_ms);
+	EXPECT_LE(0, one) TH_LOG("the frames were not taken within %d s",
+				 ZWAIT_MS / 1000);
+	EXPECT_NE(-1, burst) TH_LOG("the burst was not taken within %d s",
+				    ZWAIT_MS / 1000);
+	EXPECT_EQ(0, locks) TH_LOG("kernel: %s", lockup);
+	EXPECT_EQ(0, vmm_used_idx(q));
+	EXPECT_EQ(0, vmm_poll_fd(q->err_fd));
 }
 
 TEST_HARNESS_MAIN

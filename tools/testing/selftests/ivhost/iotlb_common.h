@@ -156,14 +156,19 @@ static inline int it_attach(struct it *it, unsigned int qi)
 	return vmm_set_backend(&it->d.v, qi, it->d.t.fd);
 }
 
-/* Bring a device up with ACCESS_PLATFORM and IOVA ring addresses. */
-static inline int it_up(struct it *it, uint64_t features, unsigned int num)
+/*
+ * Bring a device up with ACCESS_PLATFORM and IOVA ring addresses, and
+ * @mem_size bytes of guest memory (0: vmm_bringup()'s default).
+ */
+static inline int it_up_mem(struct it *it, uint64_t features,
+			    unsigned int num, size_t mem_size)
 {
 	int r, i;
 
 	memset(it, 0, sizeof(*it));
 	it->chunk = IT_PAGE;
-	r = rt_up(&it->d, features | F(VIRTIO_F_ACCESS_PLATFORM), num);
+	r = rt_up_mem(&it->d, features | F(VIRTIO_F_ACCESS_PLATFORM), num,
+		      mem_size);
 	if (r)
 		return r;
 	if (!(it->d.v.features & F(VIRTIO_F_ACCESS_PLATFORM)))
@@ -257,6 +262,12 @@ static inline void it_server_stop(struct it *it)
 	it->stop = 1;
 	pthread_join(it->srv, NULL);
 	it->srv_on = 0;
+}
+
+/* Bring a device up with ACCESS_PLATFORM and IOVA ring addresses. */
+static inline int it_up(struct it *it, uint64_t features, unsigned int num)
+{
+	return it_up_mem(it, features, num, 0);
 }
 
 static inline void it_down(struct it *it)

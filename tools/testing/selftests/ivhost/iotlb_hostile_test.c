@@ -32,6 +32,14 @@
  *   iotlb.ivhost_only_detach_drops_misses
  *   iotlb.reset_owner_during_updates  (wake-ups racing a worker stop)
  *   iotlb.ivhost_only_batch_dropped_with_feature
+ *   iotlb.ivhost_only_batch_begin_racing_feature_drop,
+ *   iotlb.ivhost_only_batch_begin_racing_reset_owner
+ *        a BATCH_BEGIN held inside write() (userfaultfd) while the VMM
+ *        drops IOTLB_BATCH or resets the device: no batch is left open
+ *   wide.ivhost_only_tx_chain_wider_than_cache_stops_queue
+ *        a TX chain needing 2049 IOTLB entries (more than the 1024 a
+ *        frame may use, and than the cache holds) stops the queue
+ *   wide.ivhost_only_tx_chain_of_1000_entries_used   (the control)
  *   iotlb.ring_head_out_of_range / ring_avail_jump   item 11
  *   bigring.desc_table_split_in_user_space
  *        a ring contiguous in IOVA space, split in user space: works on
@@ -45,12 +53,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
+#include <linux/userfaultfd.h>
 #include <linux/vhost.h>
 
 #include "kselftest_harness.h"
 #include "iotlb_common.h"
+#include "../../../../include/uapi/linux/ivhost.h"
 
 #define RING		64
 #define WAIT_MS		10000
@@ -965,6 +978,310 @@ TEST_F_TIMEOUT(iotlb, ivhost_only_batch_dropped_with_feature, 60)
 	/* No server: everything must translate already. */
 	ASSERT_EQ(0, it_tx_run(it, 0, 2, 0, msg, sizeof(msg)))
 		TH_LOG("%s", msg);
+}
+
+/* ---- a TX chain that needs more translations than a frame may use ---- */
+
+/*
+ * A frame (one TX chain) may use at most 1024 IOTLB entries; a chain that
+ * needs more is malformed: the queue stops and its err eventfd fires.
+ * Here one descriptor's buffer spans @npages pages of IOVA space, each
+ * mapped by an UPDATE of its own 4 KiB page as the device asks for it
+ * (the pages are contiguous in the VMM's memory, so the translations
+ * join into one segment, but each is an entry of the cache).
+ */
+#define WIDE_PAGES	2049
+#define WIDE_OK_PAGES	1000
+#define WIDE_WAIT_MS	30000
+
+FIXTURE(wide) {
+	struct it it;
+};
+
+FIXTURE_SETUP(wide)
+{
+	size_t mem = 2 * RING * (VMM_SLOT_SIZE + VMM_MAX_SEGS * 16) +
+		     (4 << 20) + (WIDE_PAGES + 1) * IT_PAGE;
+	int r;
+
+	rt_init(&self->it.d);
+	r = it_up_mem(&self->it, RT_BASE_FEATURES, RING, mem);
+	if (rt_missing(r))
+		SKIP(return, "%s: %s", ivhost_dev_path(), strerror(-r));
+	if (r == -EOPNOTSUPP)
+		SKIP(return, "%s does not offer ACCESS_PLATFORM",
+		     ivhost_dev_path());
+	ASSERT_EQ(0, r) TH_LOG("bring-up: %s", strerror(-r));
+}
+
+FIXTURE_TEARDOWN(wide)
+{
+	it_down(&self->it);
+}
+
+struct wide_result {
+	int stopped;		/* err eventfd fired */
+	int used;		/* used entries the device added */
+	long long ms;		/* until one of the two, or the wait ended */
+	struct ivhost_iotlb_stats s;
+};
+
+/* Post the wide chain, serve misses page by page, wait for its fate. */
+static void wide_chain(struct __test_metadata *_metadata, struct it *it,
+		       size_t npages, struct wide_result *res)
+{
+	struct vmm *v = &it->d.v;
+	struct vmm_vq *q = &v->vq[VMM_TX];
+	uint8_t *buf = vmm_alloc(v, npages * IT_PAGE, IT_PAGE);
+	long long start;
+	int h;
+
+	memset(res, 0, sizeof(*res));
+	ASSERT_NE(NULL, buf);
+	memset(buf, 0, it->d.hdr_len);
+	vmm_gen_frame(1, buf + it->d.hdr_len, 1500);
+	h = vmm_desc_alloc(q, 1);
+	ASSERT_LE(0, h);
+	q->desc[h] = (struct vring_desc){ vmm_gpa(v, buf),
+					  (uint32_t)(npages * IT_PAGE), 0, 0 };
+	ASSERT_EQ(0, it_server_start(it));
+	ASSERT_EQ(0, it_attach(it, VMM_TX));
+	start = vmm_now_ms();
+	vmm_publish(q, h);
+	ASSERT_EQ(0, vmm_kick(q));
+	while (vmm_now_ms() - start < WIDE_WAIT_MS) {
+		if (vmm_wait_fd(q->err_fd, 20) == 1)
+			res->stopped = 1;
+		res->used = vmm_used_idx(q);
+		if (res->stopped || res->used)
+			break;
+	}
+	res->ms = vmm_now_ms() - start;
+	it_server_stop(it);
+	ASSERT_EQ(0, vmm_ioctl(v, IVHOST_GET_IOTLB_STATS, &res->s));
+	TH_LOG("%zu pages: %s after %lld ms; %lu misses answered, %llu updates, %llu evictions, %llu entries",
+	       npages, res->stopped ? "queue stopped" :
+	       res->used ? "chain used" : "nothing", res->ms,
+	       it->answers, res->s.updates, res->s.evictions, res->s.entries);
+}
+
+TEST_F_TIMEOUT(wide, ivhost_only_tx_chain_wider_than_cache_stops_queue, 120)
+{
+	struct wide_result res;
+
+	IVHOST_ONLY();
+	wide_chain(_metadata, &self->it, WIDE_PAGES, &res);
+	EXPECT_EQ(1, res.stopped)
+		TH_LOG("a chain needing %d entries neither stopped the queue nor finished within %d s",
+		       WIDE_PAGES, WIDE_WAIT_MS / 1000);
+	EXPECT_EQ(0, res.used);
+}
+
+TEST_F_TIMEOUT(wide, ivhost_only_tx_chain_of_1000_entries_used, 120)
+{
+	struct wide_result res;
+
+	IVHOST_ONLY();
+	wide_chain(_metadata, &self->it, WIDE_OK_PAGES, &res);
+	EXPECT_EQ(1, res.used);
+	EXPECT_EQ(0, res.stopped);
+}
+
+/* ---- batching racing a feature drop or a reset ---- */
+
+/*
+ * A write() of an IOTLB message held up inside the kernel: its bytes are
+ * in a page that is not there yet (userfaultfd), so the write blocks in
+ * the copy from user memory, after the device looked at its backend
+ * features, until the test supplies the page.  This makes the window of
+ * a race as wide as the test wants, deterministically.
+ */
+struct stall {
+	int uffd;
+	uint8_t *page;
+	int fd;
+	pthread_t thr;
+	int started;
+	ssize_t ret;
+	int err;
+};
+
+static void *stall_writer(void *arg)
+{
+	struct stall *st = arg;
+
+	st->ret = write(st->fd, st->page, IT_MSG_SIZE);
+	st->err = st->ret < 0 ? errno : 0;
+	return NULL;
+}
+
+/* 0 with the write blocked in the kernel, or -errno. */
+static int stall_start(struct stall *st, int fd)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+	struct pollfd p;
+	struct uffd_msg m;
+
+	memset(st, 0, sizeof(*st));
+	st->fd = fd;
+	st->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (st->uffd < 0)
+		return -errno;
+	if (ioctl(st->uffd, UFFDIO_API, &api))
+		return -errno;
+	st->page = mmap(NULL, IT_PAGE, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (st->page == MAP_FAILED) {
+		st->page = NULL;
+		return -errno;
+	}
+	memset(&reg, 0, sizeof(reg));
+	reg.range.start = (uintptr_t)st->page;
+	reg.range.len = IT_PAGE;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	if (ioctl(st->uffd, UFFDIO_REGISTER, &reg))
+		return -errno;
+	if (pthread_create(&st->thr, NULL, stall_writer, st))
+		return -EAGAIN;
+	st->started = 1;
+	p.fd = st->uffd;
+	p.events = POLLIN;
+	if (poll(&p, 1, 5000) != 1)
+		return -ETIMEDOUT;
+	if (read(st->uffd, &m, sizeof(m)) != sizeof(m))
+		return -EIO;
+	return m.event == UFFD_EVENT_PAGEFAULT ? 0 : -EIO;
+}
+
+/* Supply the page holding @msg; the write goes on and ends. */
+static int stall_finish(struct stall *st, const uint8_t *msg)
+{
+	static uint8_t src[IT_PAGE] __attribute__((aligned(4096)));
+	struct uffdio_copy c;
+	int r = 0;
+
+	memcpy(src, msg, IT_MSG_SIZE);
+	memset(&c, 0, sizeof(c));
+	c.dst = (uintptr_t)st->page;
+	c.src = (uintptr_t)src;
+	c.len = IT_PAGE;
+	if (ioctl(st->uffd, UFFDIO_COPY, &c))
+		r = -errno;
+	if (st->started)
+		pthread_join(st->thr, NULL);
+	st->started = 0;
+	return r;
+}
+
+static void stall_cleanup(struct stall *st)
+{
+	if (st->uffd > 0)
+		close(st->uffd);	/* wakes a write still blocked */
+	if (st->started)
+		pthread_join(st->thr, NULL);
+	if (st->page)
+		munmap(st->page, IT_PAGE);
+	st->uffd = -1;
+	st->started = 0;
+	st->page = NULL;
+}
+
+/* Start BATCH_BEGIN stalled; skip where userfaultfd is not available. */
+#define STALL_BATCH_BEGIN(st, it) do {					\
+	uint8_t __m[IT_MSG_SIZE];					\
+	int __r;							\
+									\
+	it_fill(__m, (it)->v2, VHOST_IOTLB_BATCH_BEGIN, 0, 0, 0, 0);	\
+	__r = stall_start((st), (it)->d.v.fd);				\
+	if (__r == -ENOSYS || __r == -EPERM || __r == -EINVAL) {	\
+		stall_cleanup(st);					\
+		SKIP(return, "no userfaultfd: %s", strerror(-__r));	\
+	}								\
+	ASSERT_EQ(0, __r) TH_LOG("stalling a write: %s", strerror(-__r)); \
+} while (0)
+
+/*
+ * With IOTLB_BATCH not acknowledged (any more), a change takes effect at
+ * once and BATCH_END is refused: the device is not left batching.
+ */
+static void check_not_batching(struct __test_metadata *_metadata,
+			       struct it *it)
+{
+	struct ivhost_iotlb_stats s0, s1, s2;
+	uint64_t pg = FAR_IOVA;
+	char msg[128];
+
+	ASSERT_EQ(0, vmm_ioctl(&it->d.v, IVHOST_GET_IOTLB_STATS, &s0));
+	MSGOK(it_send(it, VHOST_IOTLB_UPDATE, pg, IT_PAGE,
+		      (uintptr_t)it->d.v.mem, VHOST_ACCESS_RO));
+	ASSERT_EQ(0, vmm_ioctl(&it->d.v, IVHOST_GET_IOTLB_STATS, &s1));
+	EXPECT_EQ(s0.updates + 1, s1.updates)
+		TH_LOG("UPDATE not applied: kept for a batch the VMM cannot end");
+	EXPECT_EQ(s0.entries + 1, s1.entries);
+	MSGOK(it_unmap(it, pg, IT_PAGE));
+	ASSERT_EQ(0, vmm_ioctl(&it->d.v, IVHOST_GET_IOTLB_STATS, &s2));
+	EXPECT_EQ(s1.invalidations + 1, s2.invalidations)
+		TH_LOG("INVALIDATE not applied");
+	EXPECT_EQ(-EINVAL, it_send(it, VHOST_IOTLB_BATCH_END, 0, 0, 0, 0));
+	/* And traffic flows with every translation in place, no server. */
+	MSGOK(it_map_all(it));
+	ASSERT_EQ(0, it_attach(it, VMM_TX));
+	ASSERT_EQ(0, it_tx_run(it, 0, 2, 0, msg, sizeof(msg)))
+		TH_LOG("%s", msg);
+}
+
+/*
+ * BATCH_BEGIN written while the VMM drops IOTLB_BATCH: the write looked
+ * at the features before SET_BACKEND_FEATURES and applies after it.
+ */
+TEST_F_TIMEOUT(iotlb, ivhost_only_batch_begin_racing_feature_drop, 60)
+{
+	uint64_t bf = 1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2 |
+		      1ULL << VHOST_BACKEND_F_IOTLB_BATCH;
+	struct it *it = &self->it;
+	uint8_t m[IT_MSG_SIZE];
+	struct stall st = { .uffd = -1 };
+
+	IVHOST_ONLY();
+	ASSERT_EQ(0, vmm_ioctl(&it->d.v, VHOST_SET_BACKEND_FEATURES, &bf));
+	STALL_BATCH_BEGIN(&st, it);
+	ASSERT_EQ(0, it_set_v2(it, 1));		/* IOTLB_BATCH dropped */
+	it_fill(m, it->v2, VHOST_IOTLB_BATCH_BEGIN, 0, 0, 0, 0);
+	ASSERT_EQ(0, stall_finish(&st, m));
+	TH_LOG("the stalled BATCH_BEGIN returned %zd (%s)", st.ret,
+	       st.ret < 0 ? strerror(st.err) : "ok");
+	stall_cleanup(&st);
+	check_not_batching(_metadata, it);
+}
+
+/*
+ * BATCH_BEGIN written while the VMM resets the device and sets it up
+ * again without IOTLB_BATCH: the write applies after all of it.
+ */
+TEST_F_TIMEOUT(iotlb, ivhost_only_batch_begin_racing_reset_owner, 60)
+{
+	uint64_t bf = 1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2 |
+		      1ULL << VHOST_BACKEND_F_IOTLB_BATCH;
+	struct it *it = &self->it;
+	uint8_t m[IT_MSG_SIZE];
+	struct stall st = { .uffd = -1 };
+	int i;
+
+	IVHOST_ONLY();
+	ASSERT_EQ(0, vmm_ioctl(&it->d.v, VHOST_SET_BACKEND_FEATURES, &bf));
+	STALL_BATCH_BEGIN(&st, it);
+	ASSERT_EQ(0, vmm_ioctl(&it->d.v, VHOST_RESET_OWNER, NULL));
+	ASSERT_EQ(0, vmm_reown(&it->d.v));
+	ASSERT_EQ(0, it_set_v2(it, 1));
+	for (i = 0; i < VMM_NVQS; i++)
+		ASSERT_EQ(0, it_set_addr(it, i));
+	it_fill(m, it->v2, VHOST_IOTLB_BATCH_BEGIN, 0, 0, 0, 0);
+	ASSERT_EQ(0, stall_finish(&st, m));
+	TH_LOG("the stalled BATCH_BEGIN returned %zd (%s)", st.ret,
+	       st.ret < 0 ? strerror(st.err) : "ok");
+	stall_cleanup(&st);
+	check_not_batching(_metadata, it);
 }
 
 /* ---- 11: ring indexes out of range with the IOTLB on ---- */

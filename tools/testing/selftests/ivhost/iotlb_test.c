@@ -31,6 +31,27 @@
  *                            IVHOST_GET_IOTLB_STATS readable, plausible
  *   perf.tx_pps, perf.rx_pps misses per 1,000 packets and packets per
  *                            second with the IOTLB on and off (info only)
+ *
+ * Regressions (ivhost only; each failed against the driver at b032a2e):
+ *   regress.ivhost_only_split_eviction_is_a_barrier
+ *                            entries evicted by INVALIDATEs that split an
+ *                            entry of a full cache: a queue drops what it
+ *                            kept of them, so an UPDATE alone that remaps
+ *                            the buffer's IOVA is seen
+ *   regress.ivhost_only_used_entries_survive_eviction
+ *                            rings and buffer a queue uses every round
+ *                            survive two turns of the eviction clock
+ *   regress.ivhost_only_set_vring_num_grows_rings,
+ *   regress.ivhost_only_set_vring_num_drops_old_translation
+ *                            after SET_VRING_NUM the rings are translated
+ *                            again: a MISS for the part not mapped, before
+ *                            it is read or written
+ *   regress.ivhost_only_ask_ahead_reports_no_access_fail
+ *                            asking ahead for the next chains' buffers
+ *                            queues no ACCESS_FAIL and stops nothing
+ *   regress.ivhost_only_used_idx_needs_read_permission
+ *                            a write-only used ring: ACCESS_FAIL for
+ *                            used->idx, queue stopped
  */
 #include <errno.h>
 #include <poll.h>
@@ -41,6 +62,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
@@ -136,8 +158,9 @@ static int is_absent(int r)
  * started unless @manual.  Without: the plain vmm_bringup() path.
  * Backends attached unless @no_backend.
  */
-static int tdev_up(struct tdev *d, int iotlb, unsigned int shift,
-		   unsigned int flags, int manual, int no_backend)
+static int tdev_up_num(struct tdev *d, int iotlb, unsigned int shift,
+		       unsigned int flags, int manual, int no_backend,
+		       unsigned int num)
 {
 	int r;
 
@@ -147,13 +170,12 @@ static int tdev_up(struct tdev *d, int iotlb, unsigned int shift,
 	d->iotlb = iotlb;
 	if (iotlb) {
 		r = viommu_bringup(&d->vi, &d->v, ivhost_dev_path(),
-				   FEATURES | IOTLB, RING_NUM, shift, NSPARE,
+				   FEATURES | IOTLB, num, shift, NSPARE,
 				   seed(), flags);
 		if (!r && !(d->v.features & IOTLB))
 			r = -EOPNOTSUPP;
 	} else {
-		r = vmm_bringup(&d->v, ivhost_dev_path(), FEATURES, RING_NUM,
-				0);
+		r = vmm_bringup(&d->v, ivhost_dev_path(), FEATURES, num, 0);
 	}
 	if (r)
 		return r;
@@ -183,6 +205,13 @@ static int tdev_up(struct tdev *d, int iotlb, unsigned int shift,
 	if (!r)
 		r = vmm_set_backend(&d->v, VMM_TX, d->t.fd);
 	return r;
+}
+
+static int tdev_up(struct tdev *d, int iotlb, unsigned int shift,
+		   unsigned int flags, int manual, int no_backend)
+{
+	return tdev_up_num(d, iotlb, shift, flags, manual, no_backend,
+			   RING_NUM);
 }
 
 static void tdev_down(struct tdev *d)
@@ -989,6 +1018,592 @@ TEST_F_TIMEOUT(traffic, ivhost_only_counters, 120)
 	 * longer than the whole test (a backwards clock read as 2^64 - n) */
 	ASSERT_EQ(0ULL, (unsigned long long)s.rtt_us[IVHOST_RTT_BUCKETS - 1]);
 	ASSERT_GT(120ULL * 1000000000, (unsigned long long)s.miss_wait_ns);
+}
+
+/* ---- regressions found by an audit (ivhost only) ---- */
+
+/*
+ * Each test below failed against the driver at commit b032a2e and checks
+ * the behaviour README documents.  They need the device IOTLB, so they
+ * run on ivhost only; one bring-up (4 KiB pages) is enough for each.
+ */
+FIXTURE(regress) {
+	struct tdev d;
+};
+
+FIXTURE_SETUP(regress)
+{
+	vmm_init_closed(&self->d.v, &self->d.t);
+	memset(&self->d.vi, 0, sizeof(self->d.vi));
+	self->d.inj = -1;
+	self->d.iotlb = 0;
+}
+
+FIXTURE_TEARDOWN(regress)
+{
+	tdev_down(&self->d);
+}
+
+/* @num-entry rings, 4 KiB pages; miss server unless @manual. */
+#define REGRESS_UP(num, manual, nobackend) do {				\
+	int _r = tdev_up_num(&self->d, 1, VIOMMU_4K_SHIFT, 0, manual,	\
+			     nobackend, num);				\
+	if (is_absent(_r) || _r == -EOPNOTSUPP)				\
+		SKIP(return, "no device IOTLB on %s: %s",		\
+		     ivhost_dev_path(), strerror(-_r));			\
+	ASSERT_EQ(0, _r);						\
+} while (0)
+
+#define PAGE		4096ULL
+/* IOVAs below every vIOMMU window (those start at 4 GiB or higher): the
+ * fillers one page each, the large entry from BIG_IOVA. */
+#define FILL_IOVA	0x10000000ULL
+#define BIG_IOVA	0x80000000ULL
+#define CANARY		0x5a
+
+/* The cache's entry limit: ivhost's iotlb_entries, at least 1088. */
+static unsigned int iotlb_limit(void)
+{
+	char buf[32];
+	unsigned long n;
+
+	if (vmm_read_sysfs("/sys/module/ivhost/parameters/iotlb_entries", buf,
+			   sizeof(buf)))
+		return 2048;
+	n = strtoul(buf, NULL, 10);
+	return n < 1088 ? 1088 : (unsigned int)n;
+}
+
+/*
+ * Fill the cache to exactly @limit entries: read-only single-page
+ * fillers at FILL_IOVA and up, and among them one entry of @big_pages
+ * pages at BIG_IOVA onto @big.  Returns the next free filler IOVA.
+ */
+static uint64_t fill_cache(struct __test_metadata *_metadata, struct tdev *d,
+			   unsigned int limit, void *big, size_t big_pages)
+{
+	struct ivhost_iotlb_stats s;
+	uint64_t iova = FILL_IOVA;
+	unsigned int i, n;
+
+	EXPECT_EQ(0, viommu_get_stats(&d->vi, &s));
+	if (s.entries + 2 > limit) {
+		TH_LOG("%llu entries before filling", s.entries);
+		EXPECT_TRUE(0);
+		return 0;
+	}
+	n = limit - (unsigned int)s.entries - 1;
+	for (i = 0; i < n; i++, iova += PAGE) {
+		if (i == n / 2)
+			EXPECT_EQ(0, viommu_send(&d->vi, VHOST_IOTLB_UPDATE,
+						 BIG_IOVA, big_pages * PAGE,
+						 (uintptr_t)big,
+						 VHOST_ACCESS_RO));
+		EXPECT_EQ(0, viommu_send(&d->vi, VHOST_IOTLB_UPDATE, iova,
+					 PAGE, (uintptr_t)d->v.mem,
+					 VHOST_ACCESS_RO));
+	}
+	EXPECT_EQ(0, viommu_get_stats(&d->vi, &s));
+	EXPECT_EQ((unsigned long long)limit, s.entries);
+	return iova;
+}
+
+/*
+ * Split the large entry @n more times; *@next counts the splits so far.
+ * Split k INVALIDATEs page 2k + 1 of it, cutting one page off the tail
+ * left by the split before, which moves on to page 2k + 2.  In a full
+ * cache each split makes one entry too many, and the CLOCK evicts one.
+ */
+static void split_big(struct __test_metadata *_metadata, struct tdev *d,
+		      uint64_t *next, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++, (*next)++)
+		ASSERT_EQ(0, viommu_send(&d->vi, VHOST_IOTLB_INVALIDATE,
+					 BIG_IOVA + (2 * *next + 1) * PAGE,
+					 PAGE, 0, 0));
+}
+
+static void *map_big(size_t pages)
+{
+	void *p = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * Post one 600-byte frame in TX head @want (the free list is LIFO, so
+ * the head just reaped), kick, and check what reaches the tap: the
+ * frame, not the canary of a page the IOVA no longer maps.
+ */
+static void send_same_head(struct __test_metadata *_metadata, struct tdev *d,
+			   uint32_t seq, int want)
+{
+	struct vmm_vq *q = &d->v.vq[VMM_TX];
+	uint8_t hdr[HDR_LEN] = { 0 }, frame[600], rbuf[2048];
+	long long end = vmm_now_ms() + 10000;
+	ssize_t n = -1;
+	size_t i, canary = 0;
+	int head;
+
+	vmm_gen_frame(seq, frame, sizeof(frame));
+	head = viommu_post_tx(&d->vi, q, hdr, sizeof(hdr), frame,
+			      sizeof(frame), VMM_DIRECT, 1);
+	ASSERT_EQ(want, head);
+	ASSERT_EQ(0, vmm_kick(q));
+	while (n < 0 && vmm_now_ms() < end)
+		n = vmm_tap_recv(&d->t, rbuf, sizeof(rbuf), 100);
+	ASSERT_EQ(sizeof(frame), (size_t)n) TH_LOG("frame %u not sent", seq);
+	for (i = 0; i < sizeof(frame); i++)
+		canary += rbuf[i] == CANARY;
+	ASSERT_EQ(0, memcmp(rbuf, frame, n))
+		TH_LOG("frame %u carries other bytes (%zu of %zd are the old page's canary 0x%x): the device read the page the IOVA mapped before the UPDATE",
+		       seq, canary, n, CANARY);
+	while (vmm_reap(q, NULL, NULL) != 1 && vmm_now_ms() < end)
+		vmm_wait_fd(q->call_fd, 10);
+}
+
+/*
+ * A1.  Eviction is a barrier.  The TX queue keeps the translation it used
+ * last (its buffer's page).  The cache is filled, then INVALIDATEs that
+ * split one large entry evict by CLOCK, two full turns, so the buffer's
+ * entry goes too.  With the large entry's tail dropped there is room, so
+ * an UPDATE alone (no INVALIDATE: the IOVA is unmapped as far as the
+ * cache is concerned) points the buffer's IOVA page at a new page and
+ * evicts nothing.  The next frame from that buffer must carry the new
+ * page's bytes, never the old page's.
+ */
+TEST_F_TIMEOUT(regress, ivhost_only_split_eviction_is_a_barrier, 120)
+{
+	unsigned int limit = iotlb_limit(), nsplit = 2 * limit + 16;
+	size_t big_pages = 2 * (size_t)nsplit + 2;
+	struct vmm_vq *q = &self->d.v.vq[VMM_TX];
+	struct ivhost_iotlb_stats s0, s1, s2;
+	uint64_t buf_iova, next = 0, tail;
+	void *big, *old;
+	int head;
+
+	IVHOST_ONLY();
+	REGRESS_UP(RING_NUM, 0, 0);
+	big = map_big(big_pages);
+	ASSERT_NE(NULL, big);
+	send_one(_metadata, &self->d, 1, &head);
+	buf_iova = viommu_slot_iova(&self->d.vi, q, head);
+	ASSERT_TRUE(viommu_movable(&self->d.vi, buf_iova));
+
+	fill_cache(_metadata, &self->d, limit, big, big_pages);
+	ASSERT_EQ(0, viommu_get_stats(&self->d.vi, &s0));
+	split_big(_metadata, &self->d, &next, nsplit);
+	ASSERT_EQ(0, viommu_get_stats(&self->d.vi, &s1));
+	TH_LOG("limit %u: %u splits evicted %llu entries",
+	       limit, nsplit, s1.evictions - s0.evictions);
+	ASSERT_LE(s0.evictions + 2ULL * limit, s1.evictions);
+
+	tail = BIG_IOVA + 2 * (uint64_t)nsplit * PAGE;
+	ASSERT_EQ(0, viommu_send(&self->d.vi, VHOST_IOTLB_INVALIDATE, tail,
+				 BIG_IOVA + big_pages * PAGE - tail, 0, 0));
+	ASSERT_EQ(0, viommu_get_stats(&self->d.vi, &s1));
+	ASSERT_GT((unsigned long long)limit, s1.entries);
+
+	ASSERT_EQ(0, remap_without_invalidate(&self->d.vi, buf_iova, &old));
+	memset(old, CANARY, self->d.vi.ps);
+	ASSERT_EQ(0, viommu_get_stats(&self->d.vi, &s2));
+	/* the UPDATE evicted nothing: it is no barrier of its own */
+	ASSERT_EQ(s1.evictions, s2.evictions);
+
+	send_same_head(_metadata, &self->d, 2, head);
+	send_same_head(_metadata, &self->d, 3, head);
+	munmap(big, big_pages * PAGE);
+}
+
+/* Whether @iova lies in the @len bytes of IOVA space from @start. */
+static int in_range(uint64_t iova, uint64_t start, uint64_t len)
+{
+	return iova >= start && iova - start < len;
+}
+
+/*
+ * A1, second part.  Entries a queue uses every round survive eviction
+ * pressure: between two TX frames a quarter of the cache is evicted (by
+ * splits of a large entry in a full cache), ten times over, so the
+ * CLOCK turns more than twice; the TX queue's rings and its buffer are
+ * used every round in between and must stay cached.  At the end an
+ * UPDATE that evicts makes every queue translate afresh, and the next
+ * frame must find its rings and buffer still mapped: no MISS for them.
+ */
+TEST_F_TIMEOUT(regress, ivhost_only_used_entries_survive_eviction, 180)
+{
+	unsigned int limit = iotlb_limit(), per_round = limit / 4;
+	unsigned int rounds = 10, nsplit = per_round * rounds, i, used_misses = 0;
+	size_t big_pages = 2 * (size_t)nsplit + 2;
+	struct vmm_vq *q = &self->d.v.vq[VMM_TX];
+	uint8_t hdr[HDR_LEN] = { 0 }, frame[600], rbuf[2048];
+	struct ivhost_iotlb_stats s0, s1;
+	uint64_t desc, avail, used, buf_iova, next = 0, fill;
+	struct vhost_iotlb_msg m;
+	long long end;
+	ssize_t n = -1;
+	void *big;
+	int head, h;
+
+	IVHOST_ONLY();
+	REGRESS_UP(RING_NUM, 0, 0);
+	big = map_big(big_pages);
+	ASSERT_NE(NULL, big);
+	desc = viommu_iova(&self->d.vi, q->desc);
+	avail = viommu_iova(&self->d.vi, q->avail);
+	used = viommu_iova(&self->d.vi, q->used);
+	send_one(_metadata, &self->d, 1, &head);
+	buf_iova = viommu_slot_iova(&self->d.vi, q, head);
+	fill = fill_cache(_metadata, &self->d, limit, big, big_pages);
+	ASSERT_EQ(0, viommu_get_stats(&self->d.vi, &s0));
+	for (i = 0; i < rounds; i++) {
+		send_one(_metadata, &self->d, 10 + i, &h);
+		ASSERT_EQ(head, h);
+		split_big(_metadata, &self->d, &next, per_round);
+	}
+	ASSERT_EQ(0, viommu_get_stats(&self->d.vi, &s1));
+	TH_LOG("limit %u: %u splits in %u rounds evicted %llu entries",
+	       limit, nsplit, rounds, s1.evictions - s0.evictions);
+	ASSERT_LE(s0.evictions + 2ULL * limit, s1.evictions);
+
+	/* From here on the misses are answered (and counted) by hand. */
+	viommu_stop(&self->d.vi);
+	ASSERT_EQ(0, viommu_send(&self->d.vi, VHOST_IOTLB_UPDATE, fill, PAGE,
+				 (uintptr_t)self->d.v.mem, VHOST_ACCESS_RO));
+	vmm_gen_frame(99, frame, sizeof(frame));
+	ASSERT_EQ(head, viommu_post_tx(&self->d.vi, q, hdr, sizeof(hdr),
+				       frame, sizeof(frame), VMM_DIRECT, 1));
+	ASSERT_EQ(0, vmm_kick(q));
+	end = vmm_now_ms() + 10000;
+	while (n < 0 && vmm_now_ms() < end) {
+		while (viommu_recv(&self->d.vi, &m, 0) == 1) {
+			if (m.type != VHOST_IOTLB_MISS)
+				continue;
+			if (in_range(m.iova, desc, 16 * q->num) ||
+			    in_range(m.iova, avail, 6 + 2 * q->num) ||
+			    in_range(m.iova, used, 6 + 8 * q->num) ||
+			    in_range(m.iova, buf_iova & ~(PAGE - 1), PAGE)) {
+				TH_LOG("MISS for 0x%llx, used by the TX queue every round",
+				       (unsigned long long)m.iova);
+				used_misses++;
+			}
+			viommu_answer(&self->d.vi, &m);
+		}
+		n = vmm_tap_recv(&self->d.t, rbuf, sizeof(rbuf), 20);
+	}
+	ASSERT_EQ(sizeof(frame), (size_t)n);
+	ASSERT_EQ(0, memcmp(rbuf, frame, n));
+	EXPECT_EQ(0U, used_misses)
+		TH_LOG("entries the TX queue used every round were evicted");
+	munmap(big, big_pages * PAGE);
+}
+
+/* ---- A2: VHOST_SET_VRING_NUM and the rings' translations ---- */
+
+/*
+ * Post one 600-byte TX frame by hand in head @head (>= 256: its
+ * descriptor lies on the second page of a 512-entry table), its data in
+ * the head's slot.  The slot stays unmapped until the device asks.
+ */
+static void post_head(struct __test_metadata *_metadata, struct tdev *d,
+		      struct vmm_vq *q, uint16_t head, uint32_t seq,
+		      uint8_t *frame)
+{
+	uint8_t data[HDR_LEN + 600];
+	uint64_t slot = viommu_slot_iova(&d->vi, q, head);
+
+	memset(data, 0, HDR_LEN);
+	vmm_gen_frame(seq, frame, 600);
+	memcpy(data + HDR_LEN, frame, 600);
+	ASSERT_EQ(0, viommu_write(&d->vi, slot, data, sizeof(data)));
+	q->desc[head].addr = slot;
+	q->desc[head].len = sizeof(data);
+	q->desc[head].flags = 0;
+	q->desc[head].next = 0;
+	q->chain_len[head] = 1;
+	q->num_free--;
+	vmm_publish(q, head);
+}
+
+/*
+ * The TX queue runs at 512 entries with only the first page of its
+ * descriptor table and of its used ring mapped (the second pages were
+ * never mapped, or were invalidated).  A frame in head 300 is posted and
+ * kicked.  The device must ask for the second pages (desc + 4096 and/or
+ * used + 4096) before it touches them: no MISS for the frame's buffer
+ * (which would mean it read descriptor 300), no frame on the tap and no
+ * write to the used ring's second page (poisoned) before that MISS.
+ * Once everything is answered, the frame goes out.
+ */
+static void expect_ring_miss(struct __test_metadata *_metadata,
+			     struct tdev *d)
+{
+	struct vmm_vq *q = &d->v.vq[VMM_TX];
+	uint64_t desc = viommu_iova(&d->vi, q->desc);
+	uint64_t used = viommu_iova(&d->vi, q->used);
+	uint8_t *used2 = (uint8_t *)q->used + PAGE, frame[600], rbuf[2048];
+	unsigned int i, early = 0, ring_miss = 0, written = 0, sent = 0;
+	struct vhost_iotlb_msg m;
+	long long end;
+	ssize_t n;
+
+	memset(used2, 0xee, PAGE);
+	ASSERT_EQ(0, vmm_set_backend(&d->v, VMM_TX, d->t.fd));
+	post_head(_metadata, d, q, 300, 300, frame);
+	ASSERT_EQ(0, vmm_kick(q));
+	end = vmm_now_ms() + 5000;
+	while (!ring_miss && vmm_now_ms() < end) {
+		if (viommu_recv(&d->vi, &m, 20) == 1 &&
+		    m.type == VHOST_IOTLB_MISS) {
+			if (in_range(m.iova, desc + PAGE, PAGE) ||
+			    in_range(m.iova, used + PAGE, PAGE)) {
+				ring_miss = 1;
+				break;
+			}
+			TH_LOG("MISS for 0x%llx (slot of head 300: 0x%llx) before one for the ring's second pages",
+			       (unsigned long long)m.iova,
+			       (unsigned long long)viommu_slot_iova(&d->vi,
+								    q, 300));
+			early++;
+			/* answered: show where it goes without the MISS */
+			viommu_answer(&d->vi, &m);
+		}
+		if (!sent && vmm_tap_recv(&d->t, rbuf, sizeof(rbuf), 0) >= 0)
+			sent = 1;
+	}
+	for (i = 0; i < PAGE; i++)
+		written += used2[i] != 0xee;
+	EXPECT_EQ(1U, ring_miss)
+		TH_LOG("no MISS for desc + 4096 (0x%llx) or used + 4096 (0x%llx) within 5 s",
+		       (unsigned long long)(desc + PAGE),
+		       (unsigned long long)(used + PAGE));
+	EXPECT_EQ(0U, early);
+	EXPECT_EQ(0U, sent) TH_LOG("head 300 was sent, its descriptor read from the unmapped page");
+	EXPECT_EQ(0U, written)
+		TH_LOG("%u bytes of the used ring's unmapped second page written",
+		       written);
+	if (!ring_miss)
+		return;
+	/* Answer everything from now on: the frame goes out. */
+	ASSERT_EQ(1, viommu_answer(&d->vi, &m));
+	ASSERT_EQ(0, viommu_start(&d->vi));
+	end = vmm_now_ms() + 10000;
+	n = -1;
+	while (n < 0 && vmm_now_ms() < end)
+		n = vmm_tap_recv(&d->t, rbuf, sizeof(rbuf), 100);
+	ASSERT_EQ(sizeof(frame), (size_t)n);
+	ASSERT_EQ(0, memcmp(rbuf, frame, n));
+}
+
+/*
+ * num 256 with the first 4 KiB page of each ring mapped (the descriptor
+ * table of 256 entries is exactly 4096 bytes), one frame sent; then the
+ * backend is detached, SET_VRING_NUM 512, and the backend attached again
+ * with no SET_VRING_ADDR.  The rings grew past what was translated.
+ */
+TEST_F_TIMEOUT(regress, ivhost_only_set_vring_num_grows_rings, 60)
+{
+	struct vmm_vq *q = &self->d.v.vq[VMM_TX];
+	int head;
+
+	IVHOST_ONLY();
+	REGRESS_UP(512, 1, 1);
+	ASSERT_EQ(0, vmm_vq_set_num(&self->d.v, VMM_TX, 256));
+	q->num = 256;	/* the guest's view; rings are laid out for 512 */
+	ASSERT_EQ(0, viommu_update_iova(&self->d.vi,
+					viommu_iova(&self->d.vi, q->desc)));
+	ASSERT_EQ(0, viommu_update_iova(&self->d.vi,
+					viommu_iova(&self->d.vi, q->avail)));
+	ASSERT_EQ(0, viommu_update_iova(&self->d.vi,
+					viommu_iova(&self->d.vi, q->used)));
+	ASSERT_EQ(0, vmm_set_backend(&self->d.v, VMM_TX, self->d.t.fd));
+	/* The server answers the buffer's misses; the rings are mapped. */
+	ASSERT_EQ(0, viommu_start(&self->d.vi));
+	send_one(_metadata, &self->d, 1, &head);
+	viommu_stop(&self->d.vi);
+	ASSERT_EQ(0U, (unsigned int)self->d.vi.unmapped);
+
+	ASSERT_EQ(0, vmm_set_backend(&self->d.v, VMM_TX, -1));
+	ASSERT_EQ(0, vmm_vq_set_num(&self->d.v, VMM_TX, 512));
+	q->num = 512;
+	expect_ring_miss(_metadata, &self->d);
+}
+
+/*
+ * The same ring address, translated at 512 entries; shrunk to 128,
+ * the second pages of the descriptor table and used ring invalidated
+ * (outside the rings at 128 entries), and grown back to 512: the
+ * translation taken at 512 must not be used again.
+ */
+TEST_F_TIMEOUT(regress, ivhost_only_set_vring_num_drops_old_translation, 60)
+{
+	struct vmm_vq *q = &self->d.v.vq[VMM_TX];
+	int head;
+
+	IVHOST_ONLY();
+	REGRESS_UP(512, 0, 0);
+	send_one(_metadata, &self->d, 1, &head);
+	viommu_stop(&self->d.vi);
+	ASSERT_EQ(0, vmm_set_backend(&self->d.v, VMM_TX, -1));
+	ASSERT_EQ(0, vmm_vq_set_num(&self->d.v, VMM_TX, 128));
+	ASSERT_EQ(0, viommu_invalidate_iova(&self->d.vi,
+			viommu_iova(&self->d.vi, q->desc) + PAGE));
+	ASSERT_EQ(0, viommu_invalidate_iova(&self->d.vi,
+			viommu_iova(&self->d.vi, q->used) + PAGE));
+	ASSERT_EQ(0, vmm_vq_set_num(&self->d.v, VMM_TX, 512));
+	expect_ring_miss(_metadata, &self->d);
+}
+
+/* ---- C3, C4: permissions ---- */
+
+/*
+ * C3.  Asking ahead reports no access failure.  Chain 0's buffer is
+ * unmapped (it misses); chain 1's is mapped write-only, which a TX
+ * buffer cannot use.  While chain 0 waits for its MISS to be answered,
+ * the device may ask ahead for chain 1's buffer, but must not queue an
+ * ACCESS_FAIL nor stop the queue for it: chain 1 is not its turn yet.
+ * Once the MISS is answered chain 0 is sent, then chain 1 gets its
+ * ACCESS_FAIL (perm RO) and the queue stops (err eventfd).
+ */
+TEST_F_TIMEOUT(regress, ivhost_only_ask_ahead_reports_no_access_fail, 60)
+{
+	struct vmm_vq *q = &self->d.v.vq[VMM_TX];
+	uint8_t hdr[HDR_LEN] = { 0 }, f0[600], f1[600], rbuf[2048];
+	struct vhost_iotlb_msg m, held = { 0 }, fail = { 0 };
+	unsigned int early_fails = 0, got0 = 0, got1 = 0, have = 0;
+	uint64_t s0, s1;
+	long long end, quiet;
+	int h0, h1;
+	ssize_t n;
+
+	IVHOST_ONLY();
+	REGRESS_UP(RING_NUM, 1, 0);
+	s1 = viommu_slot_iova(&self->d.vi, q, 1);
+	ASSERT_EQ(0, viommu_set_perm(&self->d.vi, s1, VHOST_ACCESS_WO));
+	ASSERT_EQ(0, viommu_update_iova(&self->d.vi, s1));
+	vmm_gen_frame(0, f0, sizeof(f0));
+	vmm_gen_frame(1, f1, sizeof(f1));
+	h0 = viommu_post_tx(&self->d.vi, q, hdr, sizeof(hdr), f0, sizeof(f0),
+			    VMM_DIRECT, 1);
+	h1 = viommu_post_tx(&self->d.vi, q, hdr, sizeof(hdr), f1, sizeof(f1),
+			    VMM_DIRECT, 1);
+	ASSERT_EQ(0, h0);
+	ASSERT_EQ(1, h1);
+	s0 = viommu_slot_iova(&self->d.vi, q, 0);
+	ASSERT_EQ(0, vmm_kick(q));
+
+	/* Until nothing comes for 500 ms: rings answered, chain 0 held. */
+	end = vmm_now_ms() + 10000;
+	quiet = vmm_now_ms() + 500;
+	while (vmm_now_ms() < quiet && vmm_now_ms() < end) {
+		if (viommu_recv(&self->d.vi, &m, 20) != 1)
+			continue;
+		quiet = vmm_now_ms() + 500;
+		if (m.type == VHOST_IOTLB_ACCESS_FAIL) {
+			TH_LOG("ACCESS_FAIL for 0x%llx perm %u while chain 0 waits for its MISS",
+			       (unsigned long long)m.iova, m.perm);
+			early_fails++;
+			continue;
+		}
+		if (in_range(m.iova, s0 & ~(PAGE - 1), PAGE)) {
+			held = m;
+			have = 1;
+			continue;
+		}
+		viommu_answer(&self->d.vi, &m);
+	}
+	ASSERT_EQ(1U, have) TH_LOG("no MISS for chain 0's buffer");
+	EXPECT_EQ(0U, early_fails);
+	EXPECT_EQ(0, vmm_poll_fd(q->err_fd))
+		TH_LOG("queue stopped before chain 1's turn");
+	ASSERT_EQ(0, vmm_used_idx(q));
+
+	/* Answer it: chain 0 goes out, chain 1 fails. */
+	ASSERT_EQ(1, viommu_answer(&self->d.vi, &held));
+	have = 0;
+	end = vmm_now_ms() + 10000;
+	while ((!have || !got0) && vmm_now_ms() < end) {
+		if (viommu_recv(&self->d.vi, &m, 20) == 1) {
+			if (m.type == VHOST_IOTLB_ACCESS_FAIL) {
+				fail = m;
+				have = 1;
+			} else {
+				viommu_answer(&self->d.vi, &m);
+			}
+		}
+		while ((n = vmm_tap_recv(&self->d.t, rbuf, sizeof(rbuf), 0)) >= 0) {
+			if (n == sizeof(f0) && !memcmp(rbuf, f0, n))
+				got0 = 1;
+			if (n == sizeof(f1) && !memcmp(rbuf, f1, n))
+				got1 = 1;
+		}
+	}
+	EXPECT_EQ(1U, got0) TH_LOG("chain 0 not sent");
+	ASSERT_EQ(1U, have) TH_LOG("no ACCESS_FAIL for chain 1");
+	EXPECT_TRUE(in_range(fail.iova, s1 & ~(PAGE - 1), PAGE))
+		TH_LOG("ACCESS_FAIL for 0x%llx, chain 1's buffer is at 0x%llx",
+		       (unsigned long long)fail.iova, (unsigned long long)s1);
+	EXPECT_EQ(VHOST_ACCESS_RO, fail.perm);
+	EXPECT_EQ(1, vmm_wait_fd(q->err_fd, 5000))
+		TH_LOG("err eventfd not signalled");
+	EXPECT_EQ(0U, got1);
+	EXPECT_EQ(1, vmm_used_idx(q));
+}
+
+/*
+ * C4.  used->idx is read, so only through a readable translation: with
+ * the used ring mapped write-only (and the other rings read-only), the
+ * device queues an ACCESS_FAIL (perm RO) for used->idx (used + 2) when
+ * it starts, stops the queue (err eventfd), and sends nothing.
+ */
+TEST_F_TIMEOUT(regress, ivhost_only_used_idx_needs_read_permission, 60)
+{
+	struct vmm_vq *q = &self->d.v.vq[VMM_TX];
+	uint8_t hdr[HDR_LEN] = { 0 }, frame[600], rbuf[2048];
+	uint64_t desc, avail, used;
+	struct vhost_iotlb_msg m, fail = { 0 };
+	unsigned int have = 0, sent = 0;
+	long long end;
+
+	IVHOST_ONLY();
+	REGRESS_UP(RING_NUM, 1, 1);
+	desc = viommu_iova(&self->d.vi, q->desc);
+	avail = viommu_iova(&self->d.vi, q->avail);
+	used = viommu_iova(&self->d.vi, q->used);
+	ASSERT_EQ(0, viommu_set_perm(&self->d.vi, desc, VHOST_ACCESS_RO));
+	ASSERT_EQ(0, viommu_set_perm(&self->d.vi, avail, VHOST_ACCESS_RO));
+	ASSERT_EQ(0, viommu_set_perm(&self->d.vi, used, VHOST_ACCESS_WO));
+	ASSERT_EQ(0, viommu_update_iova(&self->d.vi, desc));
+	ASSERT_EQ(0, viommu_update_iova(&self->d.vi, avail));
+	ASSERT_EQ(0, viommu_update_iova(&self->d.vi, used));
+	vmm_gen_frame(1, frame, sizeof(frame));
+	ASSERT_LE(0, viommu_post_tx(&self->d.vi, q, hdr, sizeof(hdr), frame,
+				    sizeof(frame), VMM_DIRECT, 1));
+	ASSERT_EQ(0, vmm_set_backend(&self->d.v, VMM_TX, self->d.t.fd));
+	ASSERT_EQ(0, vmm_kick(q));
+	end = vmm_now_ms() + 10000;
+	while (!have && vmm_now_ms() < end) {
+		if (viommu_recv(&self->d.vi, &m, 20) == 1) {
+			if (m.type == VHOST_IOTLB_ACCESS_FAIL) {
+				fail = m;
+				have = 1;
+			} else {
+				viommu_answer(&self->d.vi, &m);
+			}
+		}
+		if (vmm_tap_recv(&self->d.t, rbuf, sizeof(rbuf), 0) >= 0)
+			sent++;
+	}
+	EXPECT_EQ(0U, sent) TH_LOG("the frame went out: the queue ran");
+	ASSERT_EQ(1U, have) TH_LOG("no ACCESS_FAIL within 10 s");
+	EXPECT_EQ(used + 2, fail.iova);
+	EXPECT_EQ(VHOST_ACCESS_RO, fail.perm);
+	EXPECT_EQ(1, vmm_wait_fd(q->err_fd, 5000))
+		TH_LOG("err eventfd not signalled");
+	EXPECT_EQ(0, vmm_used_idx(q));
 }
 
 /* ---- performance, information only ---- */

@@ -55,18 +55,28 @@ static inline int rt_missing(int r)
 	return r == -ENOENT || r == -ENODEV || r == -ENXIO;
 }
 
-/* Bring the device up and open a tap (no backend attached yet). */
-static inline int rt_up(struct rtdev *d, uint64_t want, unsigned int num)
+/*
+ * Bring the device up with @mem_size bytes of guest memory (0: what
+ * vmm_bringup() picks) and open a tap (no backend attached yet).
+ */
+static inline int rt_up_mem(struct rtdev *d, uint64_t want, unsigned int num,
+			    size_t mem_size)
 {
 	int r;
 
 	rt_init(d);
 	d->owner_tid = (pid_t)syscall(SYS_gettid);
-	r = vmm_bringup(&d->v, ivhost_dev_path(), want, num, 0);
+	r = vmm_bringup(&d->v, ivhost_dev_path(), want, num, mem_size);
 	if (r)
 		return r;
 	d->hdr_len = vmm_net_hdr_len(d->v.features);
 	return vmm_tap_open(&d->t, 0);
+}
+
+/* Bring the device up and open a tap (no backend attached yet). */
+static inline int rt_up(struct rtdev *d, uint64_t want, unsigned int num)
+{
+	return rt_up_mem(d, want, num, 0);
 }
 
 static inline void rt_down(struct rtdev *d)

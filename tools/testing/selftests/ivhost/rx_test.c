@@ -28,6 +28,10 @@
  *   rx.ivhost_only_num_buffers_without_mrg,
  *   rx.ivhost_only_mrg_frame_larger_than_ring_dropped,
  *   rx.ivhost_only_readable_rx_buffer_stops_queue   (see each test)
+ *   rx.tap_header_longer_than_guest_header_dropped
+ *                     tap vnet header 12, guest header 10: frames
+ *                     dropped, buffers kept, the queue keeps running
+ *   rx.ivhost_only_rx_indirect_table_too_long_stops_queue
  *   rx.af_packet_backend   AF_PACKET SOCK_RAW as RX and TX backend
  *   rx.other_fds_enotsock  other sockets and files: ENOTSOCK
  *   rx.backend_swap_under_traffic  swap taps while frames flow
@@ -1056,6 +1060,112 @@ TEST_F(rx, ivhost_only_readable_rx_buffer_stops_queue)
 	ASSERT_EQ(0, inject_seq(self->d.inj, 0, 60));
 	EXPECT_EQ(1, vmm_wait_fd(q->err_fd, IDLE_MS));
 	EXPECT_EQ(0, vmm_used_idx(q));
+}
+
+/* Whether the tap holds a frame the device has not taken yet. */
+static int tap_has_frame(struct rxdev *d)
+{
+	struct pollfd p = { .fd = d->t.fd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+/* Wait until the device took every frame from the tap: 1, or 0. */
+static int tap_drained(struct rxdev *d, int timeout_ms)
+{
+	long long end = vmm_now_ms() + timeout_ms;
+
+	while (tap_has_frame(d)) {
+		if (vmm_now_ms() > end)
+			return 0;
+		usleep(1000);
+	}
+	return 1;
+}
+
+/*
+ * A tap whose vnet header (12 bytes, TUNSETVNETHDRSZ) is longer than the
+ * header the guest negotiated (10 bytes: no VERSION_1, no MRG_RXBUF, no
+ * VHOST_NET_F_VIRTIO_NET_HDR, so the socket supplies it): every frame
+ * comes out of the socket two bytes longer than the device asked for.
+ * Such a frame is dropped and the buffer kept, as vhost_net does: no
+ * used entry, no err eventfd, GET_VRING_BASE unchanged, and the queue
+ * goes on taking (and dropping) frames.
+ */
+TEST_F_TIMEOUT(rx, tap_header_longer_than_guest_header_dropped, 60)
+{
+	struct vmm_vq *q;
+	unsigned int base;
+	int sz = 12;
+
+	RX_UP(F(VIRTIO_RING_F_INDIRECT_DESC), 1);
+	q = &self->d.v.vq[VMM_RX];
+	ASSERT_EQ(10U, self->d.hdr_len);
+	ASSERT_EQ(0, ioctl(self->d.t.fd, TUNSETVNETHDRSZ, &sz));
+	ASSERT_LE(0, vmm_post_rx(q, 1536, VMM_DIRECT, 1));
+	vmm_kick(q);
+	ASSERT_EQ(0, inject_seq(self->d.inj, 0, 60));
+	EXPECT_EQ(1, tap_drained(&self->d, IDLE_MS))
+		TH_LOG("the device never took the first frame");
+	EXPECT_EQ(0, vmm_wait_fd(q->err_fd, QUIET_MS))
+		TH_LOG("err eventfd signalled: the queue stopped");
+	EXPECT_EQ(0, vmm_used_idx(q));
+	/* The queue still runs: the next frame is taken and dropped too. */
+	ASSERT_EQ(0, inject_seq(self->d.inj, 1, 60));
+	EXPECT_EQ(1, tap_drained(&self->d, IDLE_MS))
+		TH_LOG("the second frame stays in the tap: the queue stopped");
+	EXPECT_EQ(0, vmm_wait_fd(q->err_fd, QUIET_MS));
+	EXPECT_EQ(0, vmm_used_idx(q));
+	ASSERT_EQ(0, vmm_set_backend(&self->d.v, VMM_RX, -1));
+	ASSERT_EQ(0, vmm_vq_get_base(&self->d.v, VMM_RX, &base));
+	EXPECT_EQ(0U, base) TH_LOG("the kept buffer was counted as used");
+}
+
+/*
+ * An RX chain whose indirect table has more than 1024 entries is
+ * malformed: the queue stops (err eventfd), as on TX, and
+ * GET_VRING_BASE names the chain; the frame is not dropped for it.
+ */
+TEST_F(rx, ivhost_only_rx_indirect_table_too_long_stops_queue)
+{
+	const unsigned int n = 1025;
+	struct vring_desc *tbl;
+	struct vmm_vq *q;
+	unsigned int base, i;
+	uint8_t *data;
+	int h;
+
+	IVHOST_ONLY();
+	RX_UP(NET_FEATURES | MRG, 0);
+	q = &self->d.v.vq[VMM_RX];
+	tbl = vmm_alloc(&self->d.v, n * sizeof(*tbl), 16);
+	data = vmm_alloc(&self->d.v, n * 64, 64);
+	ASSERT_NE(NULL, tbl);
+	ASSERT_NE(NULL, data);
+	for (i = 0; i < n; i++) {
+		tbl[i].addr = vmm_gpa(&self->d.v, data + 64 * i);
+		tbl[i].len = 64;
+		tbl[i].flags = VRING_DESC_F_WRITE |
+			       (i + 1 < n ? VRING_DESC_F_NEXT : 0);
+		tbl[i].next = i + 1 < n ? i + 1 : 0;
+	}
+	h = vmm_desc_alloc(q, 1);
+	ASSERT_LE(0, h);
+	q->desc[h].addr = vmm_gpa(&self->d.v, tbl);
+	q->desc[h].len = n * sizeof(*tbl);
+	q->desc[h].flags = VRING_DESC_F_INDIRECT;
+	q->desc[h].next = 0;
+	vmm_publish(q, h);
+	vmm_kick(q);
+	ASSERT_EQ(0, inject_seq(self->d.inj, 0, 60));
+	EXPECT_EQ(1, vmm_wait_fd(q->err_fd, IDLE_MS))
+		TH_LOG("err eventfd not signalled; the frame %s",
+		       tap_has_frame(&self->d) ? "waits in the tap" :
+						 "was taken (dropped?)");
+	EXPECT_EQ(0, vmm_used_idx(q));
+	ASSERT_EQ(0, vmm_set_backend(&self->d.v, VMM_RX, -1));
+	ASSERT_EQ(0, vmm_vq_get_base(&self->d.v, VMM_RX, &base));
+	EXPECT_EQ(0U, base);
 }
 
 /*

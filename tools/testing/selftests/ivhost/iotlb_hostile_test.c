@@ -37,9 +37,10 @@
  *        a BATCH_BEGIN held inside write() (userfaultfd) while the VMM
  *        drops IOTLB_BATCH or resets the device: no batch is left open
  *   wide.ivhost_only_tx_chain_wider_than_cache_stops_queue
- *        a TX chain needing 2049 IOTLB entries (more than the 1024 a
+ *        a TX chain needing 2049 IOTLB entries (more than the 512 a
  *        frame may use, and than the cache holds) stops the queue
- *   wide.ivhost_only_tx_chain_of_1000_entries_used   (the control)
+ *   wide.ivhost_only_tx_chain_of_513_entries_stops   one over the bound
+ *   wide.ivhost_only_tx_chain_of_512_entries_used    the bound itself
  *   iotlb.ring_head_out_of_range / ring_avail_jump   item 11
  *   bigring.desc_table_split_in_user_space
  *        a ring contiguous in IOVA space, split in user space: works on
@@ -983,7 +984,7 @@ TEST_F_TIMEOUT(iotlb, ivhost_only_batch_dropped_with_feature, 60)
 /* ---- a TX chain that needs more translations than a frame may use ---- */
 
 /*
- * A frame (one TX chain) may use at most 1024 IOTLB entries; a chain that
+ * A frame (one TX chain) may use at most 512 IOTLB entries; a chain that
  * needs more is malformed: the queue stops and its err eventfd fires.
  * Here one descriptor's buffer spans @npages pages of IOVA space, each
  * mapped by an UPDATE of its own 4 KiB page as the device asks for it
@@ -991,7 +992,7 @@ TEST_F_TIMEOUT(iotlb, ivhost_only_batch_dropped_with_feature, 60)
  * join into one segment, but each is an entry of the cache).
  */
 #define WIDE_PAGES	2049
-#define WIDE_OK_PAGES	1000
+#define WIDE_OK_PAGES	512
 #define WIDE_WAIT_MS	30000
 
 FIXTURE(wide) {
@@ -1077,7 +1078,17 @@ TEST_F_TIMEOUT(wide, ivhost_only_tx_chain_wider_than_cache_stops_queue, 120)
 	EXPECT_EQ(0, res.used);
 }
 
-TEST_F_TIMEOUT(wide, ivhost_only_tx_chain_of_1000_entries_used, 120)
+TEST_F_TIMEOUT(wide, ivhost_only_tx_chain_of_513_entries_stops, 120)
+{
+	struct wide_result res;
+
+	IVHOST_ONLY();
+	wide_chain(_metadata, &self->it, WIDE_OK_PAGES + 1, &res);
+	EXPECT_EQ(1, res.stopped);
+	EXPECT_EQ(0, res.used);
+}
+
+TEST_F_TIMEOUT(wide, ivhost_only_tx_chain_of_512_entries_used, 120)
 {
 	struct wide_result res;
 

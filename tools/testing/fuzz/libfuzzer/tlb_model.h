@@ -42,9 +42,6 @@ struct model_entry {
  * @seq: last clock sequence number handed out
  * @evictions: entries evicted so far
  * @npool: entries the real cache's pool should hold
- * @ev_first: lowest IOVA evicted since a caller last cleared @ev_any
- * @ev_last: highest IOVA evicted since then
- * @ev_any: something was evicted since then
  */
 struct model_tlb {
 	struct model_entry *e;
@@ -54,9 +51,6 @@ struct model_tlb {
 	u64 seq;
 	u64 evictions;
 	u32 npool;
-	u64 ev_first;
-	u64 ev_last;
-	bool ev_any;
 };
 
 static inline void model_init(struct model_tlb *m, u32 limit)
@@ -171,11 +165,6 @@ static inline void model_evict_to(struct model_tlb *m, u32 keep)
 			m->e[oldest].seq = ++m->seq;
 			continue;
 		}
-		if (!m->ev_any || m->e[oldest].start < m->ev_first)
-			m->ev_first = m->e[oldest].start;
-		if (!m->ev_any || m->e[oldest].last > m->ev_last)
-			m->ev_last = m->e[oldest].last;
-		m->ev_any = true;
 		model_remove_at(m, oldest);
 		m->evictions++;
 	}

@@ -437,6 +437,103 @@ static const struct ivhost_iotlb_entry *cache_find(struct ivhost_iotlb *c,
 	return below && below->last >= iova ? below : NULL;
 }
 
+/* Whether every byte of @t still translates as it did when taken. */
+static bool held_intact(const struct held *t)
+{
+	const struct ivhost_iotlb_entry *e;
+	u64 x = t->start;
+
+	for (;;) {
+		e = cache_find(&sim.tlb->cache, x);
+		if (!e || e->uaddr + (x - e->start) !=
+			  t->uaddr + (x - t->start) ||
+		    (e->perm & t->perm) != t->perm)
+			return false;
+		if (e->last >= t->last)
+			return true;
+		x = e->last + 1;
+	}
+}
+
+/*
+ * Feedback for libFuzzer beyond the code's own branches: states of the
+ * vqs the oracle is about, as extra counters (libFuzzer reads this
+ * section after each input and keeps inputs that reach new states).
+ *
+ *   [0, 32)   a call of kind (UPDATE, INVALIDATE, BATCH_END, other)
+ *             that evicted or not, and removed a span and/or a ring
+ *             some vq held when the call began (legal: the barrier
+ *             must then drop them);
+ *   [32, 48)  after a call, held translations whose first entry is
+ *             unreferenced (0-3+), and whether one is the clock's
+ *             oldest entry: the next eviction's candidates;
+ *   [48, 52)  a call of each kind evicted while some vq held anything.
+ */
+__attribute__((section("__libfuzzer_extra_counters"), used))
+static u8 state_counters[52];
+
+static void note_removed(const struct sim_vq *before, u8 type, bool evicted)
+{
+	unsigned int v, r, kind, span = 0, ring = 0;
+	bool holding = false;
+
+	for (v = 0; v < NVQ; v++) {
+		holding |= before[v].span.perm || before[v].rings_valid;
+		if (before[v].span.perm && !held_intact(&before[v].span))
+			span = 1;
+		if (!before[v].rings_valid)
+			continue;
+		for (r = 0; r < NRINGS; r++)
+			if (!held_intact(&before[v].ring[r]))
+				ring = 1;
+	}
+	if (!holding || (!evicted && !span && !ring))
+		return;
+	switch (type) {
+	case VHOST_IOTLB_UPDATE:
+		kind = 0;
+		break;
+	case VHOST_IOTLB_INVALIDATE:
+		kind = 1;
+		break;
+	case VHOST_IOTLB_BATCH_END:
+		kind = 2;
+		break;
+	default:
+		kind = 3;
+		break;
+	}
+	if (evicted)
+		state_counters[48 + kind]++;
+	if (span || ring)
+		state_counters[kind * 8 + evicted * 4 + span * 2 + ring]++;
+}
+
+static void note_at_risk(void)
+{
+	const struct ivhost_iotlb *c = &sim.tlb->cache;
+	const struct ivhost_iotlb_entry *e, *oldest;
+	unsigned int v, r, n = 0, head = 0;
+
+	oldest = list_first_entry_or_null(&c->clock,
+					  struct ivhost_iotlb_entry, clock);
+	for (v = 0; v < NVQ; v++) {
+		for (r = 0; r <= NRINGS; r++) {
+			const struct held *t = r < NRINGS ?
+				&sim.vq[v].ring[r] : &sim.vq[v].span;
+
+			if (r < NRINGS ? !sim.vq[v].rings_valid : !t->perm)
+				continue;
+			e = cache_find(&sim.tlb->cache, t->start);
+			if (!e || e->referenced)
+				continue;
+			n++;
+			head |= e == oldest;
+		}
+	}
+	state_counters[32 + (n < 3 ? n : 3) + 4 * head]++;
+}
+
 /* Every byte of @t still translates as it did when vq @v took it. */
 static void check_one(unsigned int v, const char *what, const struct held *t)
 {
@@ -735,7 +832,9 @@ static void op_write(struct fuzz_in *in, struct ivhost_devtlb *tlb,
 	bool batch_feat = sel & 0x80;
 	unsigned int inject = 0, need = 0;
 	u32 pool = tlb->cache.npool;
+	struct sim_vq before[NVQ];
 	unsigned long wake = WAKE_BEFORE;
+	u64 evictions;
 	long want, got;
 	u8 type;
 	u64 size;
@@ -785,6 +884,8 @@ static void op_write(struct fuzz_in *in, struct ivhost_devtlb *tlb,
 	fuzz_iov_iter_init(&it, iov, split(in, buf, count, iov));
 	it.fault_at = fault;
 	arm_cb_round(in, cbsel);
+	memcpy(before, sim.vq, sizeof(before));
+	evictions = tlb->cache.evictions;
 	fuzz_alloc_fail = inject;
 	sim.in_call = true;
 	got = ivhost_devtlb_write(tlb, &it, batch_feat ?
@@ -829,6 +930,7 @@ static void op_write(struct fuzz_in *in, struct ivhost_devtlb *tlb,
 	sim_replay();
 	check_fx(&fx, wake);
 	check_tlb(tlb, md);
+	note_removed(before, type, tlb->cache.evictions != evictions);
 }
 
 /* Queue a message the way devtlb.c does: zeroed, then type, iova, perm. */
@@ -1059,6 +1161,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 			break;
 		}
 		check_held();
+		note_at_risk();
 	}
 
 	ivhost_devtlb_batch_cancel(&tlb);

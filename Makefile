@@ -8,7 +8,8 @@
 #   make demo       the demo: a VM, modprobe ivhost_net, packets moving
 #   make bench      ivhost against the kernel's vhost_net, side by side
 #                   (boots VMs; needs root; results in tools/testing/vm/out/bench)
-#   make check-qemu a real QEMU guest on /dev/ivhost-net (nested, long)
+#   make check-qemu real QEMU guests on /dev/ivhost-net and /dev/vhost-net,
+#                   in iommu=pt, strict and lazy mode (nested, long)
 #   make check-dkms DKMS as a user would use it (in the VM, long)
 #   make check-debug the whole hardening run on the debug kernel (KASAN,
 #                   lockdep, kmemleak, fault injection): KUnit, every

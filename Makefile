@@ -19,6 +19,8 @@
 #                   per target, the hostile-VMM fuzzer FUZZ_OPS (400000,
 #                   about 35 minutes) operations on the debug kernel;
 #                   FUZZ_SEED= repeats a run
+#   make htmldocs   Documentation/ as HTML in Documentation/output/html,
+#                   checked: sphinx-build -W and kernel-doc (check-docs)
 #   make install    the modules into /lib/modules/<release>/extra (all under
 #                   INSTALL_MOD_PATH if set; <release> is KDIR's), depmod,
 #                   and a udev rule (/etc/udev/rules.d/60-ivhost.rules)
@@ -80,6 +82,9 @@ check-dkms:
 check-debug:
 	tools/testing/vm/check-debug
 
+htmldocs:
+	tools/testing/check-docs
+
 FUZZ_SECONDS ?= 600
 FUZZ_OPS ?= 400000
 fuzz:
@@ -140,5 +145,6 @@ dkms-uninstall:
 	$(MAKE) udev-rule-remove
 
 .PHONY: all modules clean check demo bench check-qemu check-dkms check-debug fuzz \
+	htmldocs \
 	install uninstall \
 	udev-rule udev-rule-remove dkms-install dkms-uninstall

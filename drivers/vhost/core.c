@@ -777,7 +777,8 @@ EXPORT_SYMBOL_GPL(ivhost_dev_set_backend_features);
  * @to: the reader's buffer
  * @nonblock: the file is O_NONBLOCK
  *
- * Context: process context; may sleep.  Takes &dev->mutex to wake vqs.
+ * Context: process context; may sleep.  Takes no device or vq mutex:
+ * the vqs to wake are queued to the worker.
  * Return: as ivhost_devtlb_read().
  */
 ssize_t ivhost_dev_read_iter(struct ivhost_dev *dev, struct iov_iter *to,

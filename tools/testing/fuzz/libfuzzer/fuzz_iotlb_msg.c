@@ -13,8 +13,9 @@
  * messages (v1 or v2, short buffers, faults, blocking or not), poll()
  * and batch cancellation.
  *
- * The oracle is written from the documented rules (README's write()
- * errno table and "The device IOTLB", /work/shared/reference/vhost-abi.md):
+ * The oracle is written from the documented rules (the write() errno
+ * table and "The device IOTLB" of Documentation/userspace-api/ivhost.rst,
+ * /work/shared/reference/vhost-abi.md):
  * the return value of every call; that nothing is applied unless the
  * whole message is valid, and that a write failing for memory (-ENOMEM)
  * changed nothing; the cache contents after each call (the reference
@@ -1012,7 +1013,7 @@ static void op_read(struct fuzz_in *in, struct ivhost_devtlb *tlb,
 			FUZZ_CHECK(out[i] == 0xa5, "wrote past the message");
 	}
 	/*
-	 * README: a message read() fails to copy out is dropped (and
+	 * Documented: a message read() fails to copy out is dropped (and
 	 * counted), and its queues ask again; those whose miss found the
 	 * queue full ask again once read() takes a message either way.
 	 */

@@ -38,7 +38,7 @@
 
 #include "kselftest_harness.h"
 #include "iotlb_common.h"
-#include "../../../../include/uapi/linux/ivhost.h"
+#include <linux/ivhost.h>
 
 #define RING		64
 #define WAIT_MS		10000

@@ -28,7 +28,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
-#include "../../../../include/uapi/linux/ivhost.h"
+#include <linux/ivhost.h>
 
 #include "kselftest_harness.h"
 #include "common.h"

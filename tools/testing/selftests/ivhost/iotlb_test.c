@@ -72,7 +72,7 @@
 #include "common.h"
 #include "vmm.h"
 #include "viommu.h"
-#include "../../../../include/uapi/linux/ivhost.h"
+#include <linux/ivhost.h>
 
 #define F(bit)		(1ULL << (bit))
 #define RING_NUM	256

@@ -71,7 +71,7 @@
 #include "common.h"
 #include "vmm.h"
 #include "viommu.h"
-#include "../../../../include/uapi/linux/ivhost.h"
+#include <linux/ivhost.h>
 
 #define F(bit)		(1ULL << (bit))
 #define FEATURES	(F(VIRTIO_F_VERSION_1) | F(VIRTIO_RING_F_INDIRECT_DESC) | \

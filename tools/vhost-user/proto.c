@@ -318,12 +318,24 @@ static int ivu_get_vring_base(struct ivu_dev *d, struct ivu_msg *m)
 	return ivu_msg_reply(d, m, &s, sizeof(s));
 }
 
-static int ivu_set_vring_kick(struct ivu_dev *d, struct ivu_msg *m)
+/* The vq of a KICK/CALL/ERR message and its fd (-1 for NOFD), or NULL. */
+static struct ivu_vring *ivu_msg_vq_fd(struct ivu_dev *d, struct ivu_msg *m,
+				       int *fd)
 {
 	struct ivu_vring *vq = ivu_msg_vq(d, m->p.u64 & IVU_VRING_IDX_MASK);
+
+	if (!vq || ivu_vring_fd(m, fd))
+		return NULL;
+	return vq;
+}
+
+static int ivu_set_vring_kick(struct ivu_dev *d, struct ivu_msg *m)
+{
+	struct ivu_vring *vq;
 	int fd, err;
 
-	if (!vq || ivu_vring_fd(m, &fd))
+	vq = ivu_msg_vq_fd(d, m, &fd);
+	if (!vq)
 		return -EINVAL;
 	ivu_vring_stop(d, vq);
 	vq->kick_fd = fd;
@@ -345,10 +357,11 @@ static int ivu_set_vring_kick(struct ivu_dev *d, struct ivu_msg *m)
 
 static int ivu_set_vring_call(struct ivu_dev *d, struct ivu_msg *m)
 {
-	struct ivu_vring *vq = ivu_msg_vq(d, m->p.u64 & IVU_VRING_IDX_MASK);
+	struct ivu_vring *vq;
 	int fd;
 
-	if (!vq || ivu_vring_fd(m, &fd))
+	vq = ivu_msg_vq_fd(d, m, &fd);
+	if (!vq)
 		return -EINVAL;
 	ivu_close(&vq->call_fd);
 	vq->call_fd = fd;
@@ -358,10 +371,11 @@ static int ivu_set_vring_call(struct ivu_dev *d, struct ivu_msg *m)
 
 static int ivu_set_vring_err(struct ivu_dev *d, struct ivu_msg *m)
 {
-	struct ivu_vring *vq = ivu_msg_vq(d, m->p.u64 & IVU_VRING_IDX_MASK);
+	struct ivu_vring *vq;
 	int fd;
 
-	if (!vq || ivu_vring_fd(m, &fd))
+	vq = ivu_msg_vq_fd(d, m, &fd);
+	if (!vq)
 		return -EINVAL;
 	ivu_close(&vq->err_fd);
 	vq->err_fd = fd;

@@ -259,6 +259,10 @@ int ivu_vring_pop(struct ivu_dev *d, struct ivu_vring *vq, struct ivu_buf *b)
 	}
 	ivu_rmb();
 	head = ivu_rd16(&vq->avail->ring[vq->last_avail & (vq->num - 1)]);
+	if (head >= vq->num) {
+		ivu_vring_break(d, vq, "avail head out of range", head);
+		return -EINVAL;
+	}
 	err = ivu_vring_walk(d, vq, head, b);
 	if (err) {
 		ivu_vring_break(d, vq, err == -EFAULT ?

@@ -85,8 +85,10 @@ static int ivu_mem_build(struct ivu_mem *m, const struct ivu_user_region *u)
 
 		gpa[i].guest_phys_addr = u[i].guest_phys_addr;
 		qva[i].guest_phys_addr = u[i].userspace_addr;
-		gpa[i].memory_size = qva[i].memory_size = u[i].memory_size;
-		gpa[i].userspace_addr = qva[i].userspace_addr = local;
+		gpa[i].memory_size = u[i].memory_size;
+		qva[i].memory_size = u[i].memory_size;
+		gpa[i].userspace_addr = local;
+		qva[i].userspace_addr = local;
 	}
 	m->by_gpa = ivhost_memtable_build(gpa, m->n);
 	if (IS_ERR(m->by_gpa)) {

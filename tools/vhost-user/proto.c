@@ -19,6 +19,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <linux/kernel.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 
@@ -75,7 +76,7 @@ struct ivu_hdr {
 	u32 request;
 	u32 flags;
 	u32 size;
-} __attribute__((packed));
+} __packed;
 
 struct ivu_msg {
 	struct ivu_hdr h;
@@ -159,7 +160,7 @@ static int ivu_msg_reply(struct ivu_dev *d, const struct ivu_msg *m,
 	struct {
 		struct ivu_hdr h;
 		unsigned char p[sizeof(struct vhost_vring_state) + 8];
-	} __attribute__((packed)) r;
+	} __packed r;
 
 	r.h.request = m->h.request;
 	r.h.flags = IVU_VERSION | IVU_REPLY;
@@ -480,7 +481,7 @@ static const struct ivu_req ivu_reqs[] = {
 
 static const struct ivu_req *ivu_req_of(u32 id)
 {
-	if (id >= sizeof(ivu_reqs) / sizeof(ivu_reqs[0]) || !ivu_reqs[id].fn)
+	if (id >= ARRAY_SIZE(ivu_reqs) || !ivu_reqs[id].fn)
 		return NULL;
 	return &ivu_reqs[id];
 }

@@ -21,10 +21,11 @@ void ivu_stats_print(const struct ivu_dev *d, FILE *f)
 	for (i = 0; i < d->queues; i++) {
 		const struct ivu_qp_stats *q = &s->qp[i];
 
-		fprintf(f, "ivhost-user: queue %u: tx %llu frames %llu bytes %llu drops; rx %llu frames %llu bytes %llu drops\n",
+		fprintf(f, "ivhost-user: queue %u: tx %llu frames %llu bytes %llu drops; ",
 			i, (unsigned long long)q->tx_frames,
 			(unsigned long long)q->tx_bytes,
-			(unsigned long long)q->tx_drops,
+			(unsigned long long)q->tx_drops);
+		fprintf(f, "rx %llu frames %llu bytes %llu drops\n",
 			(unsigned long long)q->rx_frames,
 			(unsigned long long)q->rx_bytes,
 			(unsigned long long)q->rx_drops);

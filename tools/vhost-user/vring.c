@@ -49,7 +49,9 @@ void ivu_vring_init(struct ivu_vring *vq, int index)
 {
 	memset(vq, 0, sizeof(*vq));
 	vq->index = index;
-	vq->kick_fd = vq->call_fd = vq->err_fd = -1;
+	vq->kick_fd = -1;
+	vq->call_fd = -1;
+	vq->err_fd = -1;
 }
 
 /**
@@ -210,8 +212,10 @@ static int ivu_vring_walk(struct ivu_dev *d, struct ivu_vring *vq, u16 head,
 	int r;
 
 	b->head = head;
-	b->n_out = b->n_in = 0;
-	b->out_len = b->in_len = 0;
+	b->n_out = 0;
+	b->n_in = 0;
+	b->out_len = 0;
+	b->in_len = 0;
 	r = ivhost_chain_start(&c, vq->num, head);
 	while (r >= 0) {
 		ivu_desc_read(&desc, table + c.idx * sizeof(struct vring_desc));

@@ -243,8 +243,8 @@ void ivu_net_rearm(struct ivu_dev *d, unsigned int qp);
 
 /* tap.c */
 int ivu_tap_open(const char *name, unsigned int queues, int *fds);
-int ivu_tap_configure(const char *name, const int *fds, unsigned int queues,
-		      unsigned int hdr_len, u64 features);
+int ivu_tap_configure(const char *name, int fd, unsigned int hdr_len,
+		      u64 features);
 int ivu_tap_set_mtu(const char *name, unsigned int mtu);
 
 /* iotlb.c */

@@ -210,10 +210,12 @@ static int ivu_set_features(struct ivu_dev *d, struct ivu_msg *m)
 	d->features = f;
 	d->hdr_len = f & ((1ULL << VIRTIO_NET_F_MRG_RXBUF) |
 			  (1ULL << VIRTIO_F_VERSION_1)) ? 12 : 10;
-	err = ivu_tap_configure(d->tap_name, &d->qp[0].tap_fd, d->queues,
-				d->hdr_len, f);
-	if (err)
-		return err;
+	for (i = 0; i < d->queues; i++) {
+		err = ivu_tap_configure(d->tap_name, d->qp[i].tap_fd,
+					d->hdr_len, f);
+		if (err)
+			return err;
+	}
 	for (i = 0; i < d->queues; i++)
 		ivu_net_rearm(d, i);
 	return 0;

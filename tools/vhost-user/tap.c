@@ -108,28 +108,25 @@ static unsigned int ivu_tap_offloads(u64 features)
 }
 
 /**
- * ivu_tap_configure() - set the header size and offloads for new features
+ * ivu_tap_configure() - set a tap queue's header size and offloads
  * @name: interface name, for the log
- * @fds: the queues
- * @queues: how many
+ * @fd: the queue
  * @hdr_len: virtio-net header size (10 or 12)
  * @features: the acked virtio features
  *
  * Return: 0, or a negative errno.
  */
-int ivu_tap_configure(const char *name, const int *fds, unsigned int queues,
-		      unsigned int hdr_len, u64 features)
+int ivu_tap_configure(const char *name, int fd, unsigned int hdr_len,
+		      u64 features)
 {
-	unsigned int off = ivu_tap_offloads(features), i;
+	unsigned int off = ivu_tap_offloads(features);
 	int sz = hdr_len;
 
-	for (i = 0; i < queues; i++) {
-		if (ioctl(fds[i], TUNSETVNETHDRSZ, &sz) ||
-		    ioctl(fds[i], TUNSETOFFLOAD, (unsigned long)off)) {
-			ivu_log("tap %s queue %u: header size %d, offloads 0x%x: %m",
-				name, i, sz, off);
-			return -errno;
-		}
+	if (ioctl(fd, TUNSETVNETHDRSZ, &sz) ||
+	    ioctl(fd, TUNSETOFFLOAD, (unsigned long)off)) {
+		ivu_log("tap %s: header size %d, offloads 0x%x: %m",
+			name, sz, off);
+		return -errno;
 	}
 	ivu_dbg("tap %s: header %d bytes, offloads 0x%x", name, sz, off);
 	return 0;

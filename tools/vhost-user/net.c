@@ -307,7 +307,10 @@ void ivu_net_rearm(struct ivu_dev *d, unsigned int qp)
 	struct ivu_vring *rx = &d->vq[2 * qp];
 	bool on = ivu_vring_ready(d, rx) && rx->enabled && d->hdr_len;
 
-	if (!on)
+	if (!on && d->qp[qp].rx_len) {
+		/* The frame waiting for this ring will not get it. */
+		d->stats.qp[qp].rx_drops++;
 		d->qp[qp].rx_len = 0;
+	}
 	ivu_net_tap_watch(d, qp, on);
 }

@@ -2,7 +2,9 @@
 #
 # Out-of-tree build of the ivhost modules.
 #
-#   make            build ivhost.ko and ivhost_net.ko
+#   make            build ivhost.ko and ivhost_net.ko, and ivhost-user
+#   make modules    only the modules
+#   make ivhost-user  only the vhost-user daemon (tools/vhost-user)
 #   make W=1 C=1    the same with extra warnings and sparse
 #   make check      the whole test suite (boots VMs; needs root)
 #   make demo       the demo: a VM, modprobe ivhost_net, packets moving
@@ -21,11 +23,12 @@
 #                   FUZZ_SEED= repeats a run
 #   make htmldocs   Documentation/ as HTML in Documentation/output/html,
 #                   checked: sphinx-build -W and kernel-doc (check-docs)
-#   make install    the modules into /lib/modules/<release>/extra (all under
+#   make install    ivhost-user into $(INSTALL_MOD_PATH)/usr/local/sbin,
+#                   the modules into /lib/modules/<release>/extra (all under
 #                   INSTALL_MOD_PATH if set; <release> is KDIR's), depmod,
 #                   and a udev rule (/etc/udev/rules.d/60-ivhost.rules)
 #                   giving /dev/ivhost-net to group kvm, mode 0660
-#   make uninstall  all of that undone
+#   make uninstall  all of that undone (ivhost-user removed too)
 #   make dkms-install  the sources to /usr/src/ivhost-<version>, then
 #                   dkms add, build and install, and the udev rule
 #                   (dkms-uninstall: undone)
@@ -55,7 +58,10 @@ DKMS_SRC = $(INSTALL_MOD_PATH)/usr/src/ivhost-$(VERSION)
 # given on the command line reach every sub-make of kbuild.
 IVHOST_CONFIG := CONFIG_IVHOST=m CONFIG_IVHOST_NET=m
 
-all: modules
+all: modules ivhost-user
+
+ivhost-user:
+	$(MAKE) -C tools/vhost-user
 
 modules:
 	@test -n "$(KDIR)" || { echo "no kernel build tree: install linux-headers-amd64 or set KDIR=" >&2; exit 1; }
@@ -63,6 +69,7 @@ modules:
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(PWD) $(IVHOST_CONFIG) clean
+	$(MAKE) -C tools/vhost-user clean
 
 check:
 	tools/testing/check
@@ -98,8 +105,9 @@ fuzz:
 DEPMOD = depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) -a \
 	$(KERNELRELEASE_OF_KDIR)
 
-install: modules
+install: modules ivhost-user
 	test -n "$(KERNELRELEASE_OF_KDIR)"
+	$(MAKE) -C tools/vhost-user install DESTDIR=$(INSTALL_MOD_PATH)
 	install -d $(MODDIR)
 	install -m 0644 drivers/vhost/ivhost.ko drivers/vhost/ivhost_net.ko \
 		$(MODDIR)/
@@ -108,6 +116,7 @@ install: modules
 
 uninstall:
 	test -n "$(KERNELRELEASE_OF_KDIR)"
+	$(MAKE) -C tools/vhost-user uninstall DESTDIR=$(INSTALL_MOD_PATH)
 	rm -f $(MODDIR)/ivhost.ko $(MODDIR)/ivhost_net.ko
 	-rmdir $(MODDIR) 2>/dev/null
 	$(DEPMOD)
@@ -144,7 +153,7 @@ dkms-uninstall:
 	rm -rf $(DKMS_SRC)
 	$(MAKE) udev-rule-remove
 
-.PHONY: all modules clean check demo bench check-qemu check-dkms check-debug fuzz \
+.PHONY: all modules ivhost-user clean check demo bench check-qemu check-dkms check-debug fuzz \
 	htmldocs \
 	install uninstall \
 	udev-rule udev-rule-remove dkms-install dkms-uninstall

@@ -26,7 +26,7 @@
 
 #include "chain.h"
 
-unsigned int fuzz_alloc_fail;
+unsigned int tools_alloc_fail;
 
 #define MAX_RING	32768U
 #define MAX_INDIRECT	4	/* distinct indirect tables per input */

@@ -21,7 +21,7 @@
 
 #include "iotlb.h"
 
-unsigned int fuzz_alloc_fail;
+unsigned int tools_alloc_fail;
 
 enum {
 	OP_UPDATE_RANGE,
@@ -181,10 +181,10 @@ static int alloc_spares(struct ivhost_iotlb_spare *s, unsigned int fail)
 	bool failed;
 	int err;
 
-	fuzz_alloc_fail = fail;
+	tools_alloc_fail = fail;
 	err = ivhost_iotlb_spare_alloc(s, GFP_KERNEL);
-	failed = fail && !fuzz_alloc_fail;
-	fuzz_alloc_fail = 0;
+	failed = fail && !tools_alloc_fail;
+	tools_alloc_fail = 0;
 	FUZZ_CHECK(err == (failed ? -ENOMEM : 0),
 		   "spare_alloc = %d, allocation %sfailed", err,
 		   failed ? "" : "not ");

@@ -50,7 +50,7 @@
 
 #include "devtlb.h"
 
-unsigned int fuzz_alloc_fail;
+unsigned int tools_alloc_fail;
 
 #define MSG_SIZE	72U
 #define MAX_BATCH	4096U
@@ -887,14 +887,14 @@ static void op_write(struct fuzz_in *in, struct ivhost_devtlb *tlb,
 	arm_cb_round(in, cbsel);
 	memcpy(before, sim.vq, sizeof(before));
 	evictions = tlb->cache.evictions;
-	fuzz_alloc_fail = inject;
+	tools_alloc_fail = inject;
 	sim.in_call = true;
 	got = ivhost_devtlb_write(tlb, &it, batch_feat ?
 				  BIT_ULL(VHOST_BACKEND_F_IOTLB_BATCH) : 0,
 				  &wake);
 	sim.in_call = false;
 	sim.cb_round = false;
-	fuzz_alloc_fail = 0;
+	tools_alloc_fail = 0;
 	want = model_expect(md, buf, count, fault, batch_feat, &type, &op);
 	TRACE("write type %u iova %llx size %llx uaddr %llx perm %u (%zu bytes, outer %u, fault at %zd, alloc %u fails, batch %d) = %ld, want %ld",
 	      iotlb[25], get64(iotlb), get64(iotlb + 8), get64(iotlb + 16),

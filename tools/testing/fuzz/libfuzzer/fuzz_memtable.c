@@ -20,7 +20,7 @@
 
 #include "memtable.h"
 
-unsigned int fuzz_alloc_fail;
+unsigned int tools_alloc_fail;
 
 #define MAX_REGIONS	16
 #define MAX_IOV		8
@@ -143,9 +143,9 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 
 	/* The table is one allocation: failing it must fail the build. */
 	fail = fuzz_u8(&in) == 0xff;
-	fuzz_alloc_fail = fail;
+	tools_alloc_fail = fail;
 	mt = ivhost_memtable_build(r, n);
-	fuzz_alloc_fail = 0;
+	tools_alloc_fail = 0;
 	if (fail) {
 		FUZZ_CHECK(mt == ERR_PTR(-ENOMEM), "no -ENOMEM");
 		return 0;

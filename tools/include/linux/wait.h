@@ -4,8 +4,8 @@
  * target, so waiting for a condition that is false would never end: it
  * reports -ERESTARTSYS, as an interrupted wait does.
  */
-#ifndef _FUZZ_SHIM_LINUX_WAIT_H
-#define _FUZZ_SHIM_LINUX_WAIT_H
+#ifndef _TOOLS_INCLUDE_LINUX_WAIT_H
+#define _TOOLS_INCLUDE_LINUX_WAIT_H
 
 #include <errno.h>
 
@@ -23,4 +23,4 @@ typedef struct {
 
 #define wait_event_interruptible(wq, cond)	((cond) ? 0 : -ERESTARTSYS)
 
-#endif /* _FUZZ_SHIM_LINUX_WAIT_H */
+#endif /* _TOOLS_INCLUDE_LINUX_WAIT_H */

@@ -3,8 +3,8 @@
  * Userspace shim: the helpers of the kernel's <linux/kernel.h>,
  * <linux/minmax.h>, <linux/bits.h> and <linux/limits.h> the module uses.
  */
-#ifndef _FUZZ_SHIM_LINUX_KERNEL_H
-#define _FUZZ_SHIM_LINUX_KERNEL_H
+#ifndef _TOOLS_INCLUDE_LINUX_KERNEL_H
+#define _TOOLS_INCLUDE_LINUX_KERNEL_H
 
 #include <assert.h>
 #include <stddef.h>
@@ -43,4 +43,4 @@
 
 #define lockdep_assert_held(l)	((void)(l))
 
-#endif /* _FUZZ_SHIM_LINUX_KERNEL_H */
+#endif /* _TOOLS_INCLUDE_LINUX_KERNEL_H */

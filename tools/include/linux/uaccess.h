@@ -4,8 +4,8 @@
  * (TASK_SIZE_MAX with 4-level paging): [addr, addr + size) must end at
  * or below it without wrapping.
  */
-#ifndef _FUZZ_SHIM_LINUX_UACCESS_H
-#define _FUZZ_SHIM_LINUX_UACCESS_H
+#ifndef _TOOLS_INCLUDE_LINUX_UACCESS_H
+#define _TOOLS_INCLUDE_LINUX_UACCESS_H
 
 #include <stdint.h>
 #include <linux/types.h>
@@ -19,4 +19,4 @@ static inline bool fuzz_access_ok(u64 addr, u64 size)
 
 #define access_ok(ptr, size)	fuzz_access_ok((uintptr_t)(ptr), (size))
 
-#endif /* _FUZZ_SHIM_LINUX_UACCESS_H */
+#endif /* _TOOLS_INCLUDE_LINUX_UACCESS_H */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Userspace shim: the poll() bits and a no-op poll_wait(). */
-#ifndef _FUZZ_SHIM_LINUX_POLL_H
-#define _FUZZ_SHIM_LINUX_POLL_H
+#ifndef _TOOLS_INCLUDE_LINUX_POLL_H
+#define _TOOLS_INCLUDE_LINUX_POLL_H
 
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -25,4 +25,4 @@ static inline void poll_wait(struct file *f, wait_queue_head_t *wq,
 	(void)p;
 }
 
-#endif /* _FUZZ_SHIM_LINUX_POLL_H */
+#endif /* _TOOLS_INCLUDE_LINUX_POLL_H */

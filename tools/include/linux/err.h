@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Userspace shim: error pointers, as the kernel encodes them. */
-#ifndef _FUZZ_SHIM_LINUX_ERR_H
-#define _FUZZ_SHIM_LINUX_ERR_H
+#ifndef _TOOLS_INCLUDE_LINUX_ERR_H
+#define _TOOLS_INCLUDE_LINUX_ERR_H
 
 #include <stdbool.h>
 
@@ -30,4 +30,4 @@ static inline bool IS_ERR_OR_NULL(const void *ptr)
 	return !ptr || IS_ERR_VALUE(ptr);
 }
 
-#endif /* _FUZZ_SHIM_LINUX_ERR_H */
+#endif /* _TOOLS_INCLUDE_LINUX_ERR_H */

@@ -4,8 +4,8 @@
  * empty inline trace_<name>() taking the event's prototype, so the
  * arguments are still type-checked.
  */
-#ifndef _FUZZ_SHIM_LINUX_TRACEPOINT_H
-#define _FUZZ_SHIM_LINUX_TRACEPOINT_H
+#ifndef _TOOLS_INCLUDE_LINUX_TRACEPOINT_H
+#define _TOOLS_INCLUDE_LINUX_TRACEPOINT_H
 
 #include <linux/types.h>
 
@@ -25,4 +25,4 @@
 #define DEFINE_EVENT(template, name, proto, args) \
 	FUZZ_TRACE_STUB(name, PARAMS(proto))
 
-#endif /* _FUZZ_SHIM_LINUX_TRACEPOINT_H */
+#endif /* _TOOLS_INCLUDE_LINUX_TRACEPOINT_H */

@@ -4,8 +4,8 @@
  * system's uapi <linux/types.h> gives the __u* types (u64 is unsigned
  * long long, as in the kernel); this adds the kernel-internal names.
  */
-#ifndef _FUZZ_SHIM_LINUX_TYPES_H
-#define _FUZZ_SHIM_LINUX_TYPES_H
+#ifndef _TOOLS_INCLUDE_LINUX_TYPES_H
+#define _TOOLS_INCLUDE_LINUX_TYPES_H
 
 #include_next <linux/types.h>
 #include <stdbool.h>
@@ -40,4 +40,4 @@ struct hlist_node {
 	struct hlist_node *next, **pprev;
 };
 
-#endif /* _FUZZ_SHIM_LINUX_TYPES_H */
+#endif /* _TOOLS_INCLUDE_LINUX_TYPES_H */

@@ -3,8 +3,8 @@
  * Userspace shim: the fuzz targets are single-threaded, so a spinlock
  * only records that it is held, and unbalanced use trips an assertion.
  */
-#ifndef _FUZZ_SHIM_LINUX_SPINLOCK_H
-#define _FUZZ_SHIM_LINUX_SPINLOCK_H
+#ifndef _TOOLS_INCLUDE_LINUX_SPINLOCK_H
+#define _TOOLS_INCLUDE_LINUX_SPINLOCK_H
 
 #include <assert.h>
 
@@ -26,4 +26,4 @@ static inline void spin_unlock(spinlock_t *l)
 	l->held = 0;
 }
 
-#endif /* _FUZZ_SHIM_LINUX_SPINLOCK_H */
+#endif /* _TOOLS_INCLUDE_LINUX_SPINLOCK_H */

@@ -4,8 +4,8 @@
  * the user buffers of a read() or write().  fault_at makes the copy stop
  * at that byte, as a copy from an unmapped user page would.
  */
-#ifndef _FUZZ_SHIM_LINUX_UIO_H
-#define _FUZZ_SHIM_LINUX_UIO_H
+#ifndef _TOOLS_INCLUDE_LINUX_UIO_H
+#define _TOOLS_INCLUDE_LINUX_UIO_H
 
 #include <string.h>
 #include <sys/uio.h>
@@ -90,4 +90,4 @@ static inline size_t copy_to_iter(const void *from, size_t n,
 	return fuzz_iov_iter_copy(i, (void *)from, n, true);
 }
 
-#endif /* _FUZZ_SHIM_LINUX_UIO_H */
+#endif /* _TOOLS_INCLUDE_LINUX_UIO_H */

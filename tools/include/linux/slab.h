@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Userspace shim: slab allocations on malloc(), so ASan sees every use
- * after free, double free and leak.  fuzz_alloc_fail, when set by a
+ * after free, double free and leak.  tools_alloc_fail, when set by a
  * target, makes the next allocations fail (counted down).
  */
-#ifndef _FUZZ_SHIM_LINUX_SLAB_H
-#define _FUZZ_SHIM_LINUX_SLAB_H
+#ifndef _TOOLS_INCLUDE_LINUX_SLAB_H
+#define _TOOLS_INCLUDE_LINUX_SLAB_H
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,18 +21,18 @@
 #define __GFP_NOWARN		0x200U
 
 /* 0: never fail; n > 0: the n-th allocation from now fails. */
-extern unsigned int fuzz_alloc_fail;
+extern unsigned int tools_alloc_fail;
 
-static inline bool fuzz_alloc_should_fail(void)
+static inline bool tools_alloc_should_fail(void)
 {
-	if (!fuzz_alloc_fail)
+	if (!tools_alloc_fail)
 		return false;
-	return --fuzz_alloc_fail == 0;
+	return --tools_alloc_fail == 0;
 }
 
 static inline void *kmalloc(size_t size, gfp_t gfp)
 {
-	if (fuzz_alloc_should_fail())
+	if (tools_alloc_should_fail())
 		return NULL;
 	return gfp & __GFP_ZERO ? calloc(1, size) : malloc(size);
 }
@@ -66,4 +66,4 @@ static inline void kvfree(const void *p)
 	free((void *)p);
 }
 
-#endif /* _FUZZ_SHIM_LINUX_SLAB_H */
+#endif /* _TOOLS_INCLUDE_LINUX_SLAB_H */

@@ -4,8 +4,8 @@
  * target: scheduling only counts, and the target decides whether to run
  * the work.
  */
-#ifndef _FUZZ_SHIM_LINUX_WORKQUEUE_H
-#define _FUZZ_SHIM_LINUX_WORKQUEUE_H
+#ifndef _TOOLS_INCLUDE_LINUX_WORKQUEUE_H
+#define _TOOLS_INCLUDE_LINUX_WORKQUEUE_H
 
 #include <stdbool.h>
 
@@ -48,4 +48,4 @@ static inline bool cancel_delayed_work_sync(struct delayed_work *dw)
 	return was;
 }
 
-#endif /* _FUZZ_SHIM_LINUX_WORKQUEUE_H */
+#endif /* _TOOLS_INCLUDE_LINUX_WORKQUEUE_H */

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ivhost-user: a vhost-user net backend.  Shared types of the daemon.
+ *
+ * One thread, one epoll loop (main.c).  A device (struct ivu_dev) lives
+ * as long as the daemon: its taps stay open, while everything a frontend
+ * gave (memory mappings, eventfds, the backend channel, negotiated
+ * features, ring state) is dropped by ivu_dev_reset() when the frontend
+ * goes away.  Nothing here needs a lock: only the loop's thread runs.
+ */
+#ifndef _IVU_H
+#define _IVU_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/uio.h>
+#include <linux/types.h>
+#include <linux/vhost_types.h>
+#include <linux/virtio_ring.h>
+
+#include "memtable.h"
+
+#define IVU_MAX_QP		8	/* queue pairs */
+#define IVU_MAX_VQ		(2 * IVU_MAX_QP)
+#define IVU_MAX_REGIONS		8	/* VHOST_MEMORY_BASELINE_NREGIONS */
+#define IVU_MAX_FDS		8
+#define IVU_RING_MAX		32768U
+#define IVU_IOV_MAX		1024	/* UIO_MAXIOV: writev()'s limit */
+#define IVU_RX_BUF		(65536 + 256)
+
+/* Per-round weights, as vhost_net's: whichever is reached first. */
+#define IVU_WEIGHT_PKTS		256
+#define IVU_WEIGHT_BYTES	0x80000
+
+extern int ivu_verbose;
+
+#define ivu_log(fmt, ...)	fprintf(stderr, "ivhost-user: " fmt "\n", \
+					##__VA_ARGS__)
+#define ivu_dbg(fmt, ...)	do { if (ivu_verbose) ivu_log(fmt, \
+					##__VA_ARGS__); } while (0)
+
+/**
+ * struct ivu_qp_stats - counters of one queue pair
+ * @tx_frames: frames taken from the guest's TX ring and written to the tap
+ * @tx_bytes: their bytes, without the virtio-net header
+ * @tx_drops: TX frames consumed but not delivered (short, tap error,
+ *	ring disabled)
+ * @rx_frames: frames read from the tap and placed in the guest's RX ring
+ * @rx_bytes: their bytes, without the virtio-net header
+ * @rx_drops: RX frames read from the tap and not delivered
+ */
+struct ivu_qp_stats {
+	u64 tx_frames, tx_bytes, tx_drops;
+	u64 rx_frames, rx_bytes, rx_drops;
+};
+
+/**
+ * struct ivu_stats - counters of the daemon
+ * @qp: per queue pair
+ * @connections: frontends served
+ * @proto_errors: requests refused (bad size, fds, values, unknown ids)
+ * @broken_rings: rings stopped because the guest broke them
+ */
+struct ivu_stats {
+	struct ivu_qp_stats qp[IVU_MAX_QP];
+	u64 connections;
+	u64 proto_errors;
+	u64 broken_rings;
+};
+
+/**
+ * struct ivu_vring - one split virtqueue
+ * @index: global vq index (2 * pair for RX, + 1 for TX)
+ * @num: ring size
+ * @addr: the addresses from SET_VRING_ADDR (frontend virtual addresses)
+ * @addr_set: @addr is valid
+ * @desc: the descriptor table, mapped locally, or NULL
+ * @avail: the avail ring, mapped locally
+ * @used: the used ring, mapped locally
+ * @last_avail: next avail entry to take
+ * @last_used: next used entry to fill
+ * @published_used: used index last made visible to the guest
+ * @signalled_used: used index at the last interrupt (EVENT_IDX)
+ * @signalled_valid: @signalled_used means something
+ * @kick_fd: eventfd the guest kicks, -1 if none
+ * @call_fd: eventfd to interrupt the guest, -1 if none
+ * @err_fd: eventfd to report a broken ring, -1 if none
+ * @started: a kick fd arrived and GET_VRING_BASE has not stopped it
+ * @enabled: SET_VRING_ENABLE state
+ * @broken: the guest broke the ring; nothing more is done until restart
+ * @more: a round ended on its weight; run another
+ */
+struct ivu_vring {
+	int index;
+	u32 num;
+	struct vhost_vring_addr addr;
+	bool addr_set;
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	u16 last_avail;
+	u16 last_used;
+	u16 published_used;
+	u16 signalled_used;
+	bool signalled_valid;
+	int kick_fd, call_fd, err_fd;
+	bool started, enabled, broken, more;
+};
+
+/**
+ * struct ivu_buf - one descriptor chain, translated
+ * @head: the chain's head index
+ * @iov: the chain's readable segments, then its writable ones
+ * @n_out: readable segments (device reads: TX)
+ * @n_in: writable segments (device writes: RX)
+ * @out_len: bytes readable
+ * @in_len: bytes writable
+ */
+struct ivu_buf {
+	u16 head;
+	struct iovec iov[IVU_IOV_MAX];
+	unsigned int n_out, n_in;
+	u64 out_len, in_len;
+};
+
+/**
+ * struct ivu_mem - the frontend's memory table, mapped
+ * @n: regions
+ * @map: each region's mapping (from its fd's offset 0)
+ * @map_len: each mapping's length
+ * @by_gpa: guest-physical address to local address (descriptors)
+ * @by_qva: frontend virtual address to local address (ring addresses)
+ */
+struct ivu_mem {
+	u32 n;
+	void *map[IVU_MAX_REGIONS];
+	size_t map_len[IVU_MAX_REGIONS];
+	struct ivhost_memtable *by_gpa;
+	struct ivhost_memtable *by_qva;
+};
+
+/**
+ * struct ivu_qp - one queue pair and its tap queue
+ * @tap_fd: this pair's tap queue
+ * @tap_armed: @tap_fd is watched for readability
+ * @rx_len: bytes of a frame read from the tap and not yet delivered
+ *	(0: none); it waits in @rx_buf for guest buffers
+ * @rx_buf: that frame, virtio-net header first
+ */
+struct ivu_qp {
+	int tap_fd;
+	bool tap_armed;
+	size_t rx_len;
+	unsigned char *rx_buf;
+};
+
+/**
+ * struct ivu_dev - the device a frontend drives
+ * @queues: queue pairs (--queues)
+ * @tap_name: the tap's name
+ * @epfd: the event loop's epoll
+ * @conn_fd: the frontend's socket, -1 if none
+ * @backend_fd: the backend channel (SET_BACKEND_REQ_FD), -1 if none
+ * @owner: SET_OWNER was received
+ * @features: acked virtio features
+ * @protocol: acked protocol features
+ * @hdr_len: virtio-net header size for these features
+ * @mtu: NET_SET_MTU value, 0 if none
+ * @mem: the memory table
+ * @vq: the virtqueues
+ * @qp: the queue pairs
+ * @stats: counters
+ */
+struct ivu_dev {
+	unsigned int queues;
+	const char *tap_name;
+	int epfd;
+	int conn_fd;
+	int backend_fd;
+	bool owner;
+	u64 features;
+	u64 protocol;
+	unsigned int hdr_len;
+	unsigned int mtu;
+	struct ivu_mem mem;
+	struct ivu_vring vq[IVU_MAX_VQ];
+	struct ivu_qp qp[IVU_MAX_QP];
+	struct ivu_stats stats;
+};
+
+/* epoll tags: the kind in the high 32 bits, an index in the low ones. */
+enum ivu_ev {
+	IVU_EV_SIGNAL = 1,
+	IVU_EV_LISTEN,
+	IVU_EV_CONN,
+	IVU_EV_TIMER,
+	IVU_EV_KICK,
+	IVU_EV_TAP,
+};
+
+#define IVU_TAG(kind, idx)	(((u64)(kind) << 32) | (u32)(idx))
+
+/* main.c */
+void ivu_watch(struct ivu_dev *d, int fd, u32 events, u64 tag);
+void ivu_unwatch(struct ivu_dev *d, int fd);
+void ivu_close(int *fd);
+
+/* proto.c */
+int ivu_proto_handle(struct ivu_dev *d);
+void ivu_dev_reset(struct ivu_dev *d);
+u64 ivu_proto_features(const struct ivu_dev *d);
+
+/* mem.c */
+int ivu_mem_set(struct ivu_mem *m, const void *payload, u32 size,
+		const int *fds, unsigned int nfds);
+void ivu_mem_free(struct ivu_mem *m);
+void *ivu_mem_qva(const struct ivu_mem *m, u64 qva, u64 len);
+int ivu_mem_gpa_iov(const struct ivu_mem *m, u64 gpa, u64 len,
+		    struct iovec *iov, unsigned int max);
+void *ivu_mem_gpa(const struct ivu_mem *m, u64 gpa, u64 len);
+
+/* vring.c */
+void ivu_vring_init(struct ivu_vring *vq, int index);
+int ivu_vring_start(struct ivu_dev *d, struct ivu_vring *vq);
+void ivu_vring_stop(struct ivu_dev *d, struct ivu_vring *vq);
+void ivu_vring_clear(struct ivu_dev *d, struct ivu_vring *vq);
+bool ivu_vring_ready(const struct ivu_dev *d, const struct ivu_vring *vq);
+int ivu_vring_pop(struct ivu_dev *d, struct ivu_vring *vq,
+		  struct ivu_buf *b);
+void ivu_vring_unpop(struct ivu_vring *vq, unsigned int n);
+void ivu_vring_push(struct ivu_vring *vq, u16 head, u32 len);
+void ivu_vring_flush(struct ivu_dev *d, struct ivu_vring *vq);
+void ivu_vring_notify(struct ivu_dev *d, struct ivu_vring *vq, bool on);
+bool ivu_vring_has_avail(struct ivu_vring *vq);
+void ivu_vring_break(struct ivu_dev *d, struct ivu_vring *vq,
+		     const char *why, long arg);
+
+/* net.c */
+void ivu_net_kick(struct ivu_dev *d, struct ivu_vring *vq);
+void ivu_net_tap_ready(struct ivu_dev *d, unsigned int qp);
+void ivu_net_round(struct ivu_dev *d, struct ivu_vring *vq);
+void ivu_net_rearm(struct ivu_dev *d, unsigned int qp);
+
+/* tap.c */
+int ivu_tap_open(const char *name, unsigned int queues, int *fds);
+int ivu_tap_configure(const char *name, int fd, unsigned int hdr_len,
+		      u64 features);
+int ivu_tap_set_mtu(const char *name, unsigned int mtu);
+
+/* iotlb.c */
+int ivu_iotlb_msg(struct ivu_dev *d, const struct vhost_iotlb_msg *msg);
+
+/* stats.c */
+void ivu_stats_print(const struct ivu_dev *d, FILE *f);
+
+#endif /* _IVU_H */

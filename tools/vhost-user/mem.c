@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The frontend's memory: SET_MEM_TABLE regions mapped from their fds.
+ *
+ * Each region is known by three addresses: the guest-physical one
+ * (descriptors use it), the frontend's virtual one (SET_VRING_ADDR uses
+ * it, as QEMU sends its own pointers) and ours, where we mapped it.  Two
+ * tables from the module's drivers/vhost/memtable.c, built from the same
+ * regions, translate the first two into the third: the module's checks
+ * (no empty region, no wrap, no overlap) hold for both.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/err.h>
+
+#include "ivu.h"
+
+/* SET_MEM_TABLE's payload: a count, padding, then the regions. */
+struct ivu_user_region {
+	u64 guest_phys_addr;
+	u64 memory_size;
+	u64 userspace_addr;
+	u64 mmap_offset;
+};
+
+#define IVU_MEM_HDR	8
+
+/**
+ * ivu_mem_free() - unmap a memory table and free its lookups
+ * @m: the table; left empty
+ */
+void ivu_mem_free(struct ivu_mem *m)
+{
+	u32 i;
+
+	for (i = 0; i < m->n; i++)
+		munmap(m->map[i], m->map_len[i]);
+	ivhost_memtable_free(m->by_gpa);
+	ivhost_memtable_free(m->by_qva);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Map one region, checking its sizes against the fd. */
+static int ivu_mem_map_one(struct ivu_mem *m, const struct ivu_user_region *u,
+			   int fd)
+{
+	struct vhost_memory_region r = {
+		.guest_phys_addr = u->guest_phys_addr,
+		.memory_size = u->memory_size,
+		.userspace_addr = u->userspace_addr,
+	};
+	struct stat st;
+	u64 end;
+	void *p;
+
+	if (ivhost_region_check(&r))
+		return -EINVAL;
+	if (__builtin_add_overflow(u->mmap_offset, u->memory_size, &end) ||
+	    end > SIZE_MAX)
+		return -EINVAL;
+	/* Mapping past the end of the file would fault at first touch. */
+	if (fstat(fd, &st) || (S_ISREG(st.st_mode) && (u64)st.st_size < end))
+		return -EINVAL;
+	p = mmap(NULL, end, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	m->map[m->n] = p;
+	m->map_len[m->n] = end;
+	m->n++;
+	return 0;
+}
+
+static int ivu_mem_build(struct ivu_mem *m, const struct ivu_user_region *u)
+{
+	struct vhost_memory_region gpa[IVU_MAX_REGIONS] = { 0 };
+	struct vhost_memory_region qva[IVU_MAX_REGIONS] = { 0 };
+	u32 i;
+
+	for (i = 0; i < m->n; i++) {
+		u64 local = (uintptr_t)m->map[i] + u[i].mmap_offset;
+
+		gpa[i].guest_phys_addr = u[i].guest_phys_addr;
+		qva[i].guest_phys_addr = u[i].userspace_addr;
+		gpa[i].memory_size = u[i].memory_size;
+		qva[i].memory_size = u[i].memory_size;
+		gpa[i].userspace_addr = local;
+		qva[i].userspace_addr = local;
+	}
+	m->by_gpa = ivhost_memtable_build(gpa, m->n);
+	if (IS_ERR(m->by_gpa)) {
+		m->by_gpa = NULL;
+		return -EINVAL;
+	}
+	m->by_qva = ivhost_memtable_build(qva, m->n);
+	if (IS_ERR(m->by_qva)) {
+		m->by_qva = NULL;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * ivu_mem_set() - build a memory table from a SET_MEM_TABLE message
+ * @m: the table to fill; must be empty
+ * @payload: the message payload
+ * @size: its size
+ * @fds: the message's fds, one per region; the caller still owns them
+ * @nfds: their number
+ *
+ * On failure @m is left empty, nothing mapped.
+ * Return: 0, or -EINVAL for a malformed table, or an mmap() error.
+ */
+int ivu_mem_set(struct ivu_mem *m, const void *payload, u32 size,
+		const int *fds, unsigned int nfds)
+{
+	struct ivu_user_region u[IVU_MAX_REGIONS];
+	u32 n, i;
+	int err;
+
+	if (size < IVU_MEM_HDR)
+		return -EINVAL;
+	memcpy(&n, payload, sizeof(n));
+	if (!n || n > IVU_MAX_REGIONS || n != nfds ||
+	    size != IVU_MEM_HDR + n * sizeof(u[0]))
+		return -EINVAL;
+	memcpy(u, (const char *)payload + IVU_MEM_HDR, n * sizeof(u[0]));
+	for (i = 0; i < n; i++) {
+		err = ivu_mem_map_one(m, &u[i], fds[i]);
+		if (err)
+			goto fail;
+		ivu_dbg("region %u: gpa 0x%llx size 0x%llx qva 0x%llx off 0x%llx",
+			i, u[i].guest_phys_addr, u[i].memory_size,
+			u[i].userspace_addr, u[i].mmap_offset);
+	}
+	err = ivu_mem_build(m, u);
+	if (!err)
+		return 0;
+fail:
+	ivu_mem_free(m);
+	return err;
+}
+
+/* One contiguous local range for [addr, addr + len) of @mt, or NULL. */
+static void *ivu_mem_contig(const struct ivhost_memtable *mt, u64 addr,
+			    u64 len)
+{
+	struct iovec iov;
+
+	if (!mt || !len)
+		return NULL;
+	if (ivhost_memtable_translate(mt, addr, len, &iov, 1) != 1)
+		return NULL;
+	return iov.iov_base;
+}
+
+/**
+ * ivu_mem_qva() - translate a frontend virtual range (a ring address)
+ * @m: the table
+ * @qva: frontend virtual address
+ * @len: length, > 0
+ *
+ * Return: the local address of a range mapped whole in one region, or NULL.
+ */
+void *ivu_mem_qva(const struct ivu_mem *m, u64 qva, u64 len)
+{
+	return ivu_mem_contig(m->by_qva, qva, len);
+}
+
+/**
+ * ivu_mem_gpa() - translate a guest-physical range into one local range
+ * @m: the table
+ * @gpa: guest-physical address
+ * @len: length, > 0
+ *
+ * Return: the local address, or NULL if the range is not mapped whole in
+ * one region.
+ */
+void *ivu_mem_gpa(const struct ivu_mem *m, u64 gpa, u64 len)
+{
+	return ivu_mem_contig(m->by_gpa, gpa, len);
+}
+
+/**
+ * ivu_mem_gpa_iov() - translate a guest-physical range into segments
+ * @m: the table
+ * @gpa: guest-physical address
+ * @len: length; 0 gives no segment
+ * @iov: where to put the segments
+ * @max: room in @iov
+ *
+ * Return: segments stored, -EFAULT if part of the range is unmapped, or
+ * -ENOBUFS if @max is too small.
+ */
+int ivu_mem_gpa_iov(const struct ivu_mem *m, u64 gpa, u64 len,
+		    struct iovec *iov, unsigned int max)
+{
+	if (!m->by_gpa)
+		return -EFAULT;
+	return ivhost_memtable_translate(m->by_gpa, gpa, len, iov, max);
+}

@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Split virtqueues in guest memory: taking chains from the avail ring,
+ * returning them on the used ring, notification suppression both ways
+ * (VRING_USED_F_NO_NOTIFY / avail_event, VRING_AVAIL_F_NO_INTERRUPT /
+ * used_event with VIRTIO_RING_F_EVENT_IDX).
+ *
+ * The guest writes the rings while we read them, so every field is read
+ * once into a local copy, and the copy is what gets checked and used.
+ * Chains are validated by the module's drivers/vhost/chain.c.  A ring the
+ * guest breaks (a head or next out of range, a loop, a buffer outside its
+ * memory, an index that jumps) is stopped with a log line and an
+ * interrupt on its error eventfd; it stays stopped until the frontend
+ * starts it again.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/virtio_config.h>
+
+#include "chain.h"
+#include "ivu.h"
+
+#define ivu_rmb()	__atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define ivu_wmb()	__atomic_thread_fence(__ATOMIC_RELEASE)
+#define ivu_mb()	__atomic_thread_fence(__ATOMIC_SEQ_CST)
+
+static u16 ivu_rd16(const void *p)
+{
+	return le16toh(__atomic_load_n((const u16 *)p, __ATOMIC_RELAXED));
+}
+
+static void ivu_wr16(void *p, u16 v)
+{
+	__atomic_store_n((u16 *)p, htole16(v), __ATOMIC_RELAXED);
+}
+
+static bool ivu_event_idx(const struct ivu_dev *d)
+{
+	return d->features & (1ULL << VIRTIO_RING_F_EVENT_IDX);
+}
+
+/**
+ * ivu_vring_init() - put a vq in its initial state, holding nothing
+ * @vq: the vq
+ * @index: its global index
+ */
+void ivu_vring_init(struct ivu_vring *vq, int index)
+{
+	memset(vq, 0, sizeof(*vq));
+	vq->index = index;
+	vq->kick_fd = -1;
+	vq->call_fd = -1;
+	vq->err_fd = -1;
+}
+
+/**
+ * ivu_vring_clear() - drop everything a frontend gave a vq
+ * @d: the device
+ * @vq: the vq; back in its initial state
+ */
+void ivu_vring_clear(struct ivu_dev *d, struct ivu_vring *vq)
+{
+	ivu_vring_stop(d, vq);
+	ivu_close(&vq->call_fd);
+	ivu_close(&vq->err_fd);
+	ivu_vring_init(vq, vq->index);
+}
+
+/**
+ * ivu_vring_break() - stop a ring the guest broke
+ * @d: the device
+ * @vq: the ring
+ * @why: what was wrong, for the log
+ * @arg: a number that goes with it
+ */
+void ivu_vring_break(struct ivu_dev *d, struct ivu_vring *vq,
+		     const char *why, long arg)
+{
+	u64 one = 1;
+
+	if (vq->broken)
+		return;
+	ivu_log("vq %d: %s (%ld); queue stopped until restarted",
+		vq->index, why, arg);
+	vq->broken = true;
+	vq->more = false;
+	d->stats.broken_rings++;
+	if (vq->err_fd >= 0 && write(vq->err_fd, &one, sizeof(one)) < 0)
+		ivu_dbg("vq %d: error eventfd: %m", vq->index);
+}
+
+/**
+ * ivu_vring_start() - map a ring's addresses and start it
+ * @d: the device
+ * @vq: the ring; its kick fd just arrived
+ *
+ * Return: 0, or -EINVAL if the size or addresses are unusable.
+ */
+int ivu_vring_start(struct ivu_dev *d, struct ivu_vring *vq)
+{
+	const struct vhost_vring_addr *a = &vq->addr;
+	u64 n = vq->num;
+
+	vq->desc = NULL;
+	vq->avail = NULL;
+	vq->used = NULL;
+	vq->broken = false;
+	vq->signalled_valid = false;
+	if (!n || !vq->addr_set)
+		return -EINVAL;
+	if ((a->desc_user_addr & 15) || (a->avail_user_addr & 1) ||
+	    (a->used_user_addr & 3))
+		return -EINVAL;
+	vq->desc = ivu_mem_qva(&d->mem, a->desc_user_addr, 16 * n);
+	vq->avail = ivu_mem_qva(&d->mem, a->avail_user_addr, 6 + 2 * n);
+	vq->used = ivu_mem_qva(&d->mem, a->used_user_addr, 6 + 8 * n);
+	if (!vq->desc || !vq->avail || !vq->used) {
+		vq->desc = NULL;
+		return -EINVAL;
+	}
+	vq->last_used = ivu_rd16(&vq->used->idx);
+	vq->published_used = vq->last_used;
+	vq->started = true;
+	ivu_dbg("vq %d: started, num %u, avail %u used %u", vq->index,
+		vq->num, vq->last_avail, vq->last_used);
+	return 0;
+}
+
+/**
+ * ivu_vring_stop() - stop a ring: no more processing, its kick fd closed
+ * @d: the device
+ * @vq: the ring
+ */
+void ivu_vring_stop(struct ivu_dev *d, struct ivu_vring *vq)
+{
+	if (vq->kick_fd >= 0) {
+		ivu_unwatch(d, vq->kick_fd);
+		ivu_close(&vq->kick_fd);
+	}
+	vq->started = false;
+	vq->more = false;
+	vq->desc = NULL;
+	vq->avail = NULL;
+	vq->used = NULL;
+}
+
+/**
+ * ivu_vring_ready() - can the ring be processed now?
+ * @d: the device
+ * @vq: the ring
+ *
+ * Return: true if started, mapped and not broken (enable is the caller's
+ * business: a disabled TX ring is still drained).
+ */
+bool ivu_vring_ready(const struct ivu_dev *d, const struct ivu_vring *vq)
+{
+	(void)d;
+	return vq->started && vq->desc && !vq->broken;
+}
+
+/**
+ * ivu_vring_has_avail() - are there chains we have not taken?
+ * @vq: a ready ring
+ *
+ * Return: true if the avail index moved past what we took.
+ */
+bool ivu_vring_has_avail(struct ivu_vring *vq)
+{
+	return ivu_rd16(&vq->avail->idx) != vq->last_avail;
+}
+
+/* Add [addr, addr + len) of guest memory to @b's segments. */
+static int ivu_vring_map(struct ivu_dev *d, struct ivu_buf *b,
+			 const struct ivhost_desc *desc)
+{
+	unsigned int used = b->n_out + b->n_in;
+	int n;
+
+	n = ivu_mem_gpa_iov(&d->mem, desc->addr, desc->len, b->iov + used,
+			    IVU_IOV_MAX - used);
+	if (n < 0)
+		return n;
+	if (desc->flags & VRING_DESC_F_WRITE) {
+		b->n_in += n;
+		b->in_len += desc->len;
+	} else {
+		b->n_out += n;
+		b->out_len += desc->len;
+	}
+	return 0;
+}
+
+static void ivu_desc_read(struct ivhost_desc *out, const void *in)
+{
+	struct vring_desc raw;
+
+	memcpy(&raw, in, sizeof(raw));
+	out->addr = le64toh(raw.addr);
+	out->len = le32toh(raw.len);
+	out->flags = le16toh(raw.flags);
+	out->next = le16toh(raw.next);
+}
+
+/* Walk the chain at @head into @b: 0, or a negative errno. */
+static int ivu_vring_walk(struct ivu_dev *d, struct ivu_vring *vq, u16 head,
+			  struct ivu_buf *b)
+{
+	const unsigned char *table = (const unsigned char *)vq->desc;
+	struct ivhost_chain c;
+	struct ivhost_desc desc;
+	int r;
+
+	b->head = head;
+	b->n_out = 0;
+	b->n_in = 0;
+	b->out_len = 0;
+	b->in_len = 0;
+	r = ivhost_chain_start(&c, vq->num, head);
+	while (r >= 0) {
+		ivu_desc_read(&desc, table + c.idx * sizeof(struct vring_desc));
+		r = ivhost_chain_step(&c, &desc);
+		if (r == IVHOST_CHAIN_INDIRECT) {
+			r = ivhost_chain_enter_indirect(&c, &desc);
+			if (r)
+				break;
+			table = ivu_mem_gpa(&d->mem, desc.addr, desc.len);
+			if (!table)
+				return -EFAULT;
+			continue;
+		}
+		if (r < 0)
+			break;
+		if (ivu_vring_map(d, b, &desc))
+			return -EFAULT;
+		if (r == IVHOST_CHAIN_DONE)
+			return 0;
+	}
+	return r;
+}
+
+/**
+ * ivu_vring_pop() - take the next chain from the avail ring
+ * @d: the device
+ * @vq: a ready ring
+ * @b: where to put the chain
+ *
+ * Return: 1 with a chain in @b, 0 if the ring is empty, or a negative
+ * errno if the guest broke the ring (it is then stopped).
+ */
+int ivu_vring_pop(struct ivu_dev *d, struct ivu_vring *vq, struct ivu_buf *b)
+{
+	u16 avail_idx, head;
+	int err;
+
+	avail_idx = ivu_rd16(&vq->avail->idx);
+	if (avail_idx == vq->last_avail)
+		return 0;
+	if ((u16)(avail_idx - vq->last_avail) > vq->num) {
+		ivu_vring_break(d, vq, "avail index jumped by",
+				(u16)(avail_idx - vq->last_avail));
+		return -EINVAL;
+	}
+	ivu_rmb();
+	head = ivu_rd16(&vq->avail->ring[vq->last_avail & (vq->num - 1)]);
+	if (head >= vq->num) {
+		ivu_vring_break(d, vq, "avail head out of range", head);
+		return -EINVAL;
+	}
+	err = ivu_vring_walk(d, vq, head, b);
+	if (err) {
+		ivu_vring_break(d, vq, err == -EFAULT ?
+				"descriptor outside guest memory, head" :
+				err == -ELOOP ? "descriptor loop, head" :
+				"bad descriptor chain, head", head);
+		return err;
+	}
+	vq->last_avail++;
+	return 1;
+}
+
+/**
+ * ivu_vring_unpop() - give back the last @n chains taken, unused
+ * @vq: the ring
+ * @n: how many
+ */
+void ivu_vring_unpop(struct ivu_vring *vq, unsigned int n)
+{
+	vq->last_avail -= n;
+}
+
+/**
+ * ivu_vring_push() - return a chain on the used ring (not yet visible)
+ * @vq: the ring
+ * @head: the chain's head
+ * @len: bytes written into it
+ */
+void ivu_vring_push(struct ivu_vring *vq, u16 head, u32 len)
+{
+	struct vring_used_elem *e = &vq->used->ring[vq->last_used & (vq->num - 1)];
+
+	e->id = htole32(head);
+	e->len = htole32(len);
+	vq->last_used++;
+}
+
+/*
+ * Does the guest want an interrupt for the entries just published?  With
+ * EVENT_IDX: if its used_event lies in (previous check, now].
+ */
+static bool ivu_vring_need_signal(struct ivu_dev *d, struct ivu_vring *vq)
+{
+	u16 old = vq->signalled_used, event;
+	bool valid = vq->signalled_valid;
+
+	/* The used index is visible before we look at what the guest wants. */
+	ivu_mb();
+	if (!ivu_event_idx(d))
+		return !(ivu_rd16(&vq->avail->flags) & VRING_AVAIL_F_NO_INTERRUPT);
+	event = ivu_rd16(&vq->avail->ring[vq->num]);
+	vq->signalled_used = vq->published_used;
+	vq->signalled_valid = true;
+	return !valid || vring_need_event(event, vq->published_used, old);
+}
+
+/**
+ * ivu_vring_flush() - publish the pushed chains and interrupt if wanted
+ * @d: the device
+ * @vq: the ring
+ */
+void ivu_vring_flush(struct ivu_dev *d, struct ivu_vring *vq)
+{
+	u64 one = 1;
+
+	if (vq->published_used == vq->last_used)
+		return;
+	ivu_wmb();
+	ivu_wr16(&vq->used->idx, vq->last_used);
+	vq->published_used = vq->last_used;
+	if (!ivu_vring_need_signal(d, vq))
+		return;
+	if (vq->call_fd >= 0 && write(vq->call_fd, &one, sizeof(one)) < 0)
+		ivu_dbg("vq %d: call eventfd: %m", vq->index);
+}
+
+/**
+ * ivu_vring_notify() - ask the guest for kicks, or tell it not to bother
+ * @d: the device
+ * @vq: a ready ring
+ * @on: true to ask for a kick at the next avail entry
+ */
+void ivu_vring_notify(struct ivu_dev *d, struct ivu_vring *vq, bool on)
+{
+	if (ivu_event_idx(d)) {
+		/* Off: leave avail_event behind; the guest stops kicking. */
+		if (on)
+			ivu_wr16(&vq->used->ring[vq->num], vq->last_avail);
+	} else {
+		u16 f = ivu_rd16(&vq->used->flags);
+
+		f = on ? f & ~VRING_USED_F_NO_NOTIFY : f | VRING_USED_F_NO_NOTIFY;
+		ivu_wr16(&vq->used->flags, f);
+	}
+	/* The guest's next avail->idx is read after it can see this. */
+	if (on)
+		ivu_mb();
+}

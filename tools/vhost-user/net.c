@@ -271,10 +271,21 @@ void ivu_net_round(struct ivu_dev *d, struct ivu_vring *vq)
  */
 void ivu_net_kick(struct ivu_dev *d, struct ivu_vring *vq)
 {
+	ssize_t n;
 	u64 v;
 
-	if (read(vq->kick_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		ivu_dbg("vq %d: kick read: %m", vq->index);
+	n = read(vq->kick_fd, &v, sizeof(v));
+	if (n != sizeof(v) && !(n < 0 && errno == EAGAIN)) {
+		/*
+		 * An eventfd reads 8 bytes or EAGAIN.  Anything else (a pipe
+		 * or socket at EOF stays readable forever) would spin the
+		 * loop: stop listening to it.
+		 */
+		ivu_unwatch(d, vq->kick_fd);
+		ivu_vring_break(d, vq, "kick fd is not an eventfd, read",
+				(long)n);
+		return;
+	}
 	ivu_net_round(d, vq);
 }
 

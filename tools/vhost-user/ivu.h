@@ -211,6 +211,8 @@ void ivu_dev_reset(struct ivu_dev *d);
 u64 ivu_proto_features(const struct ivu_dev *d);
 
 /* mem.c */
+int ivu_mem_init(void);
+bool ivu_mem_take_fault(void);
 int ivu_mem_set(struct ivu_mem *m, const void *payload, u32 size,
 		const int *fds, unsigned int nfds);
 void ivu_mem_free(struct ivu_mem *m);

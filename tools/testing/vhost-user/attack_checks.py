@@ -455,7 +455,8 @@ def rx_mergeable_ok(d):
 
 def memfd_truncated(d):
     """The frontend shrinks the memfd under running rings: no SIGBUS death."""
-    fe, g, kicks = running(d)
+    errs = {}
+    fe, g, kicks = running(d, err=lambda vq: errs.setdefault(vq, efd()))
     tx_chain(g)
     g.post(1, 0, 0)
     g.set_avail_idx(1, 1)
@@ -465,6 +466,7 @@ def memfd_truncated(d):
     time.sleep(0.2)
     assert d.p.poll() is None, "daemon died (status %s)" % d.p.returncode
     assert fe.alive(), "no reply after the memfd shrank"
+    assert readable(errs[1], 1), "TX ring not stopped (err eventfd)"
     fe.close()
     os.close(g.fd)
 

@@ -211,6 +211,8 @@ void ivu_dev_reset(struct ivu_dev *d);
 u64 ivu_proto_features(const struct ivu_dev *d);
 
 /* mem.c */
+int ivu_mem_init(void);
+bool ivu_mem_take_fault(void);
 int ivu_mem_set(struct ivu_mem *m, const void *payload, u32 size,
 		const int *fds, unsigned int nfds);
 void ivu_mem_free(struct ivu_mem *m);
@@ -232,6 +234,7 @@ void ivu_vring_push(struct ivu_vring *vq, u16 head, u32 len);
 void ivu_vring_flush(struct ivu_dev *d, struct ivu_vring *vq);
 void ivu_vring_notify(struct ivu_dev *d, struct ivu_vring *vq, bool on);
 bool ivu_vring_has_avail(struct ivu_vring *vq);
+u16 ivu_vring_avail_idx(struct ivu_vring *vq);
 void ivu_vring_break(struct ivu_dev *d, struct ivu_vring *vq,
 		     const char *why, long arg);
 

@@ -306,6 +306,23 @@ static bool ivu_event(struct ivu_main *im, u64 tag)
 	return true;
 }
 
+/* Guest memory shrank under a mapping: the rings in it are gone. */
+static void ivu_mem_faulted(struct ivu_dev *d)
+{
+	unsigned int i;
+
+	if (!ivu_mem_take_fault())
+		return;
+	ivu_log("guest memory shrank under its mapping (SIGBUS); rings stopped");
+	for (i = 0; i < 2 * d->queues; i++) {
+		if (!d->vq[i].started)
+			continue;
+		ivu_vring_break(d, &d->vq[i], "guest memory gone, num",
+				d->vq[i].num);
+		d->vq[i].more = false;
+	}
+}
+
 /* Another round for every ring whose last one stopped on its weight. */
 static bool ivu_more_rounds(struct ivu_dev *d)
 {
@@ -331,10 +348,13 @@ static int ivu_loop(struct ivu_main *im)
 		n = epoll_wait(im->d.epfd, ev, 16, more ? 0 : -1);
 		if (n < 0 && errno != EINTR)
 			return -errno;
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			if (!ivu_event(im, ev[i].data.u64))
 				return 0;
+			ivu_mem_faulted(&im->d);
+		}
 		more = ivu_more_rounds(&im->d);
+		ivu_mem_faulted(&im->d);
 	}
 }
 
@@ -346,6 +366,9 @@ static int ivu_setup(struct ivu_main *im)
 	sigset_t set;
 	int err;
 
+	err = ivu_mem_init();
+	if (err)
+		return err;
 	err = ivu_tap_open(d->tap_name, d->queues, fds);
 	if (err) {
 		ivu_log("tap %s: %s", d->tap_name, strerror(-err));

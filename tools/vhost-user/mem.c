@@ -10,12 +10,14 @@
  * (no empty region, no wrap, no overlap) hold for both.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <linux/err.h>
+#include <linux/kernel.h>
 
 #include "ivu.h"
 
@@ -29,6 +31,88 @@ struct ivu_user_region {
 
 #define IVU_MEM_HDR	8
 
+/*
+ * SIGBUS: a frontend can shrink a region's memfd after we mapped it, and
+ * the next access past its new end faults.  The handler replaces the
+ * whole region with anonymous zeroed memory, so the access completes and
+ * later ones too, and leaves a note that the loop turns into stopped
+ * rings (ivu_mem_take_fault()).  The regions it may replace are listed
+ * here, the old table's and the new one's while SET_MEM_TABLE swaps them;
+ * only the loop's thread changes the list, never while it touches guest
+ * memory, so the handler always sees it whole.
+ */
+static struct {
+	char *base;
+	size_t len;
+} ivu_mapped[2 * IVU_MAX_REGIONS];
+static int ivu_faulted;	/* set by the handler, atomically */
+
+/* Add a mapping to the list (@base) or take one off it (@base NULL). */
+static void ivu_mem_track(void *base, size_t len, void *old)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ivu_mapped); i++) {
+		if (ivu_mapped[i].base != old)
+			continue;
+		ivu_mapped[i].len = len;
+		ivu_mapped[i].base = base;
+		return;
+	}
+}
+
+static void ivu_mem_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	char *a = si->si_addr;
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	unsigned int i;
+
+	(void)sig;
+	(void)uc;
+	for (i = 0; i < ARRAY_SIZE(ivu_mapped); i++) {
+		char *b = ivu_mapped[i].base;
+		size_t len = ivu_mapped[i].len;
+
+		if (!b || a < b || a >= b + len)
+			continue;
+		if (mmap(b, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == b) {
+			__atomic_store_n(&ivu_faulted, 1, __ATOMIC_RELAXED);
+			return;
+		}
+	}
+	/* Not guest memory: a bug of ours; fault again and die. */
+	sigaction(SIGBUS, &dfl, NULL);
+}
+
+/**
+ * ivu_mem_init() - handle SIGBUS on guest memory
+ *
+ * Context: once, at start, before any region is mapped.
+ * Return: 0, or a negative errno.
+ */
+int ivu_mem_init(void)
+{
+	struct sigaction sa = {
+		.sa_sigaction = ivu_mem_sigbus,
+		.sa_flags = SA_SIGINFO,
+	};
+
+	return sigaction(SIGBUS, &sa, NULL) ? -errno : 0;
+}
+
+/**
+ * ivu_mem_take_fault() - did guest memory fault since the last call?
+ *
+ * A region whose file shrank under its mapping now reads as zeros; the
+ * caller stops the rings, whose contents are gone.
+ * Return: true once per fault (or burst of faults).
+ */
+bool ivu_mem_take_fault(void)
+{
+	return __atomic_exchange_n(&ivu_faulted, 0, __ATOMIC_RELAXED);
+}
+
 /**
  * ivu_mem_free() - unmap a memory table and free its lookups
  * @m: the table; left empty
@@ -37,8 +121,10 @@ void ivu_mem_free(struct ivu_mem *m)
 {
 	u32 i;
 
-	for (i = 0; i < m->n; i++)
+	for (i = 0; i < m->n; i++) {
+		ivu_mem_track(NULL, 0, m->map[i]);
 		munmap(m->map[i], m->map_len[i]);
+	}
 	ivhost_memtable_free(m->by_gpa);
 	ivhost_memtable_free(m->by_qva);
 	memset(m, 0, sizeof(*m));
@@ -68,6 +154,7 @@ static int ivu_mem_map_one(struct ivu_mem *m, const struct ivu_user_region *u,
 	p = mmap(NULL, end, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		return -errno;
+	ivu_mem_track(p, end, NULL);
 	m->map[m->n] = p;
 	m->map_len[m->n] = end;
 	m->n++;

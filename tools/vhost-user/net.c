@@ -143,11 +143,11 @@ static void ivu_net_find_u16(const struct ivu_buf *b, size_t off,
 
 /*
  * Place the frame waiting in @q into the guest.  Return 1 if placed, 0 if
- * the ring has no room (chains given back), -1 if the frame was dropped
- * or the ring broke.
+ * the ring has no room (chains given back; @seen is the avail index that
+ * was not enough), -1 if the frame was dropped or the ring broke.
  */
 static int ivu_net_rx_place(struct ivu_dev *d, struct ivu_vring *vq,
-			    struct ivu_qp *q)
+			    struct ivu_qp *q, u16 *seen)
 {
 	bool mrg = d->features & (1ULL << VIRTIO_NET_F_MRG_RXBUF);
 	static struct { u16 head; u32 len; } used[IVU_RING_MAX];
@@ -160,6 +160,7 @@ static int ivu_net_rx_place(struct ivu_dev *d, struct ivu_vring *vq,
 	while (left) {
 		r = ivu_vring_pop(d, vq, b);
 		if (r <= 0) {
+			*seen = vq->last_avail;
 			ivu_vring_unpop(vq, heads);
 			return r < 0 ? -1 : 0;
 		}
@@ -201,6 +202,7 @@ static bool ivu_net_rx(struct ivu_dev *d, struct ivu_vring *vq)
 	struct ivu_qp *q = &d->qp[qpn];
 	u64 bytes = 0;
 	ssize_t n;
+	u16 seen;
 	int r;
 
 	ivu_vring_notify(d, vq, false);
@@ -217,11 +219,16 @@ static bool ivu_net_rx(struct ivu_dev *d, struct ivu_vring *vq)
 		if (q->rx_len <= d->hdr_len) {
 			r = -1;
 		} else {
-			r = ivu_net_rx_place(d, vq, q);
+			r = ivu_net_rx_place(d, vq, q, &seen);
 			if (!r) {
-				/* No room: wait for the guest's kick, not the tap. */
+				/*
+				 * No room: wait for the guest's kick, not the
+				 * tap, unless it posted more meanwhile (the
+				 * chains given back do not count: retrying on
+				 * them alone would spin).
+				 */
 				ivu_vring_notify(d, vq, true);
-				if (ivu_vring_has_avail(vq))
+				if (ivu_vring_avail_idx(vq) != seen)
 					continue;
 				ivu_net_tap_watch(d, qpn, false);
 				break;
@@ -271,10 +278,21 @@ void ivu_net_round(struct ivu_dev *d, struct ivu_vring *vq)
  */
 void ivu_net_kick(struct ivu_dev *d, struct ivu_vring *vq)
 {
+	ssize_t n;
 	u64 v;
 
-	if (read(vq->kick_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		ivu_dbg("vq %d: kick read: %m", vq->index);
+	n = read(vq->kick_fd, &v, sizeof(v));
+	if (n != sizeof(v) && !(n < 0 && errno == EAGAIN)) {
+		/*
+		 * An eventfd reads 8 bytes or EAGAIN.  Anything else (a pipe
+		 * or socket at EOF stays readable forever) would spin the
+		 * loop: stop listening to it.
+		 */
+		ivu_unwatch(d, vq->kick_fd);
+		ivu_vring_break(d, vq, "kick fd is not an eventfd, read",
+				(long)n);
+		return;
+	}
 	ivu_net_round(d, vq);
 }
 

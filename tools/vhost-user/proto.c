@@ -15,6 +15,7 @@
  * flags 0x5 (version 1 and REPLY, never NEED_REPLY) and exact sizes.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -177,13 +178,24 @@ static int ivu_reply_u64(struct ivu_dev *d, const struct ivu_msg *m, u64 v)
 	return ivu_msg_reply(d, m, &v, sizeof(v));
 }
 
-/* Take the fd of a KICK/CALL/ERR message, or -1 for NOFD. */
+/*
+ * Take the fd of a KICK/CALL/ERR message, or -1 for NOFD.  The fd is made
+ * non-blocking: the frontend chooses it, and a blocking one (an eventfd
+ * at its maximum, a pipe nobody reads, a kick shared by two rings) must
+ * not stall the loop on a read or write.
+ */
 static int ivu_vring_fd(struct ivu_msg *m, int *fd)
 {
 	bool nofd = m->p.u64 & IVU_VRING_NOFD;
+	int fl;
 
 	if (nofd != !m->nfds)
 		return -EINVAL;
+	if (!nofd) {
+		fl = fcntl(m->fds[0], F_GETFL);
+		if (fl < 0 || fcntl(m->fds[0], F_SETFL, fl | O_NONBLOCK))
+			return -EINVAL;
+	}
 	*fd = nofd ? -1 : m->fds[0];
 	m->nfds = 0;
 	return 0;

@@ -170,6 +170,17 @@ bool ivu_vring_has_avail(struct ivu_vring *vq)
 	return ivu_rd16(&vq->avail->idx) != vq->last_avail;
 }
 
+/**
+ * ivu_vring_avail_idx() - the guest's avail index, now
+ * @vq: a ready ring
+ *
+ * Return: avail->idx as the guest last wrote it.
+ */
+u16 ivu_vring_avail_idx(struct ivu_vring *vq)
+{
+	return ivu_rd16(&vq->avail->idx);
+}
+
 /* Add [addr, addr + len) of guest memory to @b's segments. */
 static int ivu_vring_map(struct ivu_dev *d, struct ivu_buf *b,
 			 const struct ivhost_desc *desc)

@@ -1,0 +1,519 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The checks of attack-ivhost-user: each takes the Daemon, attacks it and
+returns None (the runner then checks liveness, leaks and spinning) or why
+it failed.  AssertionError also fails the check with its message."""
+import os
+import select
+import signal
+import socket
+import struct
+import time
+
+from attack_client import *  # noqa: F401,F403
+
+TAP = "ivuatk0"
+
+
+def refused(d, req, payload=b"", fds=(), flags=NEED_REPLY, size=None,
+            what=""):
+    """The request is refused: a non-zero reply, or the connection closed."""
+    fe = Frontend(d.path)
+    try:
+        fe.call(SET_OWNER)
+        r = fe.call(req, payload, fds, flags, size)
+        assert r != 0, "%s accepted (request %d)" % (what or "bad message", req)
+        # Still a working connection after a clean refusal.
+        assert fe.alive(), "%s: connection unusable after refusal" % what
+    except (Closed, ConnectionResetError, BrokenPipeError):
+        pass
+    finally:
+        fe.close()
+        for fd in fds:
+            os.close(fd)
+
+
+def efd():
+    return eventfd(nonblock=True)
+
+
+def running(d, features=F_VERSION_1, **kw):
+    """A frontend with a guest and both rings started."""
+    fe = Frontend(d.path)
+    g = Guest()
+    kicks = setup_device(fe, g, features, **kw)
+    return fe, g, kicks
+
+
+def done(fe, g):
+    fe.close()
+    g.close()
+
+
+def readable(fd, timeout):
+    return bool(select.select([fd], [], [], timeout)[0])
+
+
+# --- the protocol ----------------------------------------------------------
+
+def bad_sizes(d):
+    for req, size in ((SET_FEATURES, 4), (SET_FEATURES, 16), (SET_VRING_NUM, 4),
+                      (SET_VRING_ADDR, 8), (SET_VRING_BASE, 12),
+                      (GET_VRING_BASE, 0), (SET_VRING_KICK, 4),
+                      (NET_SET_MTU, 0), (SET_PROTOCOL_FEATURES, 2)):
+        refused(d, req, b"\0" * size, what="size %d" % size)
+
+
+def unknown_requests(d):
+    for req in (0, 6, 7, 19, 23, 40, 0xffffffff):
+        refused(d, req, b"\0" * 8, what="unknown request")
+
+
+def bad_flags(d):
+    for flags in (0x0, 0x2, 0x3, 0x5, 0xd):
+        refused(d, GET_QUEUE_NUM, flags=flags, what="flags 0x%x" % flags)
+
+
+def truncated_header(d):
+    fe = Frontend(d.path)
+    fe.s.send(struct.pack("<II", GET_FEATURES, 1))
+    fe.close()
+    fe = Frontend(d.path)
+    fe.send(SET_FEATURES, b"\0" * 3, size=8)   # payload cut short
+    fe.close()
+
+
+def payload_too_big(d):
+    fe = Frontend(d.path)
+    try:
+        fe.send(SET_MEM_TABLE, b"\0" * 640)
+        fe.reply(SET_MEM_TABLE)
+        assert False, "633+ byte payload answered"
+    except (Closed, ConnectionResetError, BrokenPipeError):
+        pass
+    fe.close()
+
+
+def too_many_fds(d):
+    refused(d, GET_FEATURES, fds=[efd() for _ in range(12)], what="12 fds")
+    refused(d, SET_OWNER, fds=[efd()], what="SET_OWNER with an fd")
+    refused(d, SET_VRING_CALL, struct.pack("<Q", 0), fds=[efd(), efd()],
+            what="CALL with 2 fds")
+    refused(d, SET_BACKEND_REQ_FD, what="BACKEND_REQ_FD without fd")
+
+
+def mem_table_bad(d):
+    g = Guest(size=1 << 16)
+    fd2 = os.memfd_create("ivu-attack-2")
+    os.ftruncate(fd2, 1 << 16)
+    r = g.region()
+    cases = [
+        ("zero regions", mem_table([]), []),
+        ("9 regions", mem_table([r] * 9), [g.fd] * 8),
+        ("count != fds", mem_table([r, (0, 4096, 0, 0)]), [g.fd]),
+        ("zero size", mem_table([(0, 0, 0, 0)]), [g.fd]),
+        ("gpa overlap", mem_table([(0, 8192, 0, 0), (4096, 8192, 1 << 30, 0)]),
+         [g.fd, fd2]),
+        ("qva overlap", mem_table([(0, 8192, 0, 0), (1 << 30, 8192, 4096, 0)]),
+         [g.fd, fd2]),
+        ("gpa wraps", mem_table([(2 ** 64 - 4096, 8192, 0, 0)]), [g.fd]),
+        ("offset past fd", mem_table([(0, 4096, 0, 1 << 16)]), [g.fd]),
+        ("size past fd", mem_table([(0, 1 << 20, 0, 0)]), [g.fd]),
+        ("offset+size wraps", mem_table([(0, 4096, 0, 2 ** 64 - 4096)]), [g.fd]),
+        ("huge", mem_table([(0, 1 << 62, 0, 0)]), [g.fd]),
+        ("size field short", mem_table([r])[:-8], [g.fd]),
+    ]
+    for what, p, fds in cases:
+        refused(d, SET_MEM_TABLE, p, [os.dup(f) for f in fds], what=what)
+    rd, wr = os.pipe()
+    rdonly = os.open("/proc/self/exe", os.O_RDONLY)
+    for what, fd in (("pipe", rd), ("read-only file", rdonly),
+                     ("socket", socket.socket().detach())):
+        refused(d, SET_MEM_TABLE, mem_table([(0, 4096, 0, 0)]), [fd],
+                what="region fd " + what)
+    os.close(wr)
+    os.close(fd2)
+    g.close()
+
+
+VRING_MSGS = (
+    (SET_VRING_NUM, lambda i: struct.pack("<II", i, 256), False),
+    (SET_VRING_BASE, lambda i: struct.pack("<II", i, 0), False),
+    (SET_VRING_ADDR, lambda i: struct.pack("<IIQQQQ", i, 0, 0, 0, 0, 0), False),
+    (SET_VRING_ENABLE, lambda i: struct.pack("<II", i, 1), False),
+    (GET_VRING_BASE, lambda i: struct.pack("<II", i, 0), False),
+    (SET_VRING_KICK, lambda i: struct.pack("<Q", i), True),
+    (SET_VRING_CALL, lambda i: struct.pack("<Q", i), True),
+    (SET_VRING_ERR, lambda i: struct.pack("<Q", i), True),
+)
+
+
+def vring_index(d):
+    for req, pay, with_fd in VRING_MSGS:
+        for idx in (2, 16, 255, 0xffffffff if not with_fd else 0xff):
+            refused(d, req, pay(idx), [efd()] if with_fd else [],
+                    what="vq index %d" % idx)
+
+
+def vring_values(d):
+    for num in (0, 3, 100, 32769, 65536):
+        refused(d, SET_VRING_NUM, struct.pack("<II", 0, num), what="num %d" % num)
+    refused(d, SET_VRING_BASE, struct.pack("<II", 0, 0x10000), what="base 64K")
+    refused(d, SET_VRING_ENABLE, struct.pack("<II", 0, 2), what="enable 2")
+    refused(d, SET_VRING_KICK, struct.pack("<Q", NOFD), [efd()],
+            what="NOFD with an fd")
+    refused(d, SET_VRING_CALL, struct.pack("<Q", 0), what="no NOFD, no fd")
+    fe = Frontend(d.path)
+    assert fe.u64(SET_VRING_CALL, NOFD) == 0, "NOFD without fd refused"
+    r = fe.call(GET_VRING_BASE, struct.pack("<II", 1, 0))
+    assert struct.unpack("<II", r) == (1, 0), "GET_VRING_BASE never-started"
+    fe.close()
+
+
+def ring_addresses(d):
+    g = Guest()
+    bad = (("outside", REGION_QVA + (1 << 21), 0, 0),
+           ("unaligned desc", REGION_QVA + 8, 0, 0),
+           ("unaligned used", 0, 0, REGION_QVA + 0x8002),
+           ("past the end", REGION_QVA + g.size - 64, 0, 0),
+           ("before", REGION_QVA - 4096, 0, 0))
+    for what, dsc, avail, used in bad:
+        fe = Frontend(d.path)
+        fe.call(SET_OWNER)
+        fe.u64(SET_FEATURES, F_VERSION_1)
+        fe.call(SET_MEM_TABLE, g.table(), [g.fd])
+        fe.state(SET_VRING_NUM, 1, 256)
+        a = list(struct.unpack("<IIQQQQ", g.addr_payload(1)))
+        a[2] = dsc or a[2]
+        a[4] = avail or a[4]
+        a[3] = used or a[3]
+        fe.call(SET_VRING_ADDR, struct.pack("<IIQQQQ", *a))
+        k = efd()
+        try:
+            assert fe.u64(SET_VRING_KICK, 1, [k]) != 0, "ring " + what + " started"
+        except Closed:
+            pass
+        os.close(k)
+        fe.close()
+    g.close()
+
+
+def hostile_fds_everywhere(d):
+    """Every request with an extra fd of each kind: refused, fd not kept."""
+    for req in (GET_FEATURES, SET_FEATURES, SET_OWNER, SET_VRING_NUM,
+                SET_VRING_BASE, GET_QUEUE_NUM, SET_VRING_ENABLE, NET_SET_MTU):
+        rd, wr = os.pipe()
+        refused(d, req, b"\0" * (0 if req in (GET_FEATURES, SET_OWNER,
+                                               GET_QUEUE_NUM) else 8),
+                [rd], what="stray fd")
+        os.close(wr)
+
+
+# --- while running -----------------------------------------------------------
+
+def tx_chain(g, vq=1, head=0, length=80):
+    gpa, _ = g.buf(length)
+    g.set_desc(vq, head, gpa, length)
+    return gpa
+
+
+def set_mem_table_running(d):
+    fe, g, kicks = running(d)
+    tx_chain(g)
+    g.post(1, 0, 0)
+    g.set_avail_idx(1, 1)
+    os.eventfd_write(kicks[1], 1)
+    time.sleep(0.1)
+    assert g.used_idx(1) == 1, "TX chain not used"
+    # A second table: same layout in a new memfd; the old is unmapped.
+    g2 = Guest()
+    g2.m[:] = g.m[:]
+    assert fe.call(SET_MEM_TABLE, g2.table(), [g2.fd]) == 0
+    g.close()
+    tx_chain(g2, head=1)
+    g2.post(1, 1, 1)
+    g2.set_avail_idx(1, 2)
+    os.eventfd_write(kicks[1], 1)
+    time.sleep(0.1)
+    assert g2.used_idx(1) == 2, "TX after the new table did not run"
+    assert d.maps() == 1, "%d guest mappings after replacing the table" % d.maps()
+    done(fe, g2)
+
+
+def reset_and_refeature_running(d):
+    fe, g, kicks = running(d)
+    assert fe.u64(SET_FEATURES, F_VERSION_1 | F_MRG_RXBUF | F_EVENT_IDX) == 0
+    tx_chain(g)
+    g.post(1, 0, 0)
+    g.set_avail_idx(1, 1)
+    os.eventfd_write(kicks[1], 1)
+    assert fe.call(RESET_OWNER) == 0
+    os.eventfd_write(kicks[1], 1)
+    assert fe.alive()
+    done(fe, g)
+
+
+def disconnect_running(d):
+    for _ in range(5):
+        fe, g, kicks = running(d)
+        tx_chain(g)
+        g.post(1, 0, 0)
+        g.set_avail_idx(1, 1)
+        os.eventfd_write(kicks[1], 1)
+        done(fe, g)
+
+
+def ring_broken(d, mutate, what, features=F_VERSION_1):
+    """The guest breaks TX: the ring stops, err eventfd fires, nothing used."""
+    errs = {}
+    fe, g, kicks = running(d, features,
+                           err=lambda vq: errs.setdefault(vq, efd()))
+    mutate(g)
+    os.eventfd_write(kicks[1], 1)
+    assert readable(errs[1], 2), what + ": err eventfd not signalled"
+    assert g.used_idx(1) == 0, what + ": chain used"
+    assert fe.alive()
+    done(fe, g)
+
+
+def avail_jump(d):
+    def m(g):
+        tx_chain(g)
+        g.post(1, 0, 0)
+        g.set_avail_idx(1, g.num + 1)
+    ring_broken(d, m, "avail idx + num + 1")
+
+
+def desc_loop(d):
+    def m(g):
+        gpa, _ = g.buf(64)
+        g.set_desc(1, 0, gpa, 64, D_NEXT, 1)
+        g.set_desc(1, 1, gpa, 64, D_NEXT, 0)
+        g.post(1, 0, 0)
+        g.set_avail_idx(1, 1)
+    ring_broken(d, m, "loop")
+
+
+def desc_bad(d):
+    def outside(g):
+        g.set_desc(1, 0, REGION_GPA + g.size - 8, 64)
+        g.post(1, 0, 0)
+        g.set_avail_idx(1, 1)
+
+    def huge(g):
+        g.set_desc(1, 0, REGION_GPA, 0xffffffff)
+        g.post(1, 0, 0)
+        g.set_avail_idx(1, 1)
+
+    def head(g):
+        g.post(1, 0, g.num)
+        g.set_avail_idx(1, 1)
+
+    def next_oob(g):
+        g.set_desc(1, 0, REGION_GPA + BUF_BASE, 64, D_NEXT, 0xffff)
+        g.post(1, 0, 0)
+        g.set_avail_idx(1, 1)
+
+    def read_after_write(g):
+        g.set_desc(1, 0, REGION_GPA + BUF_BASE, 64, D_NEXT | D_WRITE, 1)
+        g.set_desc(1, 1, REGION_GPA + BUF_BASE, 64, 0)
+        g.post(1, 0, 0)
+        g.set_avail_idx(1, 1)
+
+    for f in (outside, huge, head, next_oob, read_after_write):
+        ring_broken(d, f, f.__name__)
+
+
+def indirect_bad(d):
+    tbl = BUF_BASE + 0x10000
+
+    def table(g, length, inner_flags=0, gpa=None):
+        g.set_desc(1, 0, REGION_GPA + tbl if gpa is None else gpa, length,
+                   D_INDIRECT)
+        g.set_desc(1, 0, REGION_GPA + BUF_BASE, 64, inner_flags, 0, table=tbl)
+        g.post(1, 0, 0)
+        g.set_avail_idx(1, 1)
+
+    cases = (("indirect in indirect", lambda g: table(g, 16, D_INDIRECT)),
+             ("indirect len 24", lambda g: table(g, 24)),
+             ("indirect len 0", lambda g: table(g, 0)),
+             ("indirect huge", lambda g: table(g, 0xfffffff0)),
+             ("indirect outside", lambda g: table(g, 16, 0, REGION_GPA - 16)),
+             ("indirect loop", lambda g: table(g, 32, D_NEXT)))
+    for what, f in cases:
+        ring_broken(d, f, what, F_VERSION_1 | F_INDIRECT)
+
+
+# --- hostile fds for the rings and a hostile guest -----------------------
+
+def kick_shared_eventfd(d):
+    """One blocking eventfd is the kick of both rings: one kick, two wakeups;
+    the daemon must not block reading it the second time."""
+    shared = eventfd()
+    fe, g, kicks = running(d, kick=lambda vq: shared)
+    os.eventfd_write(shared, 1)
+    time.sleep(0.2)
+    assert fe.alive(), "daemon blocked after a kick on a shared eventfd"
+    done(fe, g)
+
+
+def kick_pipe_hup(d):
+    """The kick is a pipe whose writer is gone: always readable, EOF."""
+    rd, wr = os.pipe()
+    fe, g, kicks = running(d, kick=lambda vq: os.dup(rd) if vq else efd())
+    os.close(wr)
+    os.close(rd)
+    c0 = d.cpu()
+    time.sleep(0.5)
+    spent = d.cpu() - c0
+    assert spent < 0.25, "%.2f s CPU in 0.5 s with a hung-up pipe kick" % spent
+    assert fe.alive()
+    done(fe, g)
+
+
+def kick_odd_fds(d):
+    """A socket, a regular file and a pipe as kick fds."""
+    for mk in (lambda: socket.socketpair()[0].detach(),
+               lambda: os.open("/proc/self/exe", os.O_RDONLY),
+               lambda: os.pipe()[0]):
+        fe, g, kicks = running(d, kick=lambda vq: mk())
+        assert fe.alive()
+        done(fe, g)
+
+
+def full_eventfd():
+    """A blocking eventfd at its maximum: one more write would block."""
+    fd = eventfd()
+    os.eventfd_write(fd, 0xfffffffffffffffe)
+    return fd
+
+
+def err_eventfd_full(d):
+    fe, g, kicks = running(d, err=lambda vq: full_eventfd())
+    g.set_avail_idx(1, g.num + 1)
+    os.eventfd_write(kicks[1], 1)
+    time.sleep(0.2)
+    assert fe.alive(), "daemon blocked writing a full err eventfd"
+    done(fe, g)
+
+
+def call_eventfd_full(d):
+    fe, g, kicks = running(d, call=lambda vq: full_eventfd())
+    tx_chain(g)
+    g.post(1, 0, 0)
+    g.set_avail_idx(1, 1)
+    os.eventfd_write(kicks[1], 1)
+    time.sleep(0.2)
+    assert fe.alive(), "daemon blocked writing a full call eventfd"
+    done(fe, g)
+
+
+def inject_frames(n=3, length=200):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((TAP, 0))
+    frame = b"\xff" * 6 + b"\x02\0\0\0\0\1" + b"\x88\xb5" + b"x" * (length - 14)
+    for _ in range(n):
+        s.send(frame)
+    s.close()
+
+
+def rx_tiny_buffers(d):
+    """Mergeable RX, the guest posts two 16-byte buffers: a frame can't fit;
+    the daemon waits for more, it does not spin or hang."""
+    fe, g, kicks = running(d, F_VERSION_1 | F_MRG_RXBUF)
+    for i in range(2):
+        gpa, _ = g.buf(16)
+        g.set_desc(0, i, gpa, 16, D_WRITE)
+        g.post(0, i, i)
+    g.set_avail_idx(0, 2)
+    os.eventfd_write(kicks[0], 1)
+    inject_frames()
+    time.sleep(0.3)
+    c0 = d.cpu()
+    time.sleep(0.5)
+    spent = d.cpu() - c0
+    assert fe.alive(), "daemon stuck with too small RX buffers"
+    assert spent < 0.25, "%.2f s CPU in 0.5 s waiting for RX buffers" % spent
+    done(fe, g)
+
+
+def rx_mergeable_ok(d):
+    """Holds: the same frame placed over many small buffers, num_buffers set."""
+    fe, g, kicks = running(d, F_VERSION_1 | F_MRG_RXBUF)
+    for i in range(64):
+        gpa, _ = g.buf(16)
+        g.set_desc(0, i, gpa, 16, D_WRITE)
+        g.post(0, i, i)
+    g.set_avail_idx(0, 64)
+    os.eventfd_write(kicks[0], 1)
+    inject_frames(1, 200)
+    end = time.monotonic() + 2
+    while g.used_idx(0) == 0 and time.monotonic() < end:
+        time.sleep(0.02)
+    assert g.used_idx(0) > 1, "frame not spread over small buffers"
+    done(fe, g)
+
+
+def memfd_truncated(d):
+    """The frontend shrinks the memfd under running rings: no SIGBUS death."""
+    errs = {}
+    fe, g, kicks = running(d, err=lambda vq: errs.setdefault(vq, efd()))
+    tx_chain(g)
+    g.post(1, 0, 0)
+    g.set_avail_idx(1, 1)
+    os.ftruncate(g.fd, 0)
+    os.eventfd_write(kicks[1], 1)
+    os.eventfd_write(kicks[0], 1)
+    time.sleep(0.2)
+    assert d.p.poll() is None, "daemon died (status %s)" % d.p.returncode
+    assert fe.alive(), "no reply after the memfd shrank"
+    assert readable(errs[1], 1), "TX ring not stopped (err eventfd)"
+    fe.close()
+    os.close(g.fd)
+
+
+def sigterm_connected(d):
+    """SIGTERM with a frontend connected and rings running: a clean exit
+    with the counters (the runner's checks do not apply: returns "")."""
+    fe, g, kicks = running(d)
+    d.p.send_signal(signal.SIGTERM)
+    try:
+        rc = d.p.wait(3)
+    except Exception:
+        return "no exit within 3 s of SIGTERM"
+    done(fe, g)
+    if rc != 0:
+        return "exit status %d after SIGTERM" % rc
+    if "connections 1" not in d.logtext():
+        return "no counters printed"
+    return ""
+
+
+CHECKS = [
+    ("bad-sizes", bad_sizes),
+    ("unknown-requests", unknown_requests),
+    ("bad-flags", bad_flags),
+    ("truncated", truncated_header),
+    ("payload-too-big", payload_too_big),
+    ("too-many-fds", too_many_fds),
+    ("stray-fds", hostile_fds_everywhere),
+    ("mem-table-bad", mem_table_bad),
+    ("vring-index", vring_index),
+    ("vring-values", vring_values),
+    ("ring-addresses", ring_addresses),
+    ("mem-table-while-running", set_mem_table_running),
+    ("reset-refeature-running", reset_and_refeature_running),
+    ("disconnect-running", disconnect_running),
+    ("avail-jump", avail_jump),
+    ("desc-loop", desc_loop),
+    ("desc-bad", desc_bad),
+    ("indirect-bad", indirect_bad),
+    ("kick-shared-eventfd", kick_shared_eventfd),
+    ("kick-pipe-hup", kick_pipe_hup),
+    ("kick-odd-fds", kick_odd_fds),
+    ("err-eventfd-full", err_eventfd_full),
+    ("call-eventfd-full", call_eventfd_full),
+    ("rx-tiny-buffers", rx_tiny_buffers),
+    ("rx-mergeable", rx_mergeable_ok),
+    ("memfd-truncated", memfd_truncated),
+    ("sigterm-connected", sigterm_connected),
+]

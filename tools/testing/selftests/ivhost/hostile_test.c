@@ -610,6 +610,7 @@ FIXTURE_SETUP(flood)
 	pthread_t th;
 	int r;
 
+	KERNEL_ONLY_FIXTURE("two devices with a tap each; vhost-user: one frontend");
 	rt_init(&self->a);
 	rt_init(&self->b);
 	r = rt_up(&self->a, RT_BASE_FEATURES | F(VIRTIO_NET_F_MRG_RXBUF),
@@ -856,6 +857,7 @@ FIXTURE_SETUP(zlen)
 {
 	int r;
 
+	KERNEL_ONLY_FIXTURE("VHOST_SET_LOG_BASE dirty logging");
 	memset(&self->log, 0, sizeof(self->log));
 	self->log.fd = -1;
 	r = rt_up(&self->d, RT_BASE_FEATURES, FLOOD_RING);

@@ -247,7 +247,10 @@ static int qemu_steps(struct vmm *v, int upto)
 		struct vmm_vq *q = &v->vq[i];
 
 		/* the driver's side of the rings starts where the base says */
-		q->avail_idx = q->used_idx = q->avail->idx = q->used->idx = 7 * i;
+		q->avail_idx = 7 * i;
+		q->used_idx = q->avail_idx;
+		q->avail->idx = q->avail_idx;
+		q->used->idx = q->avail_idx;
 		STEP(vmm_vq_set_num(v, i, NUM));
 		STEP(vmm_vq_set_base(v, i, 7 * i));
 		STEP(vmm_vq_set_addr(v, i));
@@ -267,8 +270,10 @@ static int qemu_steps(struct vmm *v, int upto)
 	return n;
 }
 
-/* Every message of the sequence is acked 0; GET_VRING_BASE gives the
- * base that was set (no traffic ran). */
+/*
+ * Every message of the sequence is acked 0; GET_VRING_BASE gives the
+ * base that was set (no traffic ran).
+ */
 TEST_F(vu, qemu_sequence_acked)
 {
 	int r = qemu_steps(&self->c.v, -1);
@@ -391,8 +396,7 @@ TEST_F(vu, mem_table_nregions_beyond_payload)
 		      &fd, 1);
 }
 
-/* SET_MEM_TABLE with one region and no fd; a kick without NOFD and no
- * fd. */
+/* SET_MEM_TABLE with one region and no fd; a kick without NOFD, no fd. */
 TEST_F(vu, mem_table_missing_fd)
 {
 	struct mem_msg m = { .n = 1 };

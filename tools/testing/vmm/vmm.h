@@ -338,7 +338,7 @@ struct vmm_vu_hdr {
 int vmm_vu_open(struct vmm *v, const char *sock_path);
 /* What vmm_ioctl() does on a vhost-user vmm (see vu.c). */
 int vmm_vu_ioctl(struct vmm *v, unsigned long req, void *arg);
-/* Connected unix socket fd, or -errno (-ENODEV: nobody listens). */
+/* Connected unix socket fd, or -errno (-ENOENT: no socket there). */
 int vmm_vu_connect(const char *path);
 /* QEMU's connect sequence: features, protocol features, queue number. */
 int vmm_vu_handshake(struct vmm *v);

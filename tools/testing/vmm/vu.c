@@ -247,8 +247,6 @@ int vmm_vu_handshake(struct vmm *v)
 
 int vmm_vu_open(struct vmm *v, const char *sock_path)
 {
-	int r;
-
 	v->user = 1;
 	v->fd = vmm_vu_connect(sock_path);
 	if (v->fd < 0)

@@ -111,7 +111,9 @@ void vmm_close(struct vmm *v)
 	if (v->mem)
 		munmap(v->mem, v->mem_size);
 	v->mem = NULL;
-	close_fd(&v->mem_fd);
+	/* only a vhost-user vmm has one: a zeroed struct vmm says fd 0 */
+	if (v->user)
+		close_fd(&v->mem_fd);
 }
 
 int vmm_set_owner(struct vmm *v)

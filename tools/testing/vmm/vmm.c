@@ -30,8 +30,16 @@
 
 #define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((size_t)(a) - 1))
 
+/* The vhost-user transport, when vu.c is linked in. */
+extern int vmm_vu_open(struct vmm *v, const char *sock_path)
+	__attribute__((weak));
+extern int vmm_vu_ioctl(struct vmm *v, unsigned long req, void *arg)
+	__attribute__((weak));
+
 int vmm_ioctl(struct vmm *v, unsigned long req, void *arg)
 {
+	if (v->user)
+		return vmm_vu_ioctl(v, req, arg);
 	return ioctl(v->fd, req, arg) < 0 ? -errno : 0;
 }
 
@@ -41,6 +49,7 @@ void vmm_init_closed(struct vmm *v, struct vmm_tap *t)
 
 	memset(v, 0, sizeof(*v));
 	v->fd = -1;
+	v->mem_fd = -1;
 	for (i = 0; i < VMM_NVQS; i++) {
 		v->vq[i].kick_fd = -1;
 		v->vq[i].call_fd = -1;
@@ -65,7 +74,13 @@ int vmm_open(struct vmm *v, const char *path)
 		v->vq[i].index = i;
 		v->vq[i].v = v;
 	}
+	v->mem_fd = -1;
 	snprintf(v->path, sizeof(v->path), "%s", path);
+	if (!strncmp(path, VMM_VU_PREFIX, strlen(VMM_VU_PREFIX))) {
+		if (!vmm_vu_open)
+			return -EPROTONOSUPPORT;
+		return vmm_vu_open(v, path + strlen(VMM_VU_PREFIX));
+	}
 	v->fd = open(path, O_RDWR | O_CLOEXEC);
 	return v->fd < 0 ? -errno : 0;
 }
@@ -96,6 +111,9 @@ void vmm_close(struct vmm *v)
 	if (v->mem)
 		munmap(v->mem, v->mem_size);
 	v->mem = NULL;
+	/* only a vhost-user vmm has one: a zeroed struct vmm says fd 0 */
+	if (v->user)
+		close_fd(&v->mem_fd);
 }
 
 int vmm_set_owner(struct vmm *v)
@@ -117,11 +135,29 @@ int vmm_set_features(struct vmm *v, uint64_t features)
 	return r;
 }
 
+/* A vhost-user backend maps guest memory itself: share it through a memfd. */
+static void *mem_map_shared(struct vmm *v, size_t size)
+{
+	void *p;
+
+	v->mem_fd = memfd_create("ivhost-guest", MFD_CLOEXEC);
+	if (v->mem_fd < 0)
+		return MAP_FAILED;
+	if (ftruncate(v->mem_fd, size) < 0)
+		return MAP_FAILED;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, v->mem_fd, 0);
+	return p;
+}
+
 int vmm_mem_init(struct vmm *v, size_t size, uint64_t gpa)
 {
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *p;
 
+	if (v->user)
+		p = mem_map_shared(v, size);
+	else
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	v->mem = p;
@@ -581,6 +617,21 @@ static int ifreq_ioctl(unsigned long req, struct ifreq *ifr)
 	return r;
 }
 
+static char tap_use_name[IFNAMSIZ];
+
+void vmm_tap_use(const char *name)
+{
+	snprintf(tap_use_name, sizeof(tap_use_name), "%s", name ? name : "");
+}
+
+/* Someone else's tap: only the name, and a stand-in fd that is no tap. */
+static int tap_attach(struct vmm_tap *t)
+{
+	memcpy(t->name, tap_use_name, IFNAMSIZ);
+	t->fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return t->fd < 0 ? -errno : 0;
+}
+
 int vmm_tap_open(struct vmm_tap *t, int vnet_hdr_len)
 {
 	struct sockaddr_ll sll;
@@ -591,6 +642,11 @@ int vmm_tap_open(struct vmm_tap *t, int vnet_hdr_len)
 	memset(t, 0, sizeof(*t));
 	t->pkt_fd = -1;
 	t->vnet_hdr_len = vnet_hdr_len;
+	if (tap_use_name[0]) {
+		if (tap_attach(t))
+			goto err;
+		goto up;
+	}
 	t->fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 	if (t->fd < 0)
 		return -errno;
@@ -602,7 +658,7 @@ int vmm_tap_open(struct vmm_tap *t, int vnet_hdr_len)
 	memcpy(t->name, ifr.ifr_name, IFNAMSIZ);
 	if (vnet_hdr_len && ioctl(t->fd, TUNSETVNETHDRSZ, &vnet_hdr_len) < 0)
 		goto err;
-
+up:
 	/* keep the host stack quiet on this interface */
 	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
 		 t->name);

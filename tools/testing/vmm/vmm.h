@@ -63,7 +63,12 @@ struct vmm_vq {
 };
 
 struct vmm {
-	int fd;
+	int fd;			/* device fd, or the vhost-user socket */
+	int user;		/* 1: vhost-user transport (vu.c) */
+	int mem_fd;		/* memfd behind mem (vhost-user), or -1 */
+	uint64_t vu_offered;	/* vhost-user: GET_FEATURES at connect */
+	uint64_t vu_protocol;	/* vhost-user: acked protocol features */
+	unsigned int vu_queues;	/* vhost-user: GET_QUEUE_NUM (1 without MQ) */
 	char path[256];
 	uint64_t features;		/* negotiated */
 	uint8_t *mem;			/* guest memory, user address */
@@ -82,9 +87,13 @@ struct vmm_tap {
 };
 
 /* Device */
+/* Prefix of a vmm_open() path that names a vhost-user socket. */
+#define VMM_VU_PREFIX "vhost-user:"
 /* Zero @v (and @t unless NULL) with every fd set to -1, so that the close
  * functions are safe on a device that was never opened. */
 void vmm_init_closed(struct vmm *v, struct vmm_tap *t);
+/* @path: a vhost device node, or VMM_VU_PREFIX and a unix socket where a
+ * vhost-user backend listens (vu.c must be linked in for that). */
 int vmm_open(struct vmm *v, const char *path);
 void vmm_close(struct vmm *v);	/* closes fd, eventfds, unmaps memory */
 int vmm_ioctl(struct vmm *v, unsigned long req, void *arg);	/* -errno */
@@ -178,6 +187,15 @@ int vmm_bringup(struct vmm *v, const char *path, uint64_t want_features,
 int vmm_reown(struct vmm *v);
 
 /* Tap */
+/*
+ * vmm_tap_open() makes a fresh tap for the test to attach as the backend.
+ * A vhost-user backend has its own tap; after vmm_tap_use(NAME),
+ * vmm_tap_open() instead binds its AF_PACKET socket to the existing
+ * interface NAME and sets t->fd to a stand-in descriptor that is not a
+ * tap (vmm_set_backend() on a vhost-user vmm only enables the ring).
+ * NULL goes back to fresh taps.
+ */
+void vmm_tap_use(const char *name);
 int vmm_tap_open(struct vmm_tap *t, int vnet_hdr_len);
 void vmm_tap_close(struct vmm_tap *t);
 /* Receive one frame seen on the tap (not our own outgoing), -EAGAIN on
@@ -286,5 +304,60 @@ int vmm_read_sysfs(const char *path, char *buf, size_t size);
 /* Open the character device of macvtap @ifname (/dev/tapN, or a node made
  * under /tmp if udev did not make one), its path in @node: fd or -errno. */
 int vmm_macvtap_open(const char *ifname, char *node, size_t nodesize);
+
+/* ---- vhost-user transport (vu.c) ---- */
+
+enum {
+	VMM_VU_GET_FEATURES = 1, VMM_VU_SET_FEATURES = 2,
+	VMM_VU_SET_OWNER = 3, VMM_VU_RESET_OWNER = 4,
+	VMM_VU_SET_MEM_TABLE = 5, VMM_VU_SET_LOG_BASE = 6,
+	VMM_VU_SET_LOG_FD = 7, VMM_VU_SET_VRING_NUM = 8,
+	VMM_VU_SET_VRING_ADDR = 9, VMM_VU_SET_VRING_BASE = 10,
+	VMM_VU_GET_VRING_BASE = 11, VMM_VU_SET_VRING_KICK = 12,
+	VMM_VU_SET_VRING_CALL = 13, VMM_VU_SET_VRING_ERR = 14,
+	VMM_VU_GET_PROTOCOL_FEATURES = 15, VMM_VU_SET_PROTOCOL_FEATURES = 16,
+	VMM_VU_GET_QUEUE_NUM = 17, VMM_VU_SET_VRING_ENABLE = 18,
+	VMM_VU_SEND_RARP = 19, VMM_VU_NET_SET_MTU = 20,
+	VMM_VU_SET_BACKEND_REQ_FD = 21, VMM_VU_IOTLB_MSG = 22,
+	VMM_VU_GET_MAX_MEM_SLOTS = 36, VMM_VU_GET_STATUS = 40,
+};
+
+/* Protocol feature bits; NEGOTIATED is ours: SET_PROTOCOL_FEATURES done. */
+#define VMM_VU_PROTOCOL_F_MQ		0
+#define VMM_VU_PROTOCOL_F_REPLY_ACK	3
+#define VMM_VU_PROTOCOL_F_NET_MTU	4
+#define VMM_VU_PROTOCOL_NEGOTIATED	63
+/* Most fds one message carries (and regions one SET_MEM_TABLE has). */
+#define VMM_VU_MAX_FDS			8
+
+struct vmm_vu_hdr {
+	uint32_t request, flags, size;
+} __attribute__((packed));
+
+/* vmm_open() of a VMM_VU_PREFIX path: connect and vmm_vu_handshake(). */
+int vmm_vu_open(struct vmm *v, const char *sock_path);
+/* What vmm_ioctl() does on a vhost-user vmm (see vu.c). */
+int vmm_vu_ioctl(struct vmm *v, unsigned long req, void *arg);
+/* Connected unix socket fd, or -errno (-ENOENT: no socket there). */
+int vmm_vu_connect(const char *path);
+/* QEMU's connect sequence: features, protocol features, queue number. */
+int vmm_vu_handshake(struct vmm *v);
+/* One message: header, payload and fds in one sendmsg. 0 or -errno. */
+int vmm_vu_send(int sock, uint32_t req, uint32_t flags, const void *payload,
+		uint32_t size, const int *fds, unsigned int nfds);
+/* One message: payload bytes read (-EMSGSIZE: longer than @size, read
+ * and dropped), -ECONNRESET at end of stream, -ETIMEDOUT. */
+int vmm_vu_recv(int sock, struct vmm_vu_hdr *h, void *payload, size_t size,
+		int timeout_ms);
+/* 1 if the peer closed the connection within @timeout_ms. */
+int vmm_vu_peer_closed(int sock, int timeout_ms);
+/* Send @req; read a reply of exactly @reply_size into @reply, or with
+ * REPLY_ACK the ack (non-zero: -EIO).  -EPROTO: a malformed reply. */
+int vmm_vu_call(struct vmm *v, uint32_t req, const void *payload,
+		uint32_t size, const int *fds, unsigned int nfds,
+		void *reply, uint32_t reply_size);
+/* SET_VRING_ENABLE; NET_SET_MTU (-EOPNOTSUPP unless NET_MTU was acked). */
+int vmm_vu_enable(struct vmm *v, unsigned int index, int enable);
+int vmm_vu_set_mtu(struct vmm *v, unsigned int mtu);
 
 #endif

@@ -62,6 +62,9 @@
 
 #include "kselftest_harness.h"
 #include "common.h"
+
+/* Why tests that set up the tap themselves skip on vhost-user. */
+#define TAP_WHY "the test configures its tap; a vhost-user backend owns it"
 #include "vmm.h"
 
 #define F(bit)		(1ULL << (bit))
@@ -553,6 +556,7 @@ TEST_F(rx, tap_offload_header)
 	int fd;
 	ssize_t n;
 
+	KERNEL_ONLY(TAP_WHY);
 	RX_UP(BASE_FEATURES | MRG, 1);
 	ASSERT_EQ(0, ioctl(self->d.t.fd, TUNSETOFFLOAD, off));
 	fd = vmm_inject_open(self->d.t.ifindex, 1);
@@ -602,6 +606,7 @@ TEST_F(rx, tap_gso_header)
 	int fd;
 	ssize_t n;
 
+	KERNEL_ONLY(TAP_WHY);
 	RX_UP(BASE_FEATURES | MRG, 1);
 	ASSERT_EQ(0, ioctl(self->d.t.fd, TUNSETOFFLOAD, off));
 	fd = vmm_inject_open(self->d.t.ifindex, 1);
@@ -1098,6 +1103,7 @@ TEST_F_TIMEOUT(rx, tap_header_longer_than_guest_header_dropped, 60)
 	unsigned int base;
 	int sz = 12;
 
+	KERNEL_ONLY(TAP_WHY);
 	RX_UP(F(VIRTIO_RING_F_INDIRECT_DESC), 1);
 	q = &self->d.v.vq[VMM_RX];
 	ASSERT_EQ(10U, self->d.hdr_len);
@@ -1181,6 +1187,7 @@ TEST_F_TIMEOUT(rx, busyloop_does_not_starve_tx, 120)
 	long long t0, worst = 0;
 	int i;
 
+	KERNEL_ONLY("VHOST_SET_VRING_BUSYLOOP_TIMEOUT");
 	RX_UP(NET_FEATURES | MRG | EVIDX, 0);
 	tq = &self->d.v.vq[VMM_TX];
 	ASSERT_EQ(0, vmm_ioctl(&self->d.v, VHOST_SET_VRING_BUSYLOOP_TIMEOUT,
@@ -1214,6 +1221,7 @@ TEST_F_TIMEOUT(rx, busyloop, 120)
 	char msg[256] = "";
 	int i;
 
+	KERNEL_ONLY("VHOST_SET_VRING_BUSYLOOP_TIMEOUT");
 	RX_UP(NET_FEATURES | MRG | EVIDX, 0);
 	for (i = 0; i < VMM_NVQS; i++) {
 		s.index = i;
@@ -1274,6 +1282,7 @@ TEST_F_TIMEOUT(rx, af_packet_backend, 120)
 	char msg[256] = "";
 	int ps, i;
 
+	KERNEL_ONLY("an AF_PACKET socket as the backend");
 	RX_UP(NET_FEATURES | MRG, 0);
 	q = &self->d.v.vq[VMM_RX];
 	ps = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
@@ -1318,6 +1327,7 @@ TEST_F(rx, other_fds_enotsock)
 {
 	int s;
 
+	KERNEL_ONLY("the backend fd's type");
 	RX_UP(NET_FEATURES, 0);
 	s = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	ASSERT_LE(0, s);
@@ -1355,6 +1365,7 @@ TEST_F_TIMEOUT(rx, backend_swap_under_traffic, 180)
 	long long end;
 	ssize_t n;
 
+	KERNEL_ONLY("swapping the backend fd between taps");
 	RX_UP(NET_FEATURES | MRG | EVIDX, 0);
 	q = &d->v.vq[VMM_RX];
 	ASSERT_EQ(0, vmm_tap_open(&t2, 0));
@@ -1462,6 +1473,7 @@ TEST_F_TIMEOUT(rx, multiqueue, 180)
 	long long end;
 	uint32_t seq;
 
+	KERNEL_ONLY("one device per queue pair, each with its tap queue fd");
 	for (i = 0; i < MQ_N; i++)
 		rxdev_init(&dq[i]);
 	for (i = 0; i < MQ_N; i++) {
@@ -1720,6 +1732,7 @@ FIXTURE_SETUP(macvtap)
 	char buf[64];
 	int r, hdr;
 
+	KERNEL_ONLY_FIXTURE("a macvtap fd as the backend");
 	rxdev_init(&self->d);
 	if (system("modprobe veth 2>/dev/null; modprobe macvtap 2>/dev/null; "
 		   "ip link add " MVT_LOWER " type veth peer name " MVT_PEER

@@ -835,6 +835,7 @@ TEST_F_TIMEOUT(tx, buffers_across_regions, 120)
 	struct vmm_tx_stats st;
 	int r;
 
+	KERNEL_ONLY("57 memory regions; vhost-user carries at most 8");
 	TX_UP(NET_FEATURES | F(VIRTIO_RING_F_EVENT_IDX), 1, 0, 0);
 	ASSERT_EQ(0, set_split_mem_table(&self->d, 0));
 	o.hdr_len = self->d.hdr_len;
@@ -890,6 +891,7 @@ TEST_F_TIMEOUT(tx, mem_table_swap_while_running, 120)
 	pthread_t th;
 	int r;
 
+	KERNEL_ONLY("57 memory regions; vhost-user carries at most 8");
 	TX_UP(NET_FEATURES | F(VIRTIO_RING_F_EVENT_IDX), 1, 0, 0);
 	o.hdr_len = self->d.hdr_len;
 	ASSERT_EQ(0, pthread_create(&th, NULL, swap_fn, &s));
@@ -1013,6 +1015,7 @@ TEST_F_TIMEOUT(tx, reset_owner_while_running, 120)
 	pthread_t th;
 	int r;
 
+	KERNEL_ONLY("errno of the ioctls after VHOST_RESET_OWNER");
 	TX_UP(NET_FEATURES, 1, 0, 0);
 	ASSERT_EQ(0, pthread_create(&th, NULL, spam_fn, &s));
 	end = vmm_now_ms() + IDLE_MS;
@@ -1050,6 +1053,7 @@ FIXTURE_SETUP(macvtap)
 	int r, hdr, size = 64 << 20;
 	char buf[32];
 
+	KERNEL_ONLY_FIXTURE("a macvtap fd as the backend");
 	txdev_init(&self->d);
 	if (system("modprobe dummy 2>/dev/null; modprobe macvtap 2>/dev/null; "
 		   "ip link add " MVT_LOWER " type dummy && "

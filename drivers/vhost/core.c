@@ -223,7 +223,7 @@ put_mm:
  *
  * Context: process context, under &dev->mutex.
  */
-void ivhost_dev_stop_kicks(struct ivhost_dev *dev)
+static void ivhost_dev_stop_kicks(struct ivhost_dev *dev)
 	__must_hold(&dev->mutex)
 {
 	unsigned int i;
@@ -232,7 +232,6 @@ void ivhost_dev_stop_kicks(struct ivhost_dev *dev)
 	for (i = 0; i < dev->nvqs; i++)
 		ivhost_poll_stop(&dev->vqs[i]->kick_poll);
 }
-EXPORT_SYMBOL_GPL(ivhost_dev_stop_kicks);
 
 static void ivhost_vq_release(struct ivhost_vq *vq)
 {

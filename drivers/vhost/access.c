@@ -14,7 +14,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/export.h>
 #include <linux/uaccess.h>
 
 #include "ivhost.h"
@@ -83,7 +82,6 @@ int ivhost_translate(struct ivhost_vq *vq, u64 addr, u64 len, u8 perm,
 		return -EFAULT;
 	return ivhost_memtable_translate(vq->mem, addr, len, iov, max);
 }
-EXPORT_SYMBOL_GPL(ivhost_translate);
 
 /**
  * ivhost_copy_from_guest() - read a small object from guest memory
@@ -118,7 +116,6 @@ int ivhost_copy_from_guest(struct ivhost_vq *vq, void *dst, u64 addr,
 	}
 	return 0;
 }
-EXPORT_SYMBOL_GPL(ivhost_copy_from_guest);
 
 /**
  * ivhost_ask_ahead() - ask the VMM now for a range the vq will need

@@ -16,10 +16,10 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/errno.h>
-#include <linux/export.h>
 #include <linux/virtio_ring.h>
 
 #include "chain.h"
+#include "kunit_export.h"
 
 /**
  * ivhost_chain_start() - begin walking the chain at @head
@@ -41,7 +41,7 @@ int ivhost_chain_start(struct ivhost_chain *c, u32 ring_num, u32 head)
 	c->writable = false;
 	return 0;
 }
-EXPORT_SYMBOL_GPL(ivhost_chain_start);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_chain_start);
 
 static int ivhost_chain_check_order(struct ivhost_chain *c, u16 flags)
 {
@@ -90,7 +90,7 @@ int ivhost_chain_step(struct ivhost_chain *c, const struct ivhost_desc *d)
 	c->idx = d->next;
 	return IVHOST_CHAIN_NEXT;
 }
-EXPORT_SYMBOL_GPL(ivhost_chain_step);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_chain_step);
 
 /**
  * ivhost_chain_enter_indirect() - continue the walk in an indirect table
@@ -119,4 +119,4 @@ int ivhost_chain_enter_indirect(struct ivhost_chain *c,
 	c->indirect = true;
 	return 0;
 }
-EXPORT_SYMBOL_GPL(ivhost_chain_enter_indirect);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_chain_enter_indirect);

@@ -223,7 +223,7 @@ put_mm:
  *
  * Context: process context, under &dev->mutex.
  */
-void ivhost_dev_stop_kicks(struct ivhost_dev *dev)
+static void ivhost_dev_stop_kicks(struct ivhost_dev *dev)
 	__must_hold(&dev->mutex)
 {
 	unsigned int i;
@@ -232,7 +232,6 @@ void ivhost_dev_stop_kicks(struct ivhost_dev *dev)
 	for (i = 0; i < dev->nvqs; i++)
 		ivhost_poll_stop(&dev->vqs[i]->kick_poll);
 }
-EXPORT_SYMBOL_GPL(ivhost_dev_stop_kicks);
 
 static void ivhost_vq_release(struct ivhost_vq *vq)
 {
@@ -884,13 +883,31 @@ void ivhost_dev_iotlb_stats(struct ivhost_dev *dev,
 		st->hits += READ_ONCE(dev->vqs[i]->span_hits);
 }
 
+/*
+ * IVHOST_GET_IOTLB_STATS: the caller's struct may be older (smaller) or
+ * newer (larger) than ours; copy what both know, say how much in ->size
+ * and leave the rest of the caller's memory alone (see the uapi header).
+ */
 static long ivhost_dev_get_iotlb_stats(struct ivhost_dev *dev,
 				       void __user *argp)
 {
 	struct ivhost_iotlb_stats st;
+	struct ivhost_ioctl_hdr hdr;
 
+	BUILD_BUG_ON(offsetof(struct ivhost_iotlb_stats, size) !=
+		     offsetof(struct ivhost_ioctl_hdr, size) ||
+		     offsetof(struct ivhost_iotlb_stats, flags) !=
+		     offsetof(struct ivhost_ioctl_hdr, flags));
+	BUILD_BUG_ON(sizeof(st) < IVHOST_IOTLB_STATS_SIZE_VER0);
+
+	if (copy_from_user(&hdr, argp, sizeof(hdr)))
+		return -EFAULT;
+	if (hdr.size < IVHOST_IOTLB_STATS_SIZE_VER0 || hdr.flags)
+		return -EINVAL;
 	ivhost_dev_iotlb_stats(dev, &st);
-	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
+	st.size = min_t(u32, hdr.size, sizeof(st));
+	st.flags = 0;
+	return copy_to_user(argp, &st, st.size) ? -EFAULT : 0;
 }
 
 /**

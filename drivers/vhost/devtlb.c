@@ -27,6 +27,7 @@
 #include <linux/timekeeping.h>
 
 #include "devtlb.h"
+#include "kunit_export.h"
 
 #define IVHOST_DEVTLB_RETRY_MS	10
 
@@ -96,7 +97,7 @@ void ivhost_devtlb_init(struct ivhost_devtlb *tlb, u32 limit,
 	tlb->ops = ops;
 	tlb->cache.id = atomic_inc_return(&ivhost_devtlb_ids);
 }
-EXPORT_SYMBOL_GPL(ivhost_devtlb_init);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_devtlb_init);
 
 static void ivhost_devtlb_free_msg(struct ivhost_devtlb *tlb,
 				   struct ivhost_devtlb_msg *m)
@@ -141,7 +142,7 @@ void ivhost_devtlb_reset(struct ivhost_devtlb *tlb)
 	tlb->retry_vqs = 0;
 	spin_unlock(&tlb->lock);
 }
-EXPORT_SYMBOL_GPL(ivhost_devtlb_reset);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_devtlb_reset);
 
 /**
  * ivhost_devtlb_destroy() - wait for the IOTLB's deferred work
@@ -154,7 +155,6 @@ void ivhost_devtlb_destroy(struct ivhost_devtlb *tlb)
 {
 	cancel_delayed_work_sync(&tlb->retry);
 }
-EXPORT_SYMBOL_GPL(ivhost_devtlb_destroy);
 
 static struct ivhost_devtlb_miss *
 ivhost_devtlb_find_miss(struct ivhost_devtlb *tlb, u64 granule, u8 perm)
@@ -558,7 +558,7 @@ int ivhost_devtlb_translate(struct ivhost_devtlb *tlb, unsigned int vq,
 	spin_unlock(&tlb->lock);
 	return err ? err : n;
 }
-EXPORT_SYMBOL_GPL(ivhost_devtlb_translate);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_devtlb_translate);
 
 /**
  * ivhost_devtlb_ask() - ask ahead for a range a vq will need
@@ -598,7 +598,7 @@ void ivhost_devtlb_ask(struct ivhost_devtlb *tlb, unsigned int vq, u64 iova,
 	}
 	spin_unlock(&tlb->lock);
 }
-EXPORT_SYMBOL_GPL(ivhost_devtlb_ask);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_devtlb_ask);
 
 /**
  * ivhost_devtlb_touch() - count the entries a vq keeps using as used
@@ -623,7 +623,6 @@ void ivhost_devtlb_touch(struct ivhost_devtlb *tlb,
 			ivhost_iotlb_touch(&tlb->cache, r[i].start, r[i].last);
 	spin_unlock(&tlb->lock);
 }
-EXPORT_SYMBOL_GPL(ivhost_devtlb_touch);
 
 /**
  * ivhost_devtlb_get_stats() - snapshot the counters
@@ -642,4 +641,4 @@ void ivhost_devtlb_get_stats(struct ivhost_devtlb *tlb,
 	st->msgs_queued = tlb->nmsgs;
 	spin_unlock(&tlb->lock);
 }
-EXPORT_SYMBOL_GPL(ivhost_devtlb_get_stats);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_devtlb_get_stats);

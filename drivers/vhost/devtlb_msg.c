@@ -20,13 +20,13 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/export.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "devtlb.h"
+#include "kunit_export.h"
 #include "trace.h"
 
 /**
@@ -202,7 +202,7 @@ void ivhost_devtlb_batch_cancel(struct ivhost_devtlb *tlb)
 	ivhost_devtlb_batch_drop(tlb);
 	spin_unlock(&tlb->lock);
 }
-EXPORT_SYMBOL_GPL(ivhost_devtlb_batch_cancel);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_devtlb_batch_cancel);
 
 static int ivhost_devtlb_batch_end(struct ivhost_devtlb *tlb,
 				   unsigned long *wake)
@@ -382,7 +382,7 @@ ssize_t ivhost_devtlb_write(struct ivhost_devtlb *tlb, struct iov_iter *from,
 	err = ivhost_devtlb_handle(tlb, msg, backend_features, wake);
 	return err ? err : size;
 }
-EXPORT_SYMBOL_GPL(ivhost_devtlb_write);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_devtlb_write);
 
 /* Take the oldest message, waiting for one unless @nonblock. */
 static struct ivhost_devtlb_msg *
@@ -484,7 +484,7 @@ ssize_t ivhost_devtlb_read(struct ivhost_devtlb *tlb, struct iov_iter *to,
 	kfree(m);
 	return size;
 }
-EXPORT_SYMBOL_GPL(ivhost_devtlb_read);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_devtlb_read);
 
 /**
  * ivhost_devtlb_poll() - readiness of the device fd's message channel
@@ -505,4 +505,4 @@ __poll_t ivhost_devtlb_poll(struct ivhost_devtlb *tlb, struct file *file,
 		mask |= EPOLLIN | EPOLLRDNORM;
 	return mask;
 }
-EXPORT_SYMBOL_GPL(ivhost_devtlb_poll);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_devtlb_poll);

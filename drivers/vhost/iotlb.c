@@ -36,12 +36,12 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/errno.h>
-#include <linux/export.h>
 #include <linux/interval_tree_generic.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
 
 #include "iotlb.h"
+#include "kunit_export.h"
 #include "trace.h"
 
 #define IVHOST_IOTLB_START(e)	((e)->start)
@@ -71,7 +71,7 @@ void ivhost_iotlb_init(struct ivhost_iotlb *tlb, u32 limit)
 	tlb->evicted = false;
 	tlb->id = 0;
 }
-EXPORT_SYMBOL_GPL(ivhost_iotlb_init);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_iotlb_init);
 
 /* Keep an entry no longer in the tree for reuse, or free it. */
 static void ivhost_iotlb_recycle(struct ivhost_iotlb *tlb,
@@ -122,7 +122,7 @@ void ivhost_iotlb_clear(struct ivhost_iotlb *tlb)
 	tlb->npool = 0;
 	tlb->evicted = false;
 }
-EXPORT_SYMBOL_GPL(ivhost_iotlb_clear);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_iotlb_clear);
 
 /**
  * ivhost_iotlb_spare_alloc() - allocate the entries one change may need
@@ -150,7 +150,7 @@ free_all:
 	ivhost_iotlb_spare_free(s);
 	return -ENOMEM;
 }
-EXPORT_SYMBOL_GPL(ivhost_iotlb_spare_alloc);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_iotlb_spare_alloc);
 
 /**
  * ivhost_iotlb_spare_free() - free what a change left unused
@@ -167,7 +167,7 @@ void ivhost_iotlb_spare_free(struct ivhost_iotlb_spare *s)
 		s->e[i] = NULL;
 	}
 }
-EXPORT_SYMBOL_GPL(ivhost_iotlb_spare_free);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_iotlb_spare_free);
 
 /**
  * ivhost_iotlb_spares_needed() - entries a change takes from its spares
@@ -192,7 +192,7 @@ unsigned int ivhost_iotlb_spares_needed(struct ivhost_iotlb *tlb,
 	e = ivhost_iotlb_tree_iter_first(&tlb->root, start, last);
 	return update + (e && e->start < start && e->last > last);
 }
-EXPORT_SYMBOL_GPL(ivhost_iotlb_spares_needed);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_iotlb_spares_needed);
 
 /**
  * ivhost_iotlb_spare_reserve() - fill spares from the pool
@@ -227,7 +227,7 @@ bool ivhost_iotlb_spare_reserve(struct ivhost_iotlb *tlb,
 	}
 	return held >= n;
 }
-EXPORT_SYMBOL_GPL(ivhost_iotlb_spare_reserve);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_iotlb_spare_reserve);
 
 /**
  * ivhost_iotlb_spare_release() - give what a change left unused to the pool
@@ -247,7 +247,7 @@ void ivhost_iotlb_spare_release(struct ivhost_iotlb *tlb,
 		s->e[i] = NULL;
 	}
 }
-EXPORT_SYMBOL_GPL(ivhost_iotlb_spare_release);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_iotlb_spare_release);
 
 static struct ivhost_iotlb_entry *
 ivhost_iotlb_spare_take(struct ivhost_iotlb_spare *s)
@@ -282,7 +282,7 @@ int ivhost_iotlb_range(u64 iova, u64 size, u64 *last)
 		return -EINVAL;
 	return 0;
 }
-EXPORT_SYMBOL_GPL(ivhost_iotlb_range);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_iotlb_range);
 
 /*
  * Remove [start, last] from every entry overlapping it.  An entry that
@@ -393,7 +393,7 @@ bool ivhost_iotlb_update(struct ivhost_iotlb *tlb,
 	ivhost_iotlb_insert(tlb, e);
 	return replaced;
 }
-EXPORT_SYMBOL_GPL(ivhost_iotlb_update);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_iotlb_update);
 
 /**
  * ivhost_iotlb_invalidate() - remove exactly [start, last]
@@ -415,7 +415,7 @@ bool ivhost_iotlb_invalidate(struct ivhost_iotlb *tlb,
 	ivhost_iotlb_evict_to(tlb, tlb->limit);
 	return hit;
 }
-EXPORT_SYMBOL_GPL(ivhost_iotlb_invalidate);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_iotlb_invalidate);
 
 /**
  * ivhost_iotlb_lookup() - find the entry translating @iova
@@ -439,7 +439,7 @@ struct ivhost_iotlb_entry *ivhost_iotlb_lookup(struct ivhost_iotlb *tlb,
 	e->referenced = true;
 	return e;
 }
-EXPORT_SYMBOL_GPL(ivhost_iotlb_lookup);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_iotlb_lookup);
 
 /**
  * ivhost_iotlb_take_evicted() - what eviction removed since the last call
@@ -463,7 +463,6 @@ bool ivhost_iotlb_take_evicted(struct ivhost_iotlb *tlb, u64 *start,
 	tlb->evicted = false;
 	return true;
 }
-EXPORT_SYMBOL_GPL(ivhost_iotlb_take_evicted);
 
 /**
  * ivhost_iotlb_touch() - count the entries in a range as used
@@ -485,4 +484,3 @@ void ivhost_iotlb_touch(struct ivhost_iotlb *tlb, u64 start, u64 last)
 	     e = ivhost_iotlb_tree_iter_next(e, start, last))
 		e->referenced = true;
 }
-EXPORT_SYMBOL_GPL(ivhost_iotlb_touch);

@@ -269,7 +269,6 @@ __poll_t ivhost_dev_poll(struct ivhost_dev *dev, struct file *file,
 			 poll_table *wait);
 long ivhost_dev_unlocked_ioctl(struct ivhost_dev *dev, unsigned int cmd,
 			       void __user *argp);
-void ivhost_dev_stop_kicks(struct ivhost_dev *dev);
 
 void ivhost_dev_iotlb_stats(struct ivhost_dev *dev,
 			    struct ivhost_iotlb_stats *st);
@@ -281,7 +280,6 @@ void ivhost_debugfs_init(void);
 void ivhost_debugfs_exit(void);
 
 /* worker.c */
-void ivhost_work_init(struct ivhost_work *work, ivhost_work_fn_t fn);
 void ivhost_work_queue(struct ivhost_dev *dev, struct ivhost_work *work);
 int ivhost_worker_start(struct ivhost_dev *dev);
 void ivhost_worker_stop(struct ivhost_dev *dev);
@@ -312,7 +310,6 @@ int ivhost_vq_prepare(struct ivhost_vq *vq);
 /* Guest memory covered by one bit of the dirty log. */
 #define IVHOST_LOG_PAGE		0x1000ULL
 
-int ivhost_log_range(struct ivhost_vq *vq, u64 gpa, u64 len);
 int ivhost_log_write(struct ivhost_vq *vq, const struct iovec *iov,
 		     unsigned int niov, size_t len);
 int ivhost_log_used(struct ivhost_vq *vq, u64 offset, u64 len);

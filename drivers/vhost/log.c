@@ -105,7 +105,7 @@ static int ivhost_log_page(struct ivhost_log_cursor *cur,
  * Return: 0, -EINVAL if the range wraps past 2^64, or -EFAULT if the
  * bitmap is not writable memory of the owner.
  */
-int ivhost_log_range(struct ivhost_vq *vq, u64 gpa, u64 len)
+static int ivhost_log_range(struct ivhost_vq *vq, u64 gpa, u64 len)
 	__must_hold(&vq->mutex)
 {
 	struct ivhost_log_cursor cur = {};
@@ -125,7 +125,6 @@ int ivhost_log_range(struct ivhost_vq *vq, u64 gpa, u64 len)
 	ivhost_log_unpin(&cur);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(ivhost_log_range);
 
 /* Mark the guest pages of every region that maps [uaddr, ulast]. */
 static int ivhost_log_uaddr(struct ivhost_vq *vq, u64 uaddr, u64 ulast)
@@ -217,7 +216,6 @@ int ivhost_log_used(struct ivhost_vq *vq, u64 offset, u64 len)
 		return -EINVAL;
 	return ivhost_log_range(vq, gpa, len);
 }
-EXPORT_SYMBOL_GPL(ivhost_log_used);
 
 /**
  * ivhost_log_done() - tell the VMM the bitmap changed

@@ -13,12 +13,12 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/errno.h>
-#include <linux/export.h>
 #include <linux/interval_tree_generic.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
 
 #include "memtable.h"
+#include "kunit_export.h"
 
 #define IVHOST_REGION_START(r)	((r)->start)
 #define IVHOST_REGION_LAST(r)	((r)->last)
@@ -47,7 +47,7 @@ int ivhost_region_check(const struct vhost_memory_region *r)
 		return -EINVAL;
 	return 0;
 }
-EXPORT_SYMBOL_GPL(ivhost_region_check);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_region_check);
 
 static bool ivhost_memtable_overlaps(struct ivhost_memtable *mt,
 				     const struct ivhost_region *r)
@@ -98,7 +98,7 @@ free_table:
 	kvfree(mt);
 	return ERR_PTR(err);
 }
-EXPORT_SYMBOL_GPL(ivhost_memtable_build);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_memtable_build);
 
 /**
  * ivhost_memtable_free() - free a table built by ivhost_memtable_build()
@@ -110,7 +110,7 @@ void ivhost_memtable_free(struct ivhost_memtable *mt)
 {
 	kvfree(mt);
 }
-EXPORT_SYMBOL_GPL(ivhost_memtable_free);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_memtable_free);
 
 /**
  * ivhost_memtable_find() - find the region holding a guest address
@@ -127,7 +127,7 @@ ivhost_memtable_find(const struct ivhost_memtable *mt, u64 gpa)
 	return ivhost_region_tree_iter_first((struct rb_root_cached *)&mt->root,
 					     gpa, gpa);
 }
-EXPORT_SYMBOL_GPL(ivhost_memtable_find);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_memtable_find);
 
 /**
  * ivhost_memtable_translate() - map a guest range onto userspace segments
@@ -172,4 +172,4 @@ int ivhost_memtable_translate(const struct ivhost_memtable *mt, u64 gpa,
 		gpa += seg + 1;
 	}
 }
-EXPORT_SYMBOL_GPL(ivhost_memtable_translate);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_memtable_translate);

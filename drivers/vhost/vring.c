@@ -140,7 +140,6 @@ void ivhost_vq_set_rings(struct ivhost_vq *vq)
 	vq->used = u64_to_user_ptr(vq->used_addr);
 	vq->rings_valid = vq->addr_set;
 }
-EXPORT_SYMBOL_GPL(ivhost_vq_set_rings);
 
 /* [addr, addr + size - 1] of a ring, size >= 1; cut at 2^64. */
 static struct ivhost_devtlb_range ivhost_ring_range(u64 addr, u64 size)
@@ -781,4 +780,3 @@ void ivhost_vq_forget(struct ivhost_vq *vq, u64 start, u64 last)
 			       start, last))
 		vq->rings_valid = false;
 }
-EXPORT_SYMBOL_GPL(ivhost_vq_forget);

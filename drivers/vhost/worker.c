@@ -34,12 +34,11 @@
  *
  * Context: any; @work must not be queued.
  */
-void ivhost_work_init(struct ivhost_work *work, ivhost_work_fn_t fn)
+static void ivhost_work_init(struct ivhost_work *work, ivhost_work_fn_t fn)
 {
 	work->flags = 0;
 	work->fn = fn;
 }
-EXPORT_SYMBOL_GPL(ivhost_work_init);
 
 /**
  * ivhost_work_queue() - have the worker run a work item
@@ -124,7 +123,6 @@ int ivhost_worker_start(struct ivhost_dev *dev)
 	wake_up_process(worker);
 	return 0;
 }
-EXPORT_SYMBOL_GPL(ivhost_worker_start);
 
 /**
  * ivhost_worker_stop() - run what is queued, then end the worker
@@ -149,7 +147,6 @@ void ivhost_worker_stop(struct ivhost_dev *dev)
 	synchronize_rcu();
 	kthread_stop(worker);
 }
-EXPORT_SYMBOL_GPL(ivhost_worker_stop);
 
 static int ivhost_poll_wakeup(wait_queue_entry_t *wait, unsigned int mode,
 			      int sync, void *key)

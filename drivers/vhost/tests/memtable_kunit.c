@@ -658,3 +658,5 @@ kunit_test_suite(ivhost_memtable_suite);
 
 MODULE_DESCRIPTION("KUnit tests for ivhost's memory table and chain walker");
 MODULE_LICENSE("GPL");
+/* ivhost.ko's internals the suites test (../kunit_export.h) */
+MODULE_IMPORT_NS(IVHOST_KUNIT);

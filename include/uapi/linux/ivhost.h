@@ -3,9 +3,13 @@
  * ivhost's extensions to the vhost userspace ABI.
  *
  * Everything else ivhost speaks is <linux/vhost.h>, unchanged.  The ioctls
- * here use the vhost magic (VHOST_VIRTIO, 0xAF) with numbers from 0xE0
- * up, clear of the ranges vhost, vhost-scsi, vhost-vsock and vhost-vdpa
- * use (0x00-0x30, 0x40-0x44, 0x60-0x61, 0x70-0x80).
+ * here have a type of their own, IVHOST_IOCTL_TYPE (0xB9): vhost's magic
+ * 0xAF belongs to vhost and its drivers (vhost-scsi, vhost-vsock,
+ * vhost-vdpa), and to the Freescale hypervisor's 0x00-0x1F as well, and
+ * any number ivhost took there could be claimed by vhost tomorrow.  0xB9
+ * is listed in no range of the kernel's
+ * Documentation/userspace-api/ioctl/ioctl-number.rst (6.1), and no
+ * header of the kernel uses it as an ioctl type.
  */
 #ifndef _UAPI_LINUX_IVHOST_H
 #define _UAPI_LINUX_IVHOST_H
@@ -20,8 +24,29 @@
  */
 #define IVHOST_RTT_BUCKETS	24
 
+/* ivhost's ioctl type; see the comment at the top. */
+#define IVHOST_IOCTL_TYPE	0xB9
+
+/**
+ * struct ivhost_ioctl_hdr - the start of every extensible ioctl argument
+ * @size: the size of the caller's struct, in bytes; on return the
+ *	number of bytes the kernel filled in
+ * @flags: must be 0
+ *
+ * An ioctl whose argument can grow is encoded with this header only, so
+ * its number stays the same whatever version of the struct the caller
+ * was built with; the struct's real length travels in @size.
+ */
+struct ivhost_ioctl_hdr {
+	__u32 size;
+	__u32 flags;
+};
+
 /**
  * struct ivhost_iotlb_stats - device IOTLB counters of one device
+ * @size: set by the caller to sizeof() its struct; set by the kernel to
+ *	the number of bytes it filled (see IVHOST_GET_IOTLB_STATS)
+ * @flags: must be 0; the kernel writes back 0
  * @hits: translations served from the cache
  * @misses: translations that found a gap
  * @misses_deduped: misses not sent again because one was outstanding
@@ -36,8 +61,13 @@
  * @entries: entries in the cache now
  * @miss_wait_ns: total time queues spent waiting for misses
  * @rtt_us: miss round trips (MISS queued to the queue resuming)
+ *
+ * Starts with the fields of &struct ivhost_ioctl_hdr.  New counters are
+ * only ever appended; a field never moves or changes meaning.
  */
 struct ivhost_iotlb_stats {
+	__u32 size;
+	__u32 flags;
 	__u64 hits;
 	__u64 misses;
 	__u64 misses_deduped;
@@ -53,8 +83,35 @@ struct ivhost_iotlb_stats {
 	__u64 rtt_us[IVHOST_RTT_BUCKETS];
 };
 
-/* Read the device IOTLB counters; any process holding the fd may. */
-#define IVHOST_GET_IOTLB_STATS	_IOR(VHOST_VIRTIO, 0xE0, \
-				     struct ivhost_iotlb_stats)
+/* The size of the first version of struct ivhost_iotlb_stats (296): the
+ * smallest @size IVHOST_GET_IOTLB_STATS accepts.
+ */
+#define IVHOST_IOTLB_STATS_SIZE_VER0	296
+
+/**
+ * define IVHOST_GET_IOTLB_STATS - read a device's IOTLB counters
+ *
+ * The argument points to &struct ivhost_iotlb_stats (or to a struct of
+ * another version of it) whose @size the caller has set to the size of
+ * its struct and whose @flags it has set to 0.  Any process holding the
+ * fd may call it.
+ *
+ * The kernel copies min(@size, the size of the kernel's struct) bytes
+ * of its counters to the caller, @size included, which it sets to that
+ * number, as sched_getattr() does with &struct sched_attr: a caller
+ * built against an older, smaller struct gets the fields it knows and
+ * not one byte past them; a caller built against a newer, larger struct
+ * learns from @size which fields the kernel filled, and the bytes past
+ * @size are left as they were (neither written nor zeroed).  Only the
+ * 8-byte header is encoded in the ioctl number, so the number stays the
+ * same as the struct grows.
+ *
+ * Return: 0; -EINVAL if @size is smaller than
+ * IVHOST_IOTLB_STATS_SIZE_VER0 or @flags is not 0; -EFAULT if the
+ * header cannot be read or the counters cannot be written (the caller's
+ * memory may then be partly written).
+ */
+#define IVHOST_GET_IOTLB_STATS	_IOWR(IVHOST_IOCTL_TYPE, 0x00, \
+				      struct ivhost_ioctl_hdr)
 
 #endif /* _UAPI_LINUX_IVHOST_H */

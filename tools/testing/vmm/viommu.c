@@ -790,5 +790,5 @@ int viommu_tx_stream(struct viommu *vi, struct vmm_tap *t,
 
 int viommu_get_stats(struct viommu *vi, struct ivhost_iotlb_stats *st)
 {
-	return vmm_ioctl(vi->v, IVHOST_GET_IOTLB_STATS, st);
+	return viommu_read_stats(vi->v, st);
 }

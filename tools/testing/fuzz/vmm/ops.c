@@ -380,7 +380,7 @@ static long map_window(struct fz_slot *s, uint64_t off, uint64_t len,
 
 void fz_stats_collect(int fd)
 {
-	struct ivhost_iotlb_stats st;
+	struct ivhost_iotlb_stats st = { .size = sizeof(st) };
 
 	if (ioctl(fd, IVHOST_GET_IOTLB_STATS, &st))
 		return;
@@ -560,6 +560,7 @@ static const struct ioc ioc_table[] = {
 	{ _IOW(VHOST_VIRTIO, 0x26, __u64), "GET_BACKEND_FEATURES(old)" },
 	{ VHOST_NET_SET_BACKEND, "NET_SET_BACKEND" },
 	{ IVHOST_GET_IOTLB_STATS, "IVHOST_GET_IOTLB_STATS" },
+	{ _IOR(VHOST_VIRTIO, 0xE0, __u8[288]), "GET_IOTLB_STATS(old)" },
 	{ 0, "unknown" },
 };
 
@@ -1716,14 +1717,38 @@ static void op_fork(struct fz_thread *t, struct fz_rng *r, struct fz_slot *s)
 	note(t, what, e);
 }
 
+/* The size an IVHOST_GET_IOTLB_STATS caller claims: its own, an older or
+ * newer struct's, too small, or anything.
+ */
+static uint32_t stats_size(struct fz_rng *r)
+{
+	switch (fz_below(r, 6)) {
+	case 0:
+		return IVHOST_IOTLB_STATS_SIZE_VER0;
+	case 1:
+		return IVHOST_IOTLB_STATS_SIZE_VER0 - 1 - fz_below(r, 8);
+	case 2:
+		return sizeof(struct ivhost_iotlb_stats) + fz_below(r, 4096);
+	case 3:
+		return (uint32_t)fz_next(r);
+	default:
+		return sizeof(struct ivhost_iotlb_stats);
+	}
+}
+
 static void op_stats(struct fz_thread *t, struct fz_rng *r, struct fz_slot *s)
 {
 	char path[300], *buf = (char *)t->scratch;
+	struct ivhost_ioctl_hdr hdr = {
+		.size = stats_size(r),
+		.flags = fz_one_in(r, 16) ? (uint32_t)fz_next(r) : 0,
+	};
 	struct dirent *de;
 	long e, n = 0;
 	DIR *d;
 	int fd;
 
+	memcpy(t->scratch, &hdr, sizeof(hdr));
 	e = dev_ioctl(s, IVHOST_GET_IOTLB_STATS, t->scratch);
 	fz_count(fz_row("IVHOST_GET_IOTLB_STATS(stats)"), e);
 	d = opendir("/sys/kernel/debug/ivhost");

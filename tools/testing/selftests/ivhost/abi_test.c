@@ -38,6 +38,7 @@
 #include "kselftest_harness.h"
 #include "common.h"
 #include "vmm.h"
+#include "../../../../include/uapi/linux/ivhost.h"
 
 #ifdef ABI_MEASURE	/* scratch builds: run ivhost_only tests everywhere */
 #undef IVHOST_ONLY
@@ -597,6 +598,174 @@ TEST_F(owned, ivhost_only_unknown_ioctl_bad_pointer_enotty)
 	IVHOST_ONLY();
 	EXPECT_RES(-ENOTTY, xioctl(self->v.fd, _IO(0x12, 0x34), NULL));
 	EXPECT_RES(-ENOTTY, xioctl(self->v.fd, VHOST_UNKNOWN_IOCTL, NULL));
+}
+
+/* ----------------------------------------------------------------------
+ * IVHOST_GET_IOTLB_STATS: an extensible struct (see its kernel-doc in
+ * <linux/ivhost.h>).  The kernel fills min(caller's size, its own) bytes,
+ * says how many in .size and never touches a byte past that.
+ */
+
+#define STATS_CANARY	0xa5
+/* Room for a struct a future header might define. */
+#define STATS_ROOM	(sizeof(struct ivhost_iotlb_stats) + 64)
+
+/* IVHOST_GET_IOTLB_STATS on @buf (STATS_ROOM bytes, canary-filled) with
+ * the header @size, @flags.
+ */
+static int stats_call(int fd, uint8_t *buf, uint32_t size, uint32_t flags)
+{
+	struct ivhost_ioctl_hdr hdr = { .size = size, .flags = flags };
+
+	memset(buf, STATS_CANARY, STATS_ROOM);
+	memcpy(buf, &hdr, sizeof(hdr));
+	return xioctl(fd, IVHOST_GET_IOTLB_STATS, buf);
+}
+
+/* The first byte in [from, to) of @buf that is not the canary, or -1. */
+static long stats_touched(const uint8_t *buf, size_t from, size_t to)
+{
+	for (; from < to; from++)
+		if (buf[from] != STATS_CANARY)
+			return from;
+	return -1;
+}
+
+/* Each counter in [8, end) of @buf was written: a fresh device's
+ * counters are far below the canary pattern 0xa5a5...
+ */
+static long stats_unwritten(const uint8_t *buf, size_t end)
+{
+	uint64_t canary, c;
+	size_t off;
+
+	memset(&canary, STATS_CANARY, sizeof(canary));
+	for (off = sizeof(struct ivhost_ioctl_hdr); off < end; off += 8) {
+		memcpy(&c, buf + off, sizeof(c));
+		if (c == canary)
+			return off;
+	}
+	return -1;
+}
+
+/* A caller built against the first version gets its fields only. */
+TEST_F(owned, ivhost_only_iotlb_stats_first_version_size)
+{
+	uint8_t buf[STATS_ROOM];
+	struct ivhost_ioctl_hdr hdr;
+
+	IVHOST_ONLY();
+	ASSERT_RES(0, stats_call(self->v.fd, buf,
+				 IVHOST_IOTLB_STATS_SIZE_VER0, 0));
+	memcpy(&hdr, buf, sizeof(hdr));
+	EXPECT_EQ((uint32_t)IVHOST_IOTLB_STATS_SIZE_VER0, hdr.size);
+	EXPECT_EQ(0U, hdr.flags);
+	EXPECT_EQ(-1, stats_unwritten(buf, IVHOST_IOTLB_STATS_SIZE_VER0));
+	EXPECT_EQ(-1, stats_touched(buf, IVHOST_IOTLB_STATS_SIZE_VER0,
+				    STATS_ROOM));
+}
+
+/* A caller built against a newer, larger struct learns from .size what
+ * the kernel filled; its tail is left alone, even unmapped.
+ */
+TEST_F(owned, ivhost_only_iotlb_stats_larger_struct)
+{
+	const size_t ksize = sizeof(struct ivhost_iotlb_stats);
+	long page = sysconf(_SC_PAGESIZE);
+	struct ivhost_ioctl_hdr hdr;
+	uint8_t buf[STATS_ROOM];
+	uint8_t *map, *end;
+
+	IVHOST_ONLY();
+	ASSERT_RES(0, stats_call(self->v.fd, buf, STATS_ROOM, 0));
+	memcpy(&hdr, buf, sizeof(hdr));
+	EXPECT_EQ(ksize, hdr.size);
+	EXPECT_EQ(0U, hdr.flags);
+	EXPECT_EQ(-1, stats_unwritten(buf, ksize));
+	EXPECT_EQ(-1, stats_touched(buf, ksize, STATS_ROOM));
+
+	/* The struct ends a mapping; the claimed tail is not there. */
+	map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, munmap(map + page, page));
+	end = map + page - ksize;
+	hdr.size = ksize + page;
+	hdr.flags = 0;
+	memcpy(end, &hdr, sizeof(hdr));
+	EXPECT_RES(0, xioctl(self->v.fd, IVHOST_GET_IOTLB_STATS, end));
+	memcpy(&hdr, end, sizeof(hdr));
+	EXPECT_EQ(ksize, hdr.size);
+	munmap(map, page);
+}
+
+/* Smaller than the first version, or flags set: EINVAL, nothing written. */
+TEST_F(owned, ivhost_only_iotlb_stats_bad_header_einval)
+{
+	static const uint32_t sizes[] = {
+		0, 1, sizeof(struct ivhost_ioctl_hdr),
+		IVHOST_IOTLB_STATS_SIZE_VER0 - 8,
+		IVHOST_IOTLB_STATS_SIZE_VER0 - 1,
+	};
+	struct ivhost_ioctl_hdr hdr;
+	uint8_t buf[STATS_ROOM];
+	unsigned int i;
+
+	IVHOST_ONLY();
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		EXPECT_RES(-EINVAL, stats_call(self->v.fd, buf, sizes[i], 0));
+		memcpy(&hdr, buf, sizeof(hdr));
+		EXPECT_EQ(sizes[i], hdr.size);
+		EXPECT_EQ(-1, stats_touched(buf, sizeof(hdr), STATS_ROOM))
+			TH_LOG("size %u", sizes[i]);
+	}
+	EXPECT_RES(-EINVAL, stats_call(self->v.fd, buf, STATS_ROOM, 1));
+	EXPECT_RES(-EINVAL, stats_call(self->v.fd, buf, STATS_ROOM,
+				       0x80000000U));
+	EXPECT_EQ(-1, stats_touched(buf, sizeof(hdr), STATS_ROOM));
+}
+
+/* An unreadable header, or counters that cannot all be written: EFAULT. */
+TEST_F(owned, ivhost_only_iotlb_stats_bad_pointer_efault)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct ivhost_ioctl_hdr hdr = {
+		.size = IVHOST_IOTLB_STATS_SIZE_VER0,
+	};
+	uint8_t *map, *end;
+
+	IVHOST_ONLY();
+	EXPECT_RES(-EFAULT, xioctl(self->v.fd, IVHOST_GET_IOTLB_STATS, NULL));
+	EXPECT_RES(-EFAULT, xioctl(self->v.fd, IVHOST_GET_IOTLB_STATS,
+				   (void *)KERNEL_ADDR));
+
+	/* The header is there; the first version's counters are not. */
+	map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, munmap(map + page, page));
+	end = map + page - sizeof(hdr);
+	memcpy(end, &hdr, sizeof(hdr));
+	EXPECT_RES(-EFAULT, xioctl(self->v.fd, IVHOST_GET_IOTLB_STATS, end));
+
+	/* Readable but not writable. */
+	memcpy(map, &hdr, sizeof(hdr));
+	ASSERT_EQ(0, mprotect(map, page, PROT_READ));
+	EXPECT_RES(-EFAULT, xioctl(self->v.fd, IVHOST_GET_IOTLB_STATS, map));
+	munmap(map, page);
+}
+
+/* The number the ioctl had when it borrowed vhost's magic (0xAF, 0xE0,
+ * a fixed 288-byte struct) is an unknown ioctl like any other.
+ */
+TEST_F(owned, ivhost_only_iotlb_stats_old_number_enotty)
+{
+	uint8_t buf[STATS_ROOM] = { 0 };
+
+	IVHOST_ONLY();
+	EXPECT_RES(-ENOTTY, xioctl(self->v.fd,
+				   _IOR(VHOST_VIRTIO, 0xE0, uint8_t[288]),
+				   buf));
 }
 
 /*

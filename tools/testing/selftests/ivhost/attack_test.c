@@ -39,6 +39,7 @@
 #include "kselftest_harness.h"
 #include "iotlb_common.h"
 #include <linux/ivhost.h>
+#include "viommu.h"
 
 #define RING		64
 #define WAIT_MS		10000
@@ -69,7 +70,7 @@ FIXTURE_TEARDOWN(attack)
 static int queued_msgs(struct it *it, uint64_t *n)
 {
 	struct ivhost_iotlb_stats st;
-	int r = vmm_ioctl(&it->d.v, IVHOST_GET_IOTLB_STATS, &st);
+	int r = viommu_read_stats(&it->d.v, &st);
 
 	if (!r)
 		*n = st.msgs_queued;

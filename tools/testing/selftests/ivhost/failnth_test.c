@@ -421,7 +421,7 @@ TEST_F_TIMEOUT(failnth, setup_path, 1800)
 
 static int iotlb_stats(struct dev *d, struct ivhost_iotlb_stats *st)
 {
-	return vmm_ioctl(&d->v, IVHOST_GET_IOTLB_STATS, st);
+	return viommu_read_stats(&d->v, st);
 }
 
 /*

@@ -65,6 +65,7 @@
 #include "kselftest_harness.h"
 #include "iotlb_common.h"
 #include <linux/ivhost.h>
+#include "viommu.h"
 
 #define RING		64
 #define WAIT_MS		10000
@@ -1059,7 +1060,7 @@ static void wide_chain(struct __test_metadata *_metadata, struct it *it,
 	}
 	res->ms = vmm_now_ms() - start;
 	it_server_stop(it);
-	ASSERT_EQ(0, vmm_ioctl(v, IVHOST_GET_IOTLB_STATS, &res->s));
+	ASSERT_EQ(0, viommu_read_stats(v, &res->s));
 	TH_LOG("%zu pages: %s after %lld ms; %lu misses answered, %llu updates, %llu evictions, %llu entries",
 	       npages, res->stopped ? "queue stopped" :
 	       res->used ? "chain used" : "nothing", res->ms,
@@ -1223,15 +1224,15 @@ static void check_not_batching(struct __test_metadata *_metadata,
 	uint64_t pg = FAR_IOVA;
 	char msg[128];
 
-	ASSERT_EQ(0, vmm_ioctl(&it->d.v, IVHOST_GET_IOTLB_STATS, &s0));
+	ASSERT_EQ(0, viommu_read_stats(&it->d.v, &s0));
 	MSGOK(it_send(it, VHOST_IOTLB_UPDATE, pg, IT_PAGE,
 		      (uintptr_t)it->d.v.mem, VHOST_ACCESS_RO));
-	ASSERT_EQ(0, vmm_ioctl(&it->d.v, IVHOST_GET_IOTLB_STATS, &s1));
+	ASSERT_EQ(0, viommu_read_stats(&it->d.v, &s1));
 	EXPECT_EQ(s0.updates + 1, s1.updates)
 		TH_LOG("UPDATE not applied: kept for a batch the VMM cannot end");
 	EXPECT_EQ(s0.entries + 1, s1.entries);
 	MSGOK(it_unmap(it, pg, IT_PAGE));
-	ASSERT_EQ(0, vmm_ioctl(&it->d.v, IVHOST_GET_IOTLB_STATS, &s2));
+	ASSERT_EQ(0, viommu_read_stats(&it->d.v, &s2));
 	EXPECT_EQ(s1.invalidations + 1, s2.invalidations)
 		TH_LOG("INVALIDATE not applied");
 	EXPECT_EQ(-EINVAL, it_send(it, VHOST_IOTLB_BATCH_END, 0, 0, 0, 0));

@@ -71,7 +71,7 @@ void ivhost_iotlb_init(struct ivhost_iotlb *tlb, u32 limit)
 	tlb->evicted = false;
 	tlb->id = 0;
 }
-EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_iotlb_init);
+EXPORT_SYMBOL_IVHOST_INTERNAL(ivhost_iotlb_init);
 
 /* Keep an entry no longer in the tree for reuse, or free it. */
 static void ivhost_iotlb_recycle(struct ivhost_iotlb *tlb,
@@ -122,7 +122,7 @@ void ivhost_iotlb_clear(struct ivhost_iotlb *tlb)
 	tlb->npool = 0;
 	tlb->evicted = false;
 }
-EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_iotlb_clear);
+EXPORT_SYMBOL_IVHOST_INTERNAL(ivhost_iotlb_clear);
 
 /**
  * ivhost_iotlb_spare_alloc() - allocate the entries one change may need
@@ -150,7 +150,7 @@ free_all:
 	ivhost_iotlb_spare_free(s);
 	return -ENOMEM;
 }
-EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_iotlb_spare_alloc);
+EXPORT_SYMBOL_IVHOST_INTERNAL(ivhost_iotlb_spare_alloc);
 
 /**
  * ivhost_iotlb_spare_free() - free what a change left unused
@@ -167,7 +167,7 @@ void ivhost_iotlb_spare_free(struct ivhost_iotlb_spare *s)
 		s->e[i] = NULL;
 	}
 }
-EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_iotlb_spare_free);
+EXPORT_SYMBOL_IVHOST_INTERNAL(ivhost_iotlb_spare_free);
 
 /**
  * ivhost_iotlb_spares_needed() - entries a change takes from its spares
@@ -393,7 +393,7 @@ bool ivhost_iotlb_update(struct ivhost_iotlb *tlb,
 	ivhost_iotlb_insert(tlb, e);
 	return replaced;
 }
-EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_iotlb_update);
+EXPORT_SYMBOL_IVHOST_INTERNAL(ivhost_iotlb_update);
 
 /**
  * ivhost_iotlb_invalidate() - remove exactly [start, last]
@@ -439,7 +439,7 @@ struct ivhost_iotlb_entry *ivhost_iotlb_lookup(struct ivhost_iotlb *tlb,
 	e->referenced = true;
 	return e;
 }
-EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_iotlb_lookup);
+EXPORT_SYMBOL_IVHOST_INTERNAL(ivhost_iotlb_lookup);
 
 /**
  * ivhost_iotlb_take_evicted() - what eviction removed since the last call

@@ -28,4 +28,14 @@
 #define EXPORT_SYMBOL_IF_IVHOST_KUNIT(sym)
 #endif
 
+/*
+ * EXPORT_SYMBOL_IVHOST_INTERNAL(sym): an internal that another module of
+ * this tree calls, in every build: the IOTLB lookup benchmark
+ * (tools/testing/bench/lookup) measures the cache itself.  Exported in
+ * the IVHOST_INTERNAL namespace, which only that module and the KUnit
+ * module import.
+ */
+#define EXPORT_SYMBOL_IVHOST_INTERNAL(sym) \
+	EXPORT_SYMBOL_NS_GPL(sym, IVHOST_INTERNAL)
+
 #endif /* _IVHOST_KUNIT_EXPORT_H */

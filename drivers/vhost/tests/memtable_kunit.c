@@ -660,3 +660,4 @@ MODULE_DESCRIPTION("KUnit tests for ivhost's memory table and chain walker");
 MODULE_LICENSE("GPL");
 /* ivhost.ko's internals the suites test (../kunit_export.h) */
 MODULE_IMPORT_NS(IVHOST_KUNIT);
+MODULE_IMPORT_NS(IVHOST_INTERNAL);

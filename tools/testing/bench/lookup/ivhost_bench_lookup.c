@@ -456,4 +456,5 @@ module_init(bench_init);
 module_exit(bench_exit);
 
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(IVHOST_INTERNAL);
 MODULE_DESCRIPTION("ivhost IOTLB lookup benchmark: ivhost vs vhost_iotlb");

@@ -38,7 +38,7 @@
 #include "kselftest_harness.h"
 #include "common.h"
 #include "vmm.h"
-#include "../../../../include/uapi/linux/ivhost.h"
+#include <linux/ivhost.h>
 
 #ifdef ABI_MEASURE	/* scratch builds: run ivhost_only tests everywhere */
 #undef IVHOST_ONLY

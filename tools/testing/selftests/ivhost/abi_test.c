@@ -36,6 +36,7 @@
 #include <linux/virtio_ring.h>
 
 #include "kselftest_harness.h"
+#include "harness_filter.h"
 #include "common.h"
 #include "vmm.h"
 #include <linux/ivhost.h>

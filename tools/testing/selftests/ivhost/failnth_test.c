@@ -31,6 +31,7 @@
 #include <linux/ivhost.h>
 
 #include "kselftest_harness.h"
+#include "harness_filter.h"
 #include "common.h"
 #include "vmm.h"
 #include "viommu.h"

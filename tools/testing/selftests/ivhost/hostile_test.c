@@ -54,6 +54,7 @@
 #include <linux/vhost.h>
 
 #include "kselftest_harness.h"
+#include "harness_filter.h"
 #include "iotlb_common.h"
 
 #define RING		64

@@ -63,6 +63,7 @@
 #include <linux/vhost.h>
 
 #include "kselftest_harness.h"
+#include "harness_filter.h"
 #include "iotlb_common.h"
 #include <linux/ivhost.h>
 #include "viommu.h"

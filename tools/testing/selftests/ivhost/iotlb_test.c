@@ -69,6 +69,7 @@
 #include <linux/vhost.h>
 
 #include "kselftest_harness.h"
+#include "harness_filter.h"
 #include "common.h"
 #include "vmm.h"
 #include "viommu.h"

@@ -35,6 +35,7 @@
 #include <linux/vhost.h>
 
 #include "kselftest_harness.h"
+#include "harness_filter.h"
 #include "ringtest.h"
 
 #define RING		256

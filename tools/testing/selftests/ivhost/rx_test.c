@@ -61,6 +61,7 @@
 #include <linux/vhost.h>
 
 #include "kselftest_harness.h"
+#include "harness_filter.h"
 #include "common.h"
 
 /* Why tests that set up the tap themselves skip on vhost-user. */

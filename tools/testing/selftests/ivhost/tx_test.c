@@ -58,6 +58,7 @@
 #include <linux/vhost.h>
 
 #include "kselftest_harness.h"
+#include "harness_filter.h"
 #include "common.h"
 #include "vmm.h"
 

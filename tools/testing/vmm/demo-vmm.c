@@ -25,7 +25,14 @@
  * every MISS with an UPDATE from a thread, and prints the device's
  * IVHOST_GET_IOTLB_STATS counters at the end.
  *
- * Usage: demo-vmm [--dev PATH] [--count N] [--ring N] [--tap-vnet-hdr]
+ * With --dev vhost-user:SOCKET the same calls go as vhost-user messages to
+ * a backend listening on SOCKET (the test VMM's vu.c).  The backend owns
+ * its tap: --tap NAME (or $IVHOST_USER_TAP) names it, and the frames are
+ * captured there; the backend's tap takes the virtio-net header.  No
+ * --iotlb there (ivhost-user has no IOTLB yet).
+ *
+ * Usage: demo-vmm [--dev PATH | --dev vhost-user:SOCKET --tap NAME]
+ *                 [--count N] [--ring N] [--tap-vnet-hdr]
  *                 [--iotlb | --iotlb-2m]
  */
 #include <errno.h>
@@ -49,6 +56,7 @@
 
 struct demo_opts {
 	const char *dev;
+	const char *tap;	/* vhost-user: the backend's tap */
 	unsigned int count;
 	unsigned int ring;
 	int tap_vnet_hdr;	/* the tap, not the device, takes the header */
@@ -81,11 +89,18 @@ static const struct {
 	{ 40, "RING_RESET" },
 };
 
-static void print_features(const char *what, uint64_t f)
+/* vhost-user: bit 27 is virtio's ANY_LAYOUT, bit 30 PROTOCOL_FEATURES. */
+static void print_features(const char *what, uint64_t f, int user)
 {
 	size_t i;
 
 	printf("  %-13s 0x%010llx", what, (unsigned long long)f);
+	if (user && (f & F(VHOST_NET_F_VIRTIO_NET_HDR)))
+		printf(" ANY_LAYOUT");
+	if (user && (f & F(30)))
+		printf(" PROTOCOL_FEATURES");
+	if (user)
+		f &= ~(F(VHOST_NET_F_VIRTIO_NET_HDR) | F(30));
 	for (i = 0; i < sizeof(feature_names) / sizeof(feature_names[0]); i++) {
 		if (f & F(feature_names[i].bit)) {
 			printf(" %s", feature_names[i].name);
@@ -130,7 +145,7 @@ static int demo_bringup(struct demo *d)
 			F(VIRTIO_RING_F_EVENT_IDX);
 	int r;
 
-	if (!d->o.tap_vnet_hdr)
+	if (!d->o.tap_vnet_hdr && !d->o.tap)
 		want |= F(VHOST_NET_F_VIRTIO_NET_HDR);
 	if (d->o.iotlb) {
 		want |= F(VIRTIO_F_ACCESS_PLATFORM);
@@ -153,9 +168,10 @@ static int demo_bringup(struct demo *d)
 		return demo_fail(d, "VHOST_GET_FEATURES", r);
 	d->hdr_len = vmm_net_hdr_len(d->v.features);
 
-	printf("  %-13s %s (fd %d)\n", "device", d->o.dev, d->v.fd);
-	print_features("offered", d->offered);
-	print_features("negotiated", d->v.features);
+	printf("  %-13s %s (%s %d)\n", "device", d->o.dev,
+	       d->o.tap ? "socket fd" : "fd", d->v.fd);
+	print_features("offered", d->offered, !!d->o.tap);
+	print_features("negotiated", d->v.features, !!d->o.tap);
 	printf("  %-13s 1 region, %zu MiB at guest-physical 0x%llx (user %p)\n",
 	       "memory", d->v.mem_size >> 20,
 	       (unsigned long long)d->v.mem_gpa, (void *)d->v.mem);
@@ -175,17 +191,24 @@ static int demo_bringup(struct demo *d)
 	return 0;
 }
 
-/* Stage 4: the tap behind the TX queue. */
+/* Stage 4: the tap behind the TX queue (vhost-user: the ring enabled). */
 static int demo_attach(struct demo *d)
 {
 	int r;
 
+	vmm_tap_use(d->o.tap);
 	r = vmm_tap_open(&d->t, d->o.tap_vnet_hdr ? (int)d->hdr_len : 0);
 	if (r)
 		return demo_fail(d, "tap", r);
 	r = vmm_set_backend(&d->v, VMM_TX, d->t.fd);
 	if (r)
-		return demo_fail(d, "VHOST_NET_SET_BACKEND", r);
+		return demo_fail(d, d->o.tap ? "SET_VRING_ENABLE" :
+				 "VHOST_NET_SET_BACKEND", r);
+	if (d->o.tap) {
+		printf("  %-13s the backend's tap %s, captured here; the %zu-byte virtio-net header is taken by that tap\n",
+		       "backend", d->t.name, d->hdr_len);
+		return 0;
+	}
 	printf("  %-13s tap %s on the TX queue; the %zu-byte virtio-net header is taken by the %s\n",
 	       "backend", d->t.name, d->hdr_len,
 	       d->o.tap_vnet_hdr ? "tap (IFF_VNET_HDR)" : "device");
@@ -291,9 +314,13 @@ static int demo_report(struct demo *d)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: demo-vmm [--dev PATH] [--count N] [--ring N] [--tap-vnet-hdr]\n"
+		"usage: demo-vmm [--dev PATH | --dev vhost-user:SOCKET --tap NAME]\n"
+		"                [--count N] [--ring N] [--tap-vnet-hdr]\n"
 		"                [--iotlb | --iotlb-2m]\n"
-		"  --dev PATH      device (default /dev/ivhost-net)\n"
+		"  --dev PATH      device (default /dev/ivhost-net); vhost-user:SOCKET\n"
+		"                  talks vhost-user to a backend listening on SOCKET\n"
+		"  --tap NAME      with vhost-user: the backend's tap, where the frames\n"
+		"                  are captured (default $IVHOST_USER_TAP)\n"
 		"  --count N       frames to send (default 1000)\n"
 		"  --ring N        ring size, a power of two (default 256)\n"
 		"  --tap-vnet-hdr  the tap takes the virtio-net header instead of\n"
@@ -302,6 +329,29 @@ static void usage(FILE *f)
 		"                  random IOVAs in 4 KiB pages, misses served by the\n"
 		"                  VMM, IOTLB counters printed at the end\n"
 		"  --iotlb-2m      the same with 2 MiB pages\n");
+}
+
+/* vhost-user wants the backend's tap, and has no IOTLB or tap header. */
+static int demo_check_user(struct demo_opts *o)
+{
+	if (strncmp(o->dev, VMM_VU_PREFIX, strlen(VMM_VU_PREFIX))) {
+		if (!o->tap)
+			return 0;
+		fprintf(stderr, "demo-vmm: --tap is for --dev vhost-user:SOCKET\n");
+		return 2;
+	}
+	if (!o->tap || !*o->tap)
+		o->tap = getenv("IVHOST_USER_TAP");
+	if (!o->tap || !*o->tap) {
+		fprintf(stderr, "demo-vmm: vhost-user needs --tap NAME (or IVHOST_USER_TAP)\n");
+		return 2;
+	}
+	if (o->iotlb || o->tap_vnet_hdr) {
+		fprintf(stderr, "demo-vmm: --%s is not for vhost-user\n",
+			o->iotlb ? "iotlb" : "tap-vnet-hdr");
+		return 2;
+	}
+	return 0;
 }
 
 static int parse_uint(const char *s, unsigned int *out)
@@ -321,6 +371,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "dev", required_argument, NULL, 'd' },
+		{ "tap", required_argument, NULL, 't' },
 		{ "count", required_argument, NULL, 'c' },
 		{ "ring", required_argument, NULL, 'r' },
 		{ "tap-vnet-hdr", no_argument, NULL, 'T' },
@@ -339,10 +390,13 @@ int main(int argc, char **argv)
 	d.v.fd = -1;
 	d.t.fd = -1;
 	d.t.pkt_fd = -1;
-	while ((c = getopt_long(argc, argv, "d:c:r:TIMh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:t:c:r:TIMh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			d.o.dev = optarg;
+			break;
+		case 't':
+			d.o.tap = optarg;
 			break;
 		case 'c':
 			if (parse_uint(optarg, &d.o.count) || !d.o.count) {
@@ -378,6 +432,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	r = demo_check_user(&d.o);
+	if (r)
+		return r;
 
 	printf("demo-vmm: a guest's TX queue through %s\n", d.o.dev);
 	r = demo_bringup(&d);

@@ -1847,6 +1847,9 @@ TEST_F(cgroup, worker_joins_owner_cgroups)
 	pid_t w;
 	int r;
 
+	/* 6.1's harness runs the body after a SKIP in the setup */
+	if (!self->dir[0])
+		SKIP(return, "no cgroup to join (see the setup's skip)");
 	r = cg_enter(self->dir, getpid());
 	ASSERT_EQ(0, r) TH_LOG("joining %s: %s", self->dir, strerror(-r));
 	OPEN_OR_SKIP(self->fd);

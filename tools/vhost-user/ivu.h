@@ -243,6 +243,7 @@ void ivu_net_kick(struct ivu_dev *d, struct ivu_vring *vq);
 void ivu_net_tap_ready(struct ivu_dev *d, unsigned int qp);
 void ivu_net_round(struct ivu_dev *d, struct ivu_vring *vq);
 void ivu_net_rearm(struct ivu_dev *d, unsigned int qp);
+void ivu_net_purge(struct ivu_dev *d);
 
 /* tap.c */
 int ivu_tap_open(const char *name, unsigned int queues, int *fds);

@@ -332,3 +332,27 @@ void ivu_net_rearm(struct ivu_dev *d, unsigned int qp)
 	}
 	ivu_net_tap_watch(d, qp, on);
 }
+
+/**
+ * ivu_net_purge() - drop what the taps hold from before this frontend
+ * @d: the device, its rings not running
+ *
+ * The taps live as long as the daemon, so frames that came for an earlier
+ * frontend (or none) still wait in their queues.  A new owner is a new
+ * device and must not get them, as a guest behind a fresh tap would not:
+ * they are read and counted as RX drops.
+ */
+void ivu_net_purge(struct ivu_dev *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->queues; i++) {
+		struct ivu_qp *q = &d->qp[i];
+
+		if (q->rx_len)
+			d->stats.qp[i].rx_drops++;
+		q->rx_len = 0;
+		while (read(q->tap_fd, q->rx_buf, IVU_RX_BUF) >= 0)
+			d->stats.qp[i].rx_drops++;
+	}
+}

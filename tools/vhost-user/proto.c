@@ -114,6 +114,7 @@ u64 ivu_proto_features(const struct ivu_dev *d)
 		(1ULL << VIRTIO_F_ANY_LAYOUT) |
 		(1ULL << VIRTIO_RING_F_INDIRECT_DESC) |
 		(1ULL << VIRTIO_RING_F_EVENT_IDX) |
+		(1ULL << VIRTIO_F_NOTIFY_ON_EMPTY) |
 		(1ULL << IVU_F_PROTOCOL_FEATURES) |
 		(1ULL << VIRTIO_F_VERSION_1);
 

@@ -233,6 +233,7 @@ void ivu_vring_unpop(struct ivu_vring *vq, unsigned int n);
 void ivu_vring_push(struct ivu_vring *vq, u16 head, u32 len);
 void ivu_vring_flush(struct ivu_dev *d, struct ivu_vring *vq);
 void ivu_vring_notify(struct ivu_dev *d, struct ivu_vring *vq, bool on);
+void ivu_vring_notify_at(struct ivu_dev *d, struct ivu_vring *vq, u16 idx);
 bool ivu_vring_has_avail(struct ivu_vring *vq);
 u16 ivu_vring_avail_idx(struct ivu_vring *vq);
 void ivu_vring_break(struct ivu_dev *d, struct ivu_vring *vq,

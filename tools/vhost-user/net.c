@@ -227,7 +227,7 @@ static bool ivu_net_rx(struct ivu_dev *d, struct ivu_vring *vq)
 				 * chains given back do not count: retrying on
 				 * them alone would spin).
 				 */
-				ivu_vring_notify(d, vq, true);
+				ivu_vring_notify_at(d, vq, seen);
 				if (ivu_vring_avail_idx(vq) != seen)
 					continue;
 				ivu_net_tap_watch(d, qpn, false);

@@ -365,6 +365,23 @@ void ivu_vring_flush(struct ivu_dev *d, struct ivu_vring *vq)
 }
 
 /**
+ * ivu_vring_notify_at() - ask the guest for a kick at avail entry @idx
+ * @d: the device
+ * @vq: a ready ring
+ * @idx: the avail index whose entry should kick (with EVENT_IDX); an RX
+ *	ring that gave back chains too small for a frame passes the index
+ *	it had seen, so that only a new buffer kicks
+ */
+void ivu_vring_notify_at(struct ivu_dev *d, struct ivu_vring *vq, u16 idx)
+{
+	if (ivu_event_idx(d))
+		ivu_wr16(&vq->used->ring[vq->num], idx);
+	else
+		ivu_vring_notify(d, vq, true);
+	ivu_mb();
+}
+
+/**
  * ivu_vring_notify() - ask the guest for kicks, or tell it not to bother
  * @d: the device
  * @vq: a ready ring

@@ -263,11 +263,11 @@ static bool ivu_net_rx(struct ivu_dev *d, struct ivu_vring *vq)
 void ivu_net_round(struct ivu_dev *d, struct ivu_vring *vq)
 {
 	vq->more = false;
-	if (!d->hdr_len || !ivu_vring_ready(d, vq))
+	if (!d->hdr_len || !ivu_vring_ready(d, vq) || !vq->enabled)
 		return;
 	if (ivu_is_tx(vq))
 		vq->more = ivu_net_tx(d, vq);
-	else if (vq->enabled)
+	else
 		vq->more = ivu_net_rx(d, vq);
 }
 

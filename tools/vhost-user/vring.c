@@ -151,7 +151,7 @@ void ivu_vring_stop(struct ivu_dev *d, struct ivu_vring *vq)
  * @vq: the ring
  *
  * Return: true if started, mapped and not broken (enable is the caller's
- * business: a disabled TX ring is still drained).
+ * business: a disabled ring is not processed).
  */
 bool ivu_vring_ready(const struct ivu_dev *d, const struct ivu_vring *vq)
 {

@@ -335,12 +335,13 @@ void ivu_net_rearm(struct ivu_dev *d, unsigned int qp)
 
 /**
  * ivu_net_purge() - drop what the taps hold from before this frontend
- * @d: the device, its rings not running
+ * @d: the device, a frontend just connected, no ring running
  *
  * The taps live as long as the daemon, so frames that came for an earlier
- * frontend (or none) still wait in their queues.  A new owner is a new
- * device and must not get them, as a guest behind a fresh tap would not:
- * they are read and counted as RX drops.
+ * frontend (or none) still wait in their queues.  A new connection is a
+ * new device and must not get them, as a guest behind a fresh tap would
+ * not: they are read and counted as RX drops.  (RESET_OWNER keeps them,
+ * as the kernel device leaves its tap alone.)
  */
 void ivu_net_purge(struct ivu_dev *d)
 {

@@ -240,7 +240,6 @@ static int ivu_set_owner(struct ivu_dev *d, struct ivu_msg *m)
 	if (d->owner)
 		return -EBUSY;
 	d->owner = true;
-	ivu_net_purge(d);
 	return 0;
 }
 

@@ -215,8 +215,10 @@ static bool ivu_net_rx(struct ivu_dev *d, struct ivu_vring *vq)
 				break;
 			}
 			q->rx_len = n;
+			q->rx_hdr_len = d->hdr_len;
 		}
-		if (q->rx_len <= d->hdr_len) {
+		if (q->rx_len <= d->hdr_len || q->rx_hdr_len != d->hdr_len) {
+			/* Runt, or its header no longer the guest's size. */
 			r = -1;
 		} else {
 			r = ivu_net_rx_place(d, vq, q, &seen);
@@ -325,11 +327,7 @@ void ivu_net_rearm(struct ivu_dev *d, unsigned int qp)
 	struct ivu_vring *rx = &d->vq[2 * qp];
 	bool on = ivu_vring_ready(d, rx) && rx->enabled && d->hdr_len;
 
-	if (!on && d->qp[qp].rx_len) {
-		/* The frame waiting for this ring will not get it. */
-		d->stats.qp[qp].rx_drops++;
-		d->qp[qp].rx_len = 0;
-	}
+	/* A frame read for the ring waits for it, as it would in the tap. */
 	ivu_net_tap_watch(d, qp, on);
 }
 

@@ -168,6 +168,7 @@ static int ivu_net_rx_place(struct ivu_dev *d, struct ivu_vring *vq,
 		if (b->n_out) {
 			ivu_vring_break(d, vq, "readable descriptor in RX chain, head",
 					b->head);
+			ivu_vring_unpop(vq, heads);
 			return -1;
 		}
 		if (!b->in_len || (heads == 1 && b->in_len < d->hdr_len) ||
@@ -236,6 +237,8 @@ static bool ivu_net_rx(struct ivu_dev *d, struct ivu_vring *vq)
 				break;
 			}
 		}
+		if (vq->broken)
+			break;	/* not the frame's fault: it waits for the repair */
 		if (r > 0) {
 			st->rx_frames++;
 			st->rx_bytes += q->rx_len - d->hdr_len;
@@ -244,8 +247,6 @@ static bool ivu_net_rx(struct ivu_dev *d, struct ivu_vring *vq)
 		}
 		bytes += q->rx_len;
 		q->rx_len = 0;
-		if (vq->broken)
-			break;
 		if (++pkts >= IVU_WEIGHT_PKTS || bytes >= IVU_WEIGHT_BYTES) {
 			ivu_vring_flush(d, vq);
 			return true;

@@ -144,13 +144,16 @@ struct ivu_mem {
  * @tap_fd: this pair's tap queue
  * @tap_armed: @tap_fd is watched for readability
  * @rx_len: bytes of a frame read from the tap and not yet delivered
- *	(0: none); it waits in @rx_buf for guest buffers
+ *	(0: none); it waits in @rx_buf for guest buffers, across a
+ *	detach and reattach of the ring, as it would in the tap
+ * @rx_hdr_len: the virtio-net header size it was read with
  * @rx_buf: that frame, virtio-net header first
  */
 struct ivu_qp {
 	int tap_fd;
 	bool tap_armed;
 	size_t rx_len;
+	unsigned int rx_hdr_len;
 	unsigned char *rx_buf;
 };
 
@@ -233,6 +236,7 @@ void ivu_vring_unpop(struct ivu_vring *vq, unsigned int n);
 void ivu_vring_push(struct ivu_vring *vq, u16 head, u32 len);
 void ivu_vring_flush(struct ivu_dev *d, struct ivu_vring *vq);
 void ivu_vring_notify(struct ivu_dev *d, struct ivu_vring *vq, bool on);
+void ivu_vring_notify_at(struct ivu_dev *d, struct ivu_vring *vq, u16 idx);
 bool ivu_vring_has_avail(struct ivu_vring *vq);
 u16 ivu_vring_avail_idx(struct ivu_vring *vq);
 void ivu_vring_break(struct ivu_dev *d, struct ivu_vring *vq,
@@ -243,6 +247,7 @@ void ivu_net_kick(struct ivu_dev *d, struct ivu_vring *vq);
 void ivu_net_tap_ready(struct ivu_dev *d, unsigned int qp);
 void ivu_net_round(struct ivu_dev *d, struct ivu_vring *vq);
 void ivu_net_rearm(struct ivu_dev *d, unsigned int qp);
+void ivu_net_purge(struct ivu_dev *d);
 
 /* tap.c */
 int ivu_tap_open(const char *name, unsigned int queues, int *fds);

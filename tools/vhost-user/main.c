@@ -200,6 +200,7 @@ static void ivu_connected(struct ivu_main *im, int fd)
 	im->d.conn_fd = fd;
 	im->d.stats.connections++;
 	im->backoff_ms = IVU_BACKOFF_MIN_MS;
+	ivu_net_purge(&im->d);
 	ivu_watch(&im->d, fd, EPOLLIN, IVU_TAG(IVU_EV_CONN, 0));
 	ivu_log("frontend connected on %s", im->path);
 }

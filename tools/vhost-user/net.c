@@ -168,6 +168,7 @@ static int ivu_net_rx_place(struct ivu_dev *d, struct ivu_vring *vq,
 		if (b->n_out) {
 			ivu_vring_break(d, vq, "readable descriptor in RX chain, head",
 					b->head);
+			ivu_vring_unpop(vq, heads);
 			return -1;
 		}
 		if (!b->in_len || (heads == 1 && b->in_len < d->hdr_len) ||
@@ -215,8 +216,10 @@ static bool ivu_net_rx(struct ivu_dev *d, struct ivu_vring *vq)
 				break;
 			}
 			q->rx_len = n;
+			q->rx_hdr_len = d->hdr_len;
 		}
-		if (q->rx_len <= d->hdr_len) {
+		if (q->rx_len <= d->hdr_len || q->rx_hdr_len != d->hdr_len) {
+			/* Runt, or its header no longer the guest's size. */
 			r = -1;
 		} else {
 			r = ivu_net_rx_place(d, vq, q, &seen);
@@ -227,13 +230,15 @@ static bool ivu_net_rx(struct ivu_dev *d, struct ivu_vring *vq)
 				 * chains given back do not count: retrying on
 				 * them alone would spin).
 				 */
-				ivu_vring_notify(d, vq, true);
+				ivu_vring_notify_at(d, vq, seen);
 				if (ivu_vring_avail_idx(vq) != seen)
 					continue;
 				ivu_net_tap_watch(d, qpn, false);
 				break;
 			}
 		}
+		if (vq->broken)
+			break;	/* not the frame's fault: it waits for the repair */
 		if (r > 0) {
 			st->rx_frames++;
 			st->rx_bytes += q->rx_len - d->hdr_len;
@@ -242,8 +247,6 @@ static bool ivu_net_rx(struct ivu_dev *d, struct ivu_vring *vq)
 		}
 		bytes += q->rx_len;
 		q->rx_len = 0;
-		if (vq->broken)
-			break;
 		if (++pkts >= IVU_WEIGHT_PKTS || bytes >= IVU_WEIGHT_BYTES) {
 			ivu_vring_flush(d, vq);
 			return true;
@@ -263,11 +266,11 @@ static bool ivu_net_rx(struct ivu_dev *d, struct ivu_vring *vq)
 void ivu_net_round(struct ivu_dev *d, struct ivu_vring *vq)
 {
 	vq->more = false;
-	if (!d->hdr_len || !ivu_vring_ready(d, vq))
+	if (!d->hdr_len || !ivu_vring_ready(d, vq) || !vq->enabled)
 		return;
 	if (ivu_is_tx(vq))
 		vq->more = ivu_net_tx(d, vq);
-	else if (vq->enabled)
+	else
 		vq->more = ivu_net_rx(d, vq);
 }
 
@@ -325,10 +328,31 @@ void ivu_net_rearm(struct ivu_dev *d, unsigned int qp)
 	struct ivu_vring *rx = &d->vq[2 * qp];
 	bool on = ivu_vring_ready(d, rx) && rx->enabled && d->hdr_len;
 
-	if (!on && d->qp[qp].rx_len) {
-		/* The frame waiting for this ring will not get it. */
-		d->stats.qp[qp].rx_drops++;
-		d->qp[qp].rx_len = 0;
-	}
+	/* A frame read for the ring waits for it, as it would in the tap. */
 	ivu_net_tap_watch(d, qp, on);
+}
+
+/**
+ * ivu_net_purge() - drop what the taps hold from before this frontend
+ * @d: the device, a frontend just connected, no ring running
+ *
+ * The taps live as long as the daemon, so frames that came for an earlier
+ * frontend (or none) still wait in their queues.  A new connection is a
+ * new device and must not get them, as a guest behind a fresh tap would
+ * not: they are read and counted as RX drops.  (RESET_OWNER keeps them,
+ * as the kernel device leaves its tap alone.)
+ */
+void ivu_net_purge(struct ivu_dev *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->queues; i++) {
+		struct ivu_qp *q = &d->qp[i];
+
+		if (q->rx_len)
+			d->stats.qp[i].rx_drops++;
+		q->rx_len = 0;
+		while (read(q->tap_fd, q->rx_buf, IVU_RX_BUF) >= 0)
+			d->stats.qp[i].rx_drops++;
+	}
 }

@@ -114,6 +114,7 @@ u64 ivu_proto_features(const struct ivu_dev *d)
 		(1ULL << VIRTIO_F_ANY_LAYOUT) |
 		(1ULL << VIRTIO_RING_F_INDIRECT_DESC) |
 		(1ULL << VIRTIO_RING_F_EVENT_IDX) |
+		(1ULL << VIRTIO_F_NOTIFY_ON_EMPTY) |
 		(1ULL << IVU_F_PROTOCOL_FEATURES) |
 		(1ULL << VIRTIO_F_VERSION_1);
 
@@ -282,6 +283,23 @@ static int ivu_set_mem_table(struct ivu_dev *d, struct ivu_msg *m)
 	return 0;
 }
 
+/*
+ * May @vq be reconfigured (size, base)?  As the kernel device refuses
+ * that only while a backend is attached, a started ring that is disabled
+ * is stopped here (as GET_VRING_BASE would) and reconfigured; an enabled
+ * one is busy.  Its next kick fd starts it again.
+ */
+static int ivu_vring_reconfigure(struct ivu_dev *d, struct ivu_vring *vq)
+{
+	if (!vq->started)
+		return 0;
+	if (vq->enabled)
+		return -EBUSY;
+	ivu_vring_stop(d, vq);
+	ivu_net_rearm(d, vq->index / 2);
+	return 0;
+}
+
 static int ivu_set_vring_num(struct ivu_dev *d, struct ivu_msg *m)
 {
 	struct ivu_vring *vq = ivu_msg_vq(d, m->p.state.index);
@@ -289,7 +307,7 @@ static int ivu_set_vring_num(struct ivu_dev *d, struct ivu_msg *m)
 
 	if (!vq || !num || num > IVU_RING_MAX || (num & (num - 1)))
 		return -EINVAL;
-	if (vq->started)
+	if (ivu_vring_reconfigure(d, vq))
 		return -EBUSY;
 	vq->num = num;
 	return 0;
@@ -313,7 +331,7 @@ static int ivu_set_vring_base(struct ivu_dev *d, struct ivu_msg *m)
 
 	if (!vq || m->p.state.num > 0xffff)
 		return -EINVAL;
-	if (vq->started)
+	if (ivu_vring_reconfigure(d, vq))
 		return -EBUSY;
 	vq->last_avail = m->p.state.num;
 	return 0;

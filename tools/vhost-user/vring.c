@@ -151,7 +151,7 @@ void ivu_vring_stop(struct ivu_dev *d, struct ivu_vring *vq)
  * @vq: the ring
  *
  * Return: true if started, mapped and not broken (enable is the caller's
- * business: a disabled TX ring is still drained).
+ * business: a disabled ring is not processed).
  */
 bool ivu_vring_ready(const struct ivu_dev *d, const struct ivu_vring *vq)
 {
@@ -315,9 +315,17 @@ void ivu_vring_push(struct ivu_vring *vq, u16 head, u32 len)
 	vq->last_used++;
 }
 
+/* NOTIFY_ON_EMPTY acked and the guest has posted nothing we did not take. */
+static bool ivu_vring_ran_empty(struct ivu_dev *d, struct ivu_vring *vq)
+{
+	return (d->features & (1ULL << VIRTIO_F_NOTIFY_ON_EMPTY)) &&
+	       ivu_rd16(&vq->avail->idx) == vq->last_avail;
+}
+
 /*
  * Does the guest want an interrupt for the entries just published?  With
- * EVENT_IDX: if its used_event lies in (previous check, now].
+ * EVENT_IDX: if its used_event lies in (previous check, now].  With
+ * NOTIFY_ON_EMPTY: also whenever the ring ran empty, suppressed or not.
  */
 static bool ivu_vring_need_signal(struct ivu_dev *d, struct ivu_vring *vq)
 {
@@ -326,6 +334,8 @@ static bool ivu_vring_need_signal(struct ivu_dev *d, struct ivu_vring *vq)
 
 	/* The used index is visible before we look at what the guest wants. */
 	ivu_mb();
+	if (ivu_vring_ran_empty(d, vq))
+		return true;
 	if (!ivu_event_idx(d))
 		return !(ivu_rd16(&vq->avail->flags) & VRING_AVAIL_F_NO_INTERRUPT);
 	event = ivu_rd16(&vq->avail->ring[vq->num]);
@@ -352,6 +362,23 @@ void ivu_vring_flush(struct ivu_dev *d, struct ivu_vring *vq)
 		return;
 	if (vq->call_fd >= 0 && write(vq->call_fd, &one, sizeof(one)) < 0)
 		ivu_dbg("vq %d: call eventfd: %m", vq->index);
+}
+
+/**
+ * ivu_vring_notify_at() - ask the guest for a kick at avail entry @idx
+ * @d: the device
+ * @vq: a ready ring
+ * @idx: the avail index whose entry should kick (with EVENT_IDX); an RX
+ *	ring that gave back chains too small for a frame passes the index
+ *	it had seen, so that only a new buffer kicks
+ */
+void ivu_vring_notify_at(struct ivu_dev *d, struct ivu_vring *vq, u16 idx)
+{
+	if (ivu_event_idx(d))
+		ivu_wr16(&vq->used->ring[vq->num], idx);
+	else
+		ivu_vring_notify(d, vq, true);
+	ivu_mb();
 }
 
 /**

@@ -69,6 +69,9 @@ struct vmm {
 	uint64_t vu_offered;	/* vhost-user: GET_FEATURES at connect */
 	uint64_t vu_protocol;	/* vhost-user: acked protocol features */
 	unsigned int vu_queues;	/* vhost-user: GET_QUEUE_NUM (1 without MQ) */
+	unsigned int vu_kicked;	/* vhost-user: vqs given a kick fd, a bit each */
+	unsigned int vu_stopped; /* ... and stopped since by GET_VRING_BASE */
+	int vu_kick_fd[VMM_NVQS]; /* ... that fd, sent again at attach */
 	char path[256];
 	uint64_t features;		/* negotiated */
 	uint8_t *mem;			/* guest memory, user address */

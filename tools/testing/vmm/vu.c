@@ -12,6 +12,10 @@
  * tap serves both rings of a pair, attaching one ring enables its partner
  * too: a backend may start a pair only once both rings are enabled (DPDK
  * does), and a test that attaches only TX posts no RX buffers anyway.
+ * GET_VRING_BASE stops a vhost-user ring, which only a kick fd starts
+ * again, while the kernel device goes on at the next attach: so attaching
+ * a ring stopped that way sends its kick fd again first, as QEMU does at
+ * every start.
  *
  * At connect the transport does what QEMU does (vhost-user.md, section 3):
  * GET_FEATURES and, when bit 30 is offered, GET/SET_PROTOCOL_FEATURES
@@ -302,6 +306,37 @@ static int vu_set_file(struct vmm *v, uint32_t req,
 			   NULL, 0);
 }
 
+/* SET_VRING_KICK, remembering the fd for vu_attach(). */
+static int vu_set_kick(struct vmm *v, const struct vhost_vring_file *f)
+{
+	int r = vu_set_file(v, VMM_VU_SET_VRING_KICK, f);
+
+	if (f->index >= VMM_NVQS)
+		return r;
+	v->vu_stopped &= ~(1U << f->index);
+	v->vu_kicked &= ~(1U << f->index);
+	if (!r && f->fd >= 0) {
+		v->vu_kicked |= 1U << f->index;
+		v->vu_kick_fd[f->index] = f->fd;
+	}
+	return r;
+}
+
+/* Attach: restart a ring GET_VRING_BASE stopped, then enable the pair. */
+static int vu_attach(struct vmm *v, unsigned int index)
+{
+	struct vhost_vring_file k = { .index = index };
+
+	if (index < VMM_NVQS && (v->vu_stopped & v->vu_kicked & (1U << index))) {
+		k.fd = v->vu_kick_fd[index];
+		if (vu_set_kick(v, &k))
+			return -EIO;
+	}
+	if (vmm_vu_enable(v, index ^ 1, 1))
+		return -EIO;
+	return vmm_vu_enable(v, index, 1);
+}
+
 static int vu_state(struct vmm *v, uint32_t req, struct vhost_vring_state *s,
 		    int get)
 {
@@ -342,6 +377,8 @@ int vmm_vu_ioctl(struct vmm *v, unsigned long req, void *arg)
 		return vmm_vu_call(v, VMM_VU_SET_OWNER, NULL, 0, NULL, 0,
 				   NULL, 0);
 	case VHOST_RESET_OWNER:
+		v->vu_kicked = 0;
+		v->vu_stopped = 0;
 		return vmm_vu_call(v, VMM_VU_RESET_OWNER, NULL, 0, NULL, 0,
 				   NULL, 0);
 	case VHOST_GET_FEATURES:
@@ -355,21 +392,24 @@ int vmm_vu_ioctl(struct vmm *v, unsigned long req, void *arg)
 	case VHOST_SET_VRING_BASE:
 		return vu_state(v, VMM_VU_SET_VRING_BASE, arg, 0);
 	case VHOST_GET_VRING_BASE:
+		if (((struct vhost_vring_state *)arg)->index < VMM_NVQS)
+			v->vu_stopped |=
+				1U << ((struct vhost_vring_state *)arg)->index;
 		return vu_state(v, VMM_VU_GET_VRING_BASE, arg, 1);
 	case VHOST_SET_VRING_ADDR:
 		return vmm_vu_call(v, VMM_VU_SET_VRING_ADDR, arg,
 				   sizeof(struct vhost_vring_addr), NULL, 0,
 				   NULL, 0);
 	case VHOST_SET_VRING_KICK:
-		return vu_set_file(v, VMM_VU_SET_VRING_KICK, arg);
+		return vu_set_kick(v, arg);
 	case VHOST_SET_VRING_CALL:
 		return vu_set_file(v, VMM_VU_SET_VRING_CALL, arg);
 	case VHOST_SET_VRING_ERR:
 		return vu_set_file(v, VMM_VU_SET_VRING_ERR, arg);
 	case VHOST_NET_SET_BACKEND:
-		if (f->fd >= 0 && vmm_vu_enable(v, f->index ^ 1, 1))
-			return -EIO;
-		return vmm_vu_enable(v, f->index, f->fd >= 0);
+		if (f->fd >= 0)
+			return vu_attach(v, f->index);
+		return vmm_vu_enable(v, f->index, 0);
 	}
 	return -ENOTTY;
 }

@@ -158,6 +158,14 @@ static int ivu_net_rx_place(struct ivu_dev *d, struct ivu_vring *vq,
 	int r;
 
 	while (left) {
+		if (heads == vq->num) {
+			/*
+			 * A ring's worth and more wanted: only a guest moving
+			 * avail->idx under us gets here.  @used holds no more.
+			 */
+			ivu_vring_unpop(vq, heads);
+			return -1;
+		}
 		r = ivu_vring_pop(d, vq, b);
 		if (r <= 0) {
 			*seen = vq->last_avail;

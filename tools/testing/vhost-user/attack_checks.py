@@ -7,6 +7,7 @@ import select
 import signal
 import socket
 import struct
+import threading
 import time
 
 from attack_client import *  # noqa: F401,F403
@@ -665,6 +666,72 @@ def notify_on_empty_bad_call(d):
     done(fe, g)
 
 
+def rx_racing_avail(d):
+    """Mergeable RX, a 4096 ring of one-byte chains, a 40000-byte frame:
+    the guest keeps moving avail->idx ahead of the daemon (never by more
+    than the ring) while it fills, as a guest's vCPU can.  A frame that
+    needs more chains than the ring holds is dropped; the daemon does not
+    overrun what it keeps per chain (its bookkeeping is IVU_RING_MAX
+    long, and 40000 chains pass through the ring)."""
+    num, heads = 4096, 2048
+    fe = Frontend(d.path)
+    g = Guest(size=2 << 20)
+    kicks = setup_device(fe, g, F_VERSION_1 | F_MRG_RXBUF, vqs=(1,))
+    assert fe.u64(NET_SET_MTU, 42000) == 0, "MTU 42000 refused"
+    desc, avail, used = 0x100000, 0x120000, 0x130000
+    assert fe.state(SET_VRING_NUM, 0, num) == 0
+    assert fe.state(SET_VRING_BASE, 0, 0) == 0
+    assert fe.call(SET_VRING_ADDR, struct.pack(
+        "<IIQQQQ", 0, 0, REGION_QVA + desc, REGION_QVA + used,
+        REGION_QVA + avail, 0)) == 0
+    # Head h: its own byte (head 0: twelve, for the header), then a tail
+    # of empty descriptors all heads share, slow to walk.
+    bufs = g.next_buf
+    for h in range(heads):
+        struct.pack_into("<QIHH", g.m, desc + 16 * h,
+                         REGION_GPA + bufs + 16 + h, 12 if h == 0 else 1,
+                         D_WRITE | D_NEXT, heads)
+    for i in range(heads, num):
+        struct.pack_into("<QIHH", g.m, desc + 16 * i, REGION_GPA + bufs, 0,
+                         D_WRITE | (D_NEXT if i + 1 < num else 0), i + 1)
+    for slot in range(num):
+        struct.pack_into("<H", g.m, avail + 4 + 2 * slot, slot % heads)
+    # Frame byte i lands in the chain of avail slot s: make it s's lap + 1.
+    length = 40000
+    lap_of, slot = [], 1
+    while len(lap_of) < length + 12:
+        lap_of += [slot // heads + 1] * (12 if slot % heads == 0 else 1)
+        slot += 1
+    frame = bytes(lap_of[:length])
+    idx = num
+    struct.pack_into("<H", g.m, avail + 2, idx)
+    k = efd()
+    assert fe.u64(SET_VRING_CALL, 0, [efd()]) == 0
+    assert fe.u64(SET_VRING_KICK, 0, [k]) == 0
+
+    def send():
+        time.sleep(0.1)
+        sk = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+        sk.bind((TAP, 0))
+        sk.send(frame)
+        sk.close()
+    threading.Thread(target=send).start()
+    end = time.monotonic() + 5
+    while time.monotonic() < end and d.p.poll() is None and \
+            struct.unpack_from("<H", g.m, used + 2)[0] == 0:
+        vals = g.m[bufs + 17:bufs + 16 + heads]
+        lap = max(vals)
+        if not lap:
+            continue
+        at = (lap - 1) * heads + vals.rfind(bytes([lap])) + 1
+        if idx < at + num - 256 < 0xffff:
+            idx = at + num - 256
+            struct.pack_into("<H", g.m, avail + 2, idx)
+    time.sleep(0.3)
+    assert d.p.poll() is None, "daemon died (status %d)" % d.p.returncode
+    assert fe.alive()
+    done(fe, g)
+
 CHECKS = [
     ("bad-sizes", bad_sizes),
     ("unknown-requests", unknown_requests),
@@ -697,5 +764,6 @@ CHECKS = [
     ("disabled-rings-no-spin", disabled_rings_no_spin),
     ("rx-bad-chain-given-back", rx_bad_chain_given_back),
     ("notify-on-empty-bad-call", notify_on_empty_bad_call),
+    ("rx-racing-avail", rx_racing_avail),
     ("sigterm-connected", sigterm_connected),
 ]

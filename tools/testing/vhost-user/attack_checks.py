@@ -732,6 +732,36 @@ def rx_racing_avail(d):
     assert fe.alive()
     done(fe, g)
 
+def rx_held_offloads_dropped(d):
+    """A frame held while GUEST_CSUM was acked (the tap marks it
+    NEEDS_CSUM) is not delivered once SET_FEATURES dropped GUEST_CSUM:
+    the guest would get a header flag it did not negotiate."""
+    f_guest_csum = 1 << 1
+    fe, g, kicks = running(d, F_VERSION_1 | f_guest_csum)
+    vh = struct.pack("<BBHHHH", 1, 0, 0, 0, 34, 6)     # NEEDS_CSUM, UDP
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + 8 + 64, 0, 0, 64, 17, 0,
+                     bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
+    udp = struct.pack("!HHHH", 1000, 2000, 8 + 64, 0)
+    frame = b"\xff" * 6 + b"\x02\0\0\0\0\1\x08\0" + ip + udp + b"u" * 64
+    sk = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    sk.setsockopt(263, 15, 1)                         # PACKET_VNET_HDR
+    sk.bind((TAP, 0))
+    sk.send(vh + frame)
+    time.sleep(0.2)
+    assert fe.u64(SET_FEATURES, F_VERSION_1) == 0
+    sk.send(vh + frame)
+    sk.close()
+    offs = rx_post(g, 4)
+    os.eventfd_write(kicks[0], 1)
+    time.sleep(0.3)
+    n = g.used_idx(0)
+    flags = [g.m[offs[used_elem(g, 0, i)[0]]] for i in range(n)]
+    done(fe, g)
+    assert n, "no frame delivered after SET_FEATURES"
+    assert not any(f & 1 for f in flags), \
+        "NEEDS_CSUM delivered to a guest without GUEST_CSUM (flags %s)" % flags
+
+
 CHECKS = [
     ("bad-sizes", bad_sizes),
     ("unknown-requests", unknown_requests),
@@ -761,6 +791,7 @@ CHECKS = [
     ("memfd-truncated", memfd_truncated),
     ("rx-held-next-connection", rx_held_next_connection),
     ("rx-held-refeature", rx_held_refeature),
+    ("rx-held-offloads-dropped", rx_held_offloads_dropped),
     ("disabled-rings-no-spin", disabled_rings_no_spin),
     ("rx-bad-chain-given-back", rx_bad_chain_given_back),
     ("notify-on-empty-bad-call", notify_on_empty_bad_call),

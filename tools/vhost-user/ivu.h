@@ -146,14 +146,15 @@ struct ivu_mem {
  * @rx_len: bytes of a frame read from the tap and not yet delivered
  *	(0: none); it waits in @rx_buf for guest buffers, across a
  *	detach and reattach of the ring, as it would in the tap
- * @rx_hdr_len: the virtio-net header size it was read with
+ * @rx_features: the acked features it was read with (the tap's header
+ *	size and offloads follow them)
  * @rx_buf: that frame, virtio-net header first
  */
 struct ivu_qp {
 	int tap_fd;
 	bool tap_armed;
 	size_t rx_len;
-	unsigned int rx_hdr_len;
+	u64 rx_features;
 	unsigned char *rx_buf;
 };
 

@@ -158,6 +158,14 @@ static int ivu_net_rx_place(struct ivu_dev *d, struct ivu_vring *vq,
 	int r;
 
 	while (left) {
+		if (heads == vq->num) {
+			/*
+			 * A ring's worth and more wanted: only a guest moving
+			 * avail->idx under us gets here.  @used holds no more.
+			 */
+			ivu_vring_unpop(vq, heads);
+			return -1;
+		}
 		r = ivu_vring_pop(d, vq, b);
 		if (r <= 0) {
 			*seen = vq->last_avail;
@@ -216,10 +224,13 @@ static bool ivu_net_rx(struct ivu_dev *d, struct ivu_vring *vq)
 				break;
 			}
 			q->rx_len = n;
-			q->rx_hdr_len = d->hdr_len;
+			q->rx_features = d->features;
 		}
-		if (q->rx_len <= d->hdr_len || q->rx_hdr_len != d->hdr_len) {
-			/* Runt, or its header no longer the guest's size. */
+		if (q->rx_len <= d->hdr_len || q->rx_features != d->features) {
+			/*
+			 * Runt, or read for other features: its header's size
+			 * or offloads are no longer what the guest acked.
+			 */
 			r = -1;
 		} else {
 			r = ivu_net_rx_place(d, vq, q, &seen);

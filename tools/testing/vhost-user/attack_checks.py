@@ -7,6 +7,7 @@ import select
 import signal
 import socket
 import struct
+import threading
 import time
 
 from attack_client import *  # noqa: F401,F403
@@ -488,6 +489,279 @@ def sigterm_connected(d):
     return ""
 
 
+# --- a frame held for RX, rings disabled or broken ---------------------------
+
+F_NOTIFY_ON_EMPTY = 1 << 24
+F_PROTOCOL_FEATURES = 1 << 30
+
+
+def rx_post(g, n=1, length=2048, start=0):
+    """Post @n writable RX buffers of @length from avail slot @start (head
+    = slot); returns their region offsets by head."""
+    offs = {}
+    for i in range(start, start + n):
+        gpa, offs[i] = g.buf(length)
+        g.set_desc(0, i, gpa, length, D_WRITE)
+        g.post(0, i, i)
+    g.set_avail_idx(0, start + n)
+    return offs
+
+
+def used_elem(g, vq, i):
+    """(id, len) of used entry @i."""
+    return struct.unpack_from("<II", g.m, g.used_off(vq) + 4 + 8 * i)
+
+
+def used_len(g, vq, i):
+    return used_elem(g, vq, i)[1]
+
+
+def ours(g, offs, i, hdr):
+    """Used entry @i of RX is a frame of inject_frames() read with a
+    @hdr-byte header (the tap also carries the kernel's own IPv6 frames)."""
+    head = used_elem(g, 0, i)[0]
+    off = offs[head] + hdr + 12
+    return g.m[off:off + 2] == b"\x88\xb5"
+
+
+def wait_used(g, vq, n, timeout=2):
+    end = time.monotonic() + timeout
+    while g.used_idx(vq) < n and time.monotonic() < end:
+        time.sleep(0.02)
+    return g.used_idx(vq)
+
+
+def idle_cpu(d, secs=0.5):
+    c0 = d.cpu()
+    time.sleep(secs)
+    return d.cpu() - c0
+
+
+def rx_held_next_connection(d):
+    """A frame read for one frontend (held: no RX buffers) never reaches
+    the next frontend's guest."""
+    fe, g, kicks = running(d)
+    inject_frames(1)
+    time.sleep(0.2)
+    done(fe, g)
+    time.sleep(0.1)
+    fe, g, kicks = running(d)
+    offs = rx_post(g, 4)
+    os.eventfd_write(kicks[0], 1)
+    time.sleep(0.3)
+    n = sum(ours(g, offs, i, 12) for i in range(g.used_idx(0)))
+    done(fe, g)
+    assert n == 0, "%d frame(s) of the previous frontend delivered" % n
+
+
+def rx_held_refeature(d):
+    """A frame held with a 12-byte header is not delivered after
+    SET_FEATURES made the header 10 bytes (a stale-size write)."""
+    fe, g, kicks = running(d)              # VERSION_1: 12-byte header
+    inject_frames(1, 200)
+    time.sleep(0.2)
+    assert fe.u64(SET_FEATURES, 0) == 0    # legacy: 10-byte header
+    inject_frames(1, 200)
+    time.sleep(0.1)
+    offs = rx_post(g, 4)
+    os.eventfd_write(kicks[0], 1)
+    time.sleep(0.3)
+    n = g.used_idx(0)
+    stale = [i for i in range(n) if ours(g, offs, i, 12)]
+    good = [i for i in range(n) if ours(g, offs, i, 10)]
+    done(fe, g)
+    assert not stale, "a frame with the old 12-byte header delivered"
+    assert good, "the frame injected after SET_FEATURES not delivered"
+
+
+def disabled_rings_no_spin(d):
+    """PROTOCOL_FEATURES, rings started but disabled: frames on the tap and
+    a kick storm on TX cost no CPU and move nothing; once enabled, RX gets
+    the frame and TX its chain."""
+    fe, g, kicks = running(d, F_VERSION_1 | F_PROTOCOL_FEATURES)
+    rx_post(g, 4)
+    tx_chain(g)
+    g.post(1, 0, 0)
+    g.set_avail_idx(1, 1)
+    inject_frames(3)
+    for _ in range(200):
+        os.eventfd_write(kicks[1], 1)
+        os.eventfd_write(kicks[0], 1)
+    time.sleep(0.2)
+    spent = idle_cpu(d)
+    assert spent < 0.25, "%.2f s CPU in 0.5 s with disabled rings" % spent
+    assert g.used_idx(0) == 0 and g.used_idx(1) == 0, "a disabled ring moved"
+    assert fe.state(SET_VRING_ENABLE, 0, 1) == 0
+    assert fe.state(SET_VRING_ENABLE, 1, 1) == 0
+    assert wait_used(g, 0, 1) >= 1, "RX frame not delivered once enabled"
+    assert wait_used(g, 1, 1) == 1, "TX chain not used once enabled"
+    done(fe, g)
+
+
+def rx_bad_chain_given_back(d):
+    """Mergeable RX: a frame spans a good chain and a readable one.  The
+    ring breaks; nothing is consumed (GET_VRING_BASE 0, no underflow);
+    restarted with a good chain, the held frame arrives."""
+    errs = {}
+    fe, g, kicks = running(d, F_VERSION_1 | F_MRG_RXBUF,
+                           err=lambda vq: errs.setdefault(vq, efd()))
+    gpa, off0 = g.buf(64)
+    g.set_desc(0, 0, gpa, 64, D_WRITE)
+    gpa, _ = g.buf(512)
+    g.set_desc(0, 1, gpa, 512)             # readable: bad for RX
+    g.post(0, 0, 0)
+    g.post(0, 1, 1)
+    g.set_avail_idx(0, 2)
+    os.eventfd_write(kicks[0], 1)
+    inject_frames(1, 200)
+    assert readable(errs[0], 2), "bad RX chain: err eventfd not signalled"
+    fe.send(GET_VRING_BASE, struct.pack("<II", 0, 0), flags=0x1)
+    base = struct.unpack("<II", fe.reply(GET_VRING_BASE))[1]
+    assert base == 0, "GET_VRING_BASE %d after a bad chain, want 0" % base
+    assert g.used_idx(0) == 0, "chains of a broken ring used"
+    g.set_desc(0, 1, gpa, 512, D_WRITE)    # repaired
+    assert fe.state(SET_VRING_BASE, 0, 0) == 0
+    assert fe.u64(SET_VRING_KICK, 0, [efd()]) == 0
+    n = wait_used(g, 0, 1)
+    assert n >= 1, "held frame not delivered after the repair"
+    assert ours(g, {0: off0}, 0, 12), "held frame not the first delivered"
+    assert sum(used_len(g, 0, i) for i in range(n)) == 212, \
+        "held frame delivered with %s bytes" % [used_len(g, 0, i)
+                                                  for i in range(n)]
+    done(fe, g)
+
+
+def notify_on_empty_bad_call(d):
+    """NOTIFY_ON_EMPTY with no call fd (NOFD) on TX and a pipe nobody
+    reads (reader closed) on RX: chains used, no crash, no SIGPIPE."""
+    rd, wr = os.pipe()
+    os.close(rd)
+    calls = {0: wr}
+    fe = Frontend(d.path)
+    g = Guest()
+    fe.call(SET_OWNER)
+    assert fe.u64(SET_FEATURES, F_VERSION_1 | F_NOTIFY_ON_EMPTY) == 0
+    assert fe.call(SET_MEM_TABLE, g.table(), [g.fd]) == 0
+    kicks = {}
+    for vq in (0, 1):
+        assert fe.state(SET_VRING_NUM, vq, g.num) == 0
+        assert fe.state(SET_VRING_BASE, vq, 0) == 0
+        assert fe.call(SET_VRING_ADDR, g.addr_payload(vq)) == 0
+        if vq in calls:
+            assert fe.u64(SET_VRING_CALL, vq, [calls[vq]]) == 0
+        else:
+            assert fe.u64(SET_VRING_CALL, vq | NOFD) == 0
+        kicks[vq] = efd()
+        assert fe.u64(SET_VRING_KICK, vq, [kicks[vq]]) == 0
+    rx_post(g, 2)
+    os.eventfd_write(kicks[0], 1)
+    tx_chain(g)
+    g.post(1, 0, 0)
+    g.set_avail_idx(1, 1)
+    os.eventfd_write(kicks[1], 1)
+    inject_frames(2)
+    assert wait_used(g, 1, 1) == 1, "TX chain not used"
+    assert wait_used(g, 0, 2) == 2, "RX frames not delivered"
+    assert fe.alive()
+    done(fe, g)
+
+
+def rx_racing_avail(d):
+    """Mergeable RX, a 4096 ring of one-byte chains, a 40000-byte frame:
+    the guest keeps moving avail->idx ahead of the daemon (never by more
+    than the ring) while it fills, as a guest's vCPU can.  A frame that
+    needs more chains than the ring holds is dropped; the daemon does not
+    overrun what it keeps per chain (its bookkeeping is IVU_RING_MAX
+    long, and 40000 chains pass through the ring)."""
+    num, heads = 4096, 2048
+    fe = Frontend(d.path)
+    g = Guest(size=2 << 20)
+    kicks = setup_device(fe, g, F_VERSION_1 | F_MRG_RXBUF, vqs=(1,))
+    assert fe.u64(NET_SET_MTU, 42000) == 0, "MTU 42000 refused"
+    desc, avail, used = 0x100000, 0x120000, 0x130000
+    assert fe.state(SET_VRING_NUM, 0, num) == 0
+    assert fe.state(SET_VRING_BASE, 0, 0) == 0
+    assert fe.call(SET_VRING_ADDR, struct.pack(
+        "<IIQQQQ", 0, 0, REGION_QVA + desc, REGION_QVA + used,
+        REGION_QVA + avail, 0)) == 0
+    # Head h: its own byte (head 0: twelve, for the header), then a tail
+    # of empty descriptors all heads share, slow to walk.
+    bufs = g.next_buf
+    for h in range(heads):
+        struct.pack_into("<QIHH", g.m, desc + 16 * h,
+                         REGION_GPA + bufs + 16 + h, 12 if h == 0 else 1,
+                         D_WRITE | D_NEXT, heads)
+    for i in range(heads, num):
+        struct.pack_into("<QIHH", g.m, desc + 16 * i, REGION_GPA + bufs, 0,
+                         D_WRITE | (D_NEXT if i + 1 < num else 0), i + 1)
+    for slot in range(num):
+        struct.pack_into("<H", g.m, avail + 4 + 2 * slot, slot % heads)
+    # Frame byte i lands in the chain of avail slot s: make it s's lap + 1.
+    length = 40000
+    lap_of, slot = [], 1
+    while len(lap_of) < length + 12:
+        lap_of += [slot // heads + 1] * (12 if slot % heads == 0 else 1)
+        slot += 1
+    frame = bytes(lap_of[:length])
+    idx = num
+    struct.pack_into("<H", g.m, avail + 2, idx)
+    k = efd()
+    assert fe.u64(SET_VRING_CALL, 0, [efd()]) == 0
+    assert fe.u64(SET_VRING_KICK, 0, [k]) == 0
+
+    def send():
+        time.sleep(0.1)
+        sk = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+        sk.bind((TAP, 0))
+        sk.send(frame)
+        sk.close()
+    threading.Thread(target=send).start()
+    end = time.monotonic() + 5
+    while time.monotonic() < end and d.p.poll() is None and \
+            struct.unpack_from("<H", g.m, used + 2)[0] == 0:
+        vals = g.m[bufs + 17:bufs + 16 + heads]
+        lap = max(vals)
+        if not lap:
+            continue
+        at = (lap - 1) * heads + vals.rfind(bytes([lap])) + 1
+        if idx < at + num - 256 < 0xffff:
+            idx = at + num - 256
+            struct.pack_into("<H", g.m, avail + 2, idx)
+    time.sleep(0.3)
+    assert d.p.poll() is None, "daemon died (status %d)" % d.p.returncode
+    assert fe.alive()
+    done(fe, g)
+
+def rx_held_offloads_dropped(d):
+    """A frame held while GUEST_CSUM was acked (the tap marks it
+    NEEDS_CSUM) is not delivered once SET_FEATURES dropped GUEST_CSUM:
+    the guest would get a header flag it did not negotiate."""
+    f_guest_csum = 1 << 1
+    fe, g, kicks = running(d, F_VERSION_1 | f_guest_csum)
+    vh = struct.pack("<BBHHHH", 1, 0, 0, 0, 34, 6)     # NEEDS_CSUM, UDP
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + 8 + 64, 0, 0, 64, 17, 0,
+                     bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
+    udp = struct.pack("!HHHH", 1000, 2000, 8 + 64, 0)
+    frame = b"\xff" * 6 + b"\x02\0\0\0\0\1\x08\0" + ip + udp + b"u" * 64
+    sk = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    sk.setsockopt(263, 15, 1)                         # PACKET_VNET_HDR
+    sk.bind((TAP, 0))
+    sk.send(vh + frame)
+    time.sleep(0.2)
+    assert fe.u64(SET_FEATURES, F_VERSION_1) == 0
+    sk.send(vh + frame)
+    sk.close()
+    offs = rx_post(g, 4)
+    os.eventfd_write(kicks[0], 1)
+    time.sleep(0.3)
+    n = g.used_idx(0)
+    flags = [g.m[offs[used_elem(g, 0, i)[0]]] for i in range(n)]
+    done(fe, g)
+    assert n, "no frame delivered after SET_FEATURES"
+    assert not any(f & 1 for f in flags), \
+        "NEEDS_CSUM delivered to a guest without GUEST_CSUM (flags %s)" % flags
+
+
 CHECKS = [
     ("bad-sizes", bad_sizes),
     ("unknown-requests", unknown_requests),
@@ -515,5 +789,12 @@ CHECKS = [
     ("rx-tiny-buffers", rx_tiny_buffers),
     ("rx-mergeable", rx_mergeable_ok),
     ("memfd-truncated", memfd_truncated),
+    ("rx-held-next-connection", rx_held_next_connection),
+    ("rx-held-refeature", rx_held_refeature),
+    ("rx-held-offloads-dropped", rx_held_offloads_dropped),
+    ("disabled-rings-no-spin", disabled_rings_no_spin),
+    ("rx-bad-chain-given-back", rx_bad_chain_given_back),
+    ("notify-on-empty-bad-call", notify_on_empty_bad_call),
+    ("rx-racing-avail", rx_racing_avail),
     ("sigterm-connected", sigterm_connected),
 ]

@@ -5,5 +5,6 @@
 
 #define EXPORT_SYMBOL(sym)
 #define EXPORT_SYMBOL_GPL(sym)
+#define EXPORT_SYMBOL_NS_GPL(sym, ns)
 
 #endif /* _TOOLS_INCLUDE_LINUX_EXPORT_H */

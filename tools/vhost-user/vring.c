@@ -186,6 +186,20 @@ static int ivu_vring_ring(struct ivu_dev *d, struct ivu_vring *vq, u64 iova,
 	return err;
 }
 
+/* Rings used without a lookup count as used for the IOTLB's eviction. */
+static void ivu_vring_touch(struct ivu_dev *d, struct ivu_vring *vq)
+{
+	const struct vhost_vring_addr *a = &vq->addr;
+	u64 n = vq->num;
+	struct ivhost_devtlb_range r[3] = {
+		{ a->desc_user_addr, a->desc_user_addr + 16 * n - 1 },
+		{ a->avail_user_addr, a->avail_user_addr + 6 + 2 * n - 1 },
+		{ a->used_user_addr, a->used_user_addr + 6 + 8 * n - 1 },
+	};
+
+	ivhost_devtlb_touch(&d->iotlb.tlb, r, ARRAY_SIZE(r));
+}
+
 /**
  * ivu_vring_rings() - make sure a ready ring's addresses are translated
  * @d: the device
@@ -204,8 +218,11 @@ int ivu_vring_rings(struct ivu_dev *d, struct ivu_vring *vq)
 	u64 n = vq->num;
 	int err;
 
-	if (vq->desc)
+	if (vq->desc) {
+		if (ivu_iotlb_on(d))
+			ivu_vring_touch(d, vq);
 		return 0;
+	}
 	err = ivu_vring_ring(d, vq, a->desc_user_addr, 16 * n,
 			     IVHOST_PERM_RO, &desc);
 	if (!err)

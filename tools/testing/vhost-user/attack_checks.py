@@ -977,6 +977,41 @@ def iotlb_access_fail(d):
     done(fe, g)
 
 
+def iotlb_rx_waits_for_miss(d):
+    """An RX frame whose guest buffer is not mapped yet waits for the
+    UPDATE answering the MISS (perm WO) and is then delivered, whole."""
+    fe, g, kicks, sk = iotlb_running(d, vqs=(0,))
+    rings = 0x10000                     # vq 0's rings, below the buffers
+    assert iotlb(fe, T_UPDATE, IOVA, rings, REGION_QVA, 3) == 0
+    gpa, off = g.buf(2048)
+    iova = IOVA + (gpa - REGION_GPA)
+    g.set_desc(0, 0, iova, 2048, D_WRITE)
+    g.post(0, 0, 0)
+    g.set_avail_idx(0, 1)
+    os.eventfd_write(kicks[0], 1)
+    inject_frames(1, 200)
+    misses = []
+    end = time.monotonic() + 3
+    while not misses and time.monotonic() < end:
+        # The rings' own misses, from before their UPDATE, may come first.
+        misses = [m for m in backend_msgs(sk, 0.5)
+                  if m[3] == T_MISS and m[4] >= IOVA + rings]
+    assert misses, "no MISS for the RX buffer"
+    assert misses[0][4] == iova and misses[0][5] == 2, \
+        "MISS iova 0x%x perm %d" % (misses[0][4], misses[0][5])
+    time.sleep(0.2)
+    assert g.used_idx(0) == 0, "RX chain used before its UPDATE"
+    page = iova & ~0xfff
+    assert iotlb(fe, T_UPDATE, page, 8192, REGION_QVA + page - IOVA, 3) == 0
+    assert wait_used(g, 0, 1) == 1, "held RX frame not delivered after UPDATE"
+    _, length = used_elem(g, 0, 0)
+    assert length == 12 + 200, "RX used length %d" % length
+    assert g.m[off + 12:off + 12 + 14] == b"\xff" * 6 + b"\x02\0\0\0\0\1\x88\xb5", \
+        "RX frame not in the buffer"
+    sk.close()
+    done(fe, g)
+
+
 CHECKS = [
     ("bad-sizes", bad_sizes),
     ("unknown-requests", unknown_requests),
@@ -1014,5 +1049,6 @@ CHECKS = [
     ("iotlb-update-replies", iotlb_update_replies),
     ("iotlb-tx-waits-for-miss", iotlb_tx_waits_for_miss),
     ("iotlb-access-fail", iotlb_access_fail),
+    ("iotlb-rx-waits-for-miss", iotlb_rx_waits_for_miss),
     ("sigterm-connected", sigterm_connected),
 ]

@@ -778,10 +778,10 @@ def iotlb(fe, t, iova, size, uaddr=0, perm=0):
                                           perm, t))
 
 
-def iotlb_running(d, vqs=(0, 1), err=None):
-    """A frontend that acked IOMMU_PLATFORM, with a backend channel and
-    started rings at IOVAs; nothing mapped yet.  Returns (fe, g, kicks,
-    backend socket)."""
+def iotlb_running(d, vqs=(0, 1), err=None, sndbuf=None):
+    """A frontend that acked IOMMU_PLATFORM, with a backend channel (the
+    daemon's end with SO_SNDBUF @sndbuf if given) and started rings at
+    IOVAs; nothing mapped yet.  Returns (fe, g, kicks, backend socket)."""
     fe = Frontend(d.path)
     g = Guest()
     fe.call(SET_OWNER)
@@ -789,6 +789,8 @@ def iotlb_running(d, vqs=(0, 1), err=None):
         "VIRTIO_F_IOMMU_PLATFORM not offered"
     assert fe.u64(SET_PROTOCOL_FEATURES, PF_REPLY_ACK | PF_BACKEND_REQ) == 0
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    if sndbuf:
+        theirs.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
     assert fe.call(SET_BACKEND_REQ_FD, b"", [theirs.fileno()]) == 0
     theirs.close()
     assert fe.u64(SET_FEATURES, F_VERSION_1 | F_IOMMU) == 0, \
@@ -928,16 +930,10 @@ def iotlb_tx_waits_for_miss(d):
         answered
     time.sleep(0.2)
     assert sniffed(tap, marker) == 1, "TX frame did not reach the tap once"
-    d.p.send_signal(signal.SIGUSR1)
-    time.sleep(0.3)
-    line = [ln for ln in d.logtext().splitlines()
-            if ln.startswith("ivhost-user: iotlb ")]
-    assert line, "no 'ivhost-user: iotlb' counters line on SIGUSR1"
-    words = line[-1].split()
-    stat = dict(zip(words[2::2], words[3::2]))
+    stat = iotlb_counters(d)
     assert int(stat.get("misses", 0)) >= answered and \
         int(stat.get("updates", 0)) >= answered and \
-        int(stat.get("miss_msgs", 0)) >= answered, line[-1]
+        int(stat.get("miss_msgs", 0)) >= answered, stat
     tap.close()
     sk.close()
     done(fe, g)
@@ -1012,6 +1008,54 @@ def iotlb_rx_waits_for_miss(d):
     done(fe, g)
 
 
+def iotlb_counters(d):
+    """The last 'ivhost-user: iotlb' line after a SIGUSR1, as a dict."""
+    d.p.send_signal(signal.SIGUSR1)
+    time.sleep(0.3)
+    line = [ln for ln in d.logtext().splitlines()
+            if ln.startswith("ivhost-user: iotlb ")]
+    assert line, "no 'ivhost-user: iotlb' counters line on SIGUSR1"
+    words = line[-1].split()
+    return dict(zip(words[2::2], words[3::2]))
+
+
+def iotlb_backend_full(d):
+    """A frontend that does not read the backend channel: the daemon goes
+    on serving the socket and moving frames (each UPDATE is sent without
+    waiting for its MISS), keeps the MISS messages it could not send
+    queued, none dropped, and sends them all once the channel is read."""
+    fe, g, kicks, sk = iotlb_running(d, vqs=(1,), sndbuf=4096)
+    rings = 2 * VQ_STRIDE               # up to vq 1's rings
+    assert iotlb(fe, T_UPDATE, IOVA, rings, REGION_QVA, 3) == 0
+    gpa, off = g.buf(256)
+    frame = b"\xff" * 6 + b"\x02\0\0\0\0\1\x88\xb5" + b"f" * 100
+    g.m[off:off + 12 + len(frame)] = bytes(12) + frame
+    page = (gpa - REGION_GPA) & ~0xfff
+    n = 80
+    for i in range(n):
+        iova = 0x60000000 + i * 4096
+        g.set_desc(1, i % g.num, iova + (gpa - REGION_GPA - page),
+                   12 + len(frame))
+        g.post(1, i, i % g.num)
+        g.set_avail_idx(1, i + 1)
+        os.eventfd_write(kicks[1], 1)
+        time.sleep(0.005)               # its MISS first
+        assert iotlb(fe, T_UPDATE, iova, 4096, REGION_QVA + page, 1) == 0, \
+            "UPDATE %d not acked (the daemon blocked?)" % i
+        assert wait_used(g, 1, i + 1) == i + 1, "frame %d not sent" % i
+    assert fe.alive()
+    st = iotlb_counters(d)
+    assert int(st["msgs_queued"]) > 0, \
+        "nothing left queued: the channel never filled (%s)" % st
+    assert int(st["msgs_dropped"]) == 0, "MISS dropped: %s" % st
+    sent = int(st["miss_msgs"])
+    got = [m for m in backend_msgs(sk, 3) if m[3] == T_MISS]
+    assert len(got) == sent, "%d MISS received of %d queued" % (len(got), sent)
+    assert all(m[:3] == (1, 1, 32) for m in got), "a malformed MISS"
+    sk.close()
+    done(fe, g)
+
+
 CHECKS = [
     ("bad-sizes", bad_sizes),
     ("unknown-requests", unknown_requests),
@@ -1050,5 +1094,6 @@ CHECKS = [
     ("iotlb-tx-waits-for-miss", iotlb_tx_waits_for_miss),
     ("iotlb-access-fail", iotlb_access_fail),
     ("iotlb-rx-waits-for-miss", iotlb_rx_waits_for_miss),
+    ("iotlb-backend-full", iotlb_backend_full),
     ("sigterm-connected", sigterm_connected),
 ]

@@ -1056,6 +1056,37 @@ def iotlb_backend_full(d):
     done(fe, g)
 
 
+def iotlb_invalidate_drops_rings(d):
+    """The barrier: once an INVALIDATE of a ring's page is acked, the
+    daemon no longer uses its old translation of the ring; the next kick
+    asks for it again (MISS) and moves nothing until the UPDATE."""
+    fe, g, kicks, sk = iotlb_running(d, vqs=(1,))
+    assert iotlb(fe, T_UPDATE, IOVA, g.size, REGION_QVA, 3) == 0
+    frame = b"\xff" * 6 + b"\x02\0\0\0\0\1\x88\xb5" + b"i" * 100
+    for i in range(2):
+        gpa, off = g.buf(256)
+        g.m[off:off + 12 + len(frame)] = bytes(12) + frame
+        g.set_desc(1, i, IOVA + gpa - REGION_GPA, 12 + len(frame))
+    g.post(1, 0, 0)
+    g.set_avail_idx(1, 1)
+    os.eventfd_write(kicks[1], 1)
+    assert wait_used(g, 1, 1) == 1, "first frame not sent"
+    backend_msgs(sk, 0.3)
+    desc = IOVA + g.desc_off(1)
+    assert iotlb(fe, T_INVALIDATE, desc, 4096) == 0
+    g.post(1, 1, 1)
+    g.set_avail_idx(1, 2)
+    os.eventfd_write(kicks[1], 1)
+    got = [m for m in backend_msgs(sk, 1.0) if m[3] == T_MISS]
+    assert any(m[4] & ~0xfff == desc for m in got), \
+        "no MISS for the invalidated ring page (MISSes: %s)" % got
+    assert g.used_idx(1) == 1, "ring used through an invalidated translation"
+    assert iotlb(fe, T_UPDATE, desc, 4096, REGION_QVA + g.desc_off(1), 1) == 0
+    assert wait_used(g, 1, 2) == 2, "second frame not sent after the UPDATE"
+    sk.close()
+    done(fe, g)
+
+
 CHECKS = [
     ("bad-sizes", bad_sizes),
     ("unknown-requests", unknown_requests),
@@ -1095,5 +1126,6 @@ CHECKS = [
     ("iotlb-access-fail", iotlb_access_fail),
     ("iotlb-rx-waits-for-miss", iotlb_rx_waits_for_miss),
     ("iotlb-backend-full", iotlb_backend_full),
+    ("iotlb-invalidate-drops-rings", iotlb_invalidate_drops_rings),
     ("sigterm-connected", sigterm_connected),
 ]

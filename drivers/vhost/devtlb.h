@@ -48,10 +48,15 @@ struct ivhost_devtlb_msg {
  * @sync: wait until no vq round uses a translation taken before the
  *	call, and drop the vqs' cached translations of IOVAs in
  *	[start, last]; called with no lock held, may sleep
+ * @check_uaddr: may an UPDATE map the user range [uaddr, uaddr + size - 1]
+ *	(size >= 1, no wrap)?  The transport's decision; optional: without
+ *	it, access_ok() decides (the kernel device).  Called with no lock
+ *	held.
  */
 struct ivhost_devtlb_ops {
 	void (*wake)(struct ivhost_devtlb *tlb, unsigned long vqs);
 	void (*sync)(struct ivhost_devtlb *tlb, u64 start, u64 last);
+	bool (*check_uaddr)(struct ivhost_devtlb *tlb, u64 uaddr, u64 size);
 };
 
 /**
@@ -69,7 +74,8 @@ struct ivhost_devtlb_ops {
  * @batch: changes between BATCH_BEGIN and BATCH_END
  * @nbatch: entries on @batch
  * @batching: inside BATCH_BEGIN .. BATCH_END
- * @wait: readers waiting for a message
+ * @wait: readers of the device fd waiting for a message (woken whenever
+ *	one is queued; a transport that does not sleep ignores it)
  * @stats: the counters
  * @ops: the device's callbacks
  */
@@ -155,9 +161,20 @@ unsigned long ivhost_devtlb_answered(struct ivhost_devtlb *tlb, u64 start,
 unsigned long ivhost_devtlb_lost(struct ivhost_devtlb *tlb,
 				 const struct vhost_iotlb_msg *msg);
 
-/* devtlb_msg.c */
+/* devtlb_msg.c: the messages, whatever the transport */
 void ivhost_devtlb_batch_drop(struct ivhost_devtlb *tlb);
 void ivhost_devtlb_batch_cancel(struct ivhost_devtlb *tlb);
+int ivhost_devtlb_handle(struct ivhost_devtlb *tlb,
+			 const struct vhost_iotlb_msg *msg, bool batch,
+			 unsigned long *wake);
+bool ivhost_devtlb_pending(struct ivhost_devtlb *tlb);
+bool ivhost_devtlb_peek(struct ivhost_devtlb *tlb, struct vhost_iotlb_msg *msg);
+bool ivhost_devtlb_take(struct ivhost_devtlb *tlb, struct vhost_iotlb_msg *msg,
+			unsigned long *wake);
+unsigned long ivhost_devtlb_unsent(struct ivhost_devtlb *tlb,
+				   const struct vhost_iotlb_msg *msg);
+
+/* devtlb_chr.c: the kernel device fd's transport */
 ssize_t ivhost_devtlb_read(struct ivhost_devtlb *tlb, struct iov_iter *to,
 			   bool nonblock, bool v2, unsigned long *wake);
 ssize_t ivhost_devtlb_write(struct ivhost_devtlb *tlb, struct iov_iter *from,

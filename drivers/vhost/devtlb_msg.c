@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * IOTLB messages on the device fd: read() hands the VMM a queued MISS or
- * ACCESS_FAIL, write() takes an UPDATE, INVALIDATE or batch marker, and
- * poll() tells when a message waits.
+ * IOTLB messages, whatever carries them: the VMM's UPDATE, INVALIDATE
+ * and batch markers are validated and applied here, and the MISS and
+ * ACCESS_FAIL messages the device queued are handed to the transport
+ * one at a time.  The kernel device's transport is the device fd
+ * (devtlb_chr.c); ivhost-user's is the vhost-user socket
+ * (tools/vhost-user/iotlb.c), which compiles this file unchanged.
  *
- * A write is checked whole before anything is applied, and every entry a
- * change may need is allocated first, so a message is applied whole or
- * not at all.  A change that removes or replaces translations ends with
- * the device's barrier: once write() returns, no vq round still uses the
- * old translation.  Updates wake the vqs whose misses they answer.
+ * A message is checked whole before anything is applied, and every
+ * entry a change may need is allocated first, so a message is applied
+ * whole or not at all.  A change that removes or replaces translations
+ * ends with the device's barrier: once ivhost_devtlb_handle() returns,
+ * no vq round still uses the old translation.  Updates wake the vqs
+ * whose misses they answer.
  *
  * Between BATCH_BEGIN and BATCH_END (with VHOST_BACKEND_F_IOTLB_BATCH),
  * changes are validated and kept aside, then applied together at
@@ -20,8 +24,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/poll.h>
-#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -71,7 +73,17 @@ static void ivhost_devtlb_need_barrier(struct ivhost_devtlb_effect *fx,
 	fx->barrier = true;
 }
 
-static int ivhost_devtlb_check_update(const struct vhost_iotlb_msg *msg,
+/* May an UPDATE map [uaddr, uaddr + size - 1]?  The transport decides. */
+static bool ivhost_devtlb_uaddr_ok(struct ivhost_devtlb *tlb, u64 uaddr,
+				   u64 size)
+{
+	if (tlb->ops->check_uaddr)
+		return tlb->ops->check_uaddr(tlb, uaddr, size);
+	return access_ok(u64_to_user_ptr(uaddr), size);
+}
+
+static int ivhost_devtlb_check_update(struct ivhost_devtlb *tlb,
+				      const struct vhost_iotlb_msg *msg,
 				      struct ivhost_devtlb_op *op)
 {
 	u64 ulast;
@@ -82,7 +94,7 @@ static int ivhost_devtlb_check_update(const struct vhost_iotlb_msg *msg,
 		return -EINVAL;
 	if (check_add_overflow(msg->uaddr, msg->size - 1, &ulast))
 		return -EINVAL;
-	if (!access_ok(u64_to_user_ptr(msg->uaddr), msg->size))
+	if (!ivhost_devtlb_uaddr_ok(tlb, msg->uaddr, msg->size))
 		return -EFAULT;
 	op->start = msg->iova;
 	op->uaddr = msg->uaddr;
@@ -104,12 +116,13 @@ static int ivhost_devtlb_check_invalidate(const struct vhost_iotlb_msg *msg,
 }
 
 /* Validate a change: 0 or -errno. */
-static int ivhost_devtlb_check(const struct vhost_iotlb_msg *msg,
+static int ivhost_devtlb_check(struct ivhost_devtlb *tlb,
+			       const struct vhost_iotlb_msg *msg,
 			       struct ivhost_devtlb_op *op)
 {
 	op->type = msg->type;
 	if (msg->type == VHOST_IOTLB_UPDATE)
-		return ivhost_devtlb_check_update(msg, op);
+		return ivhost_devtlb_check_update(tlb, msg, op);
 	return ivhost_devtlb_check_invalidate(msg, op);
 }
 
@@ -272,7 +285,7 @@ static int ivhost_devtlb_change(struct ivhost_devtlb *tlb,
 	unsigned int need;
 	int err;
 
-	err = ivhost_devtlb_check(msg, &op);
+	err = ivhost_devtlb_check(tlb, msg, &op);
 	if (err)
 		return err;
 	update = op.type == VHOST_IOTLB_UPDATE;
@@ -301,12 +314,31 @@ static int ivhost_devtlb_change(struct ivhost_devtlb *tlb,
 	return 0;
 }
 
-static int ivhost_devtlb_handle(struct ivhost_devtlb *tlb,
-				const struct vhost_iotlb_msg *msg,
-				u64 backend_features, unsigned long *wake)
+/**
+ * ivhost_devtlb_handle() - apply one message from the VMM
+ * @tlb: the IOTLB
+ * @msg: the message, as the transport received it
+ * @batch: BATCH_BEGIN and BATCH_END are allowed (the transport's
+ *	VHOST_BACKEND_F_IOTLB_BATCH)
+ * @wake: gets the vqs whose misses the message answered, a bit per index,
+ *	OR-ed in; the caller wakes them
+ *
+ * An UPDATE's uaddr range is checked by &ivhost_devtlb_ops.check_uaddr,
+ * or by access_ok() if the device has none.  A message that removes
+ * translations returns only after the device's barrier
+ * (&ivhost_devtlb_ops.sync): the transport may acknowledge it then.
+ *
+ * Context: process context; may sleep.  The caller serialises the
+ * messages of one device (the kernel device holds its mutex).
+ * Return: 0 once the change holds; -EINVAL for an unknown type, a batch
+ * marker without @batch, or a malformed change (UPDATE with perm or size
+ * 0, or a range that wraps past 2^64); -EFAULT if the transport refuses
+ * an UPDATE's uaddr range; -ENOSPC if a batch is full; -ENOMEM.
+ */
+int ivhost_devtlb_handle(struct ivhost_devtlb *tlb,
+			 const struct vhost_iotlb_msg *msg, bool batch,
+			 unsigned long *wake)
 {
-	bool batch = backend_features & BIT_ULL(VHOST_BACKEND_F_IOTLB_BATCH);
-
 	switch (msg->type) {
 	case VHOST_IOTLB_UPDATE:
 	case VHOST_IOTLB_INVALIDATE:
@@ -326,183 +358,105 @@ static int ivhost_devtlb_handle(struct ivhost_devtlb *tlb,
 	/* MISS and ACCESS_FAIL go the other way; the rest are unknown. */
 	return -EINVAL;
 }
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_devtlb_handle);
 
 /**
- * ivhost_devtlb_write() - take one message the VMM wrote
+ * ivhost_devtlb_pending() - is a message waiting for the VMM?
  * @tlb: the IOTLB
- * @from: the bytes written, in any split across iovecs
- * @backend_features: the device's acknowledged backend features
- * @wake: gets the vqs whose misses the message answered, a bit per index,
- *	OR-ed in; the caller wakes them
  *
- * Accepts struct vhost_msg (type VHOST_IOTLB_MSG) and struct vhost_msg_v2
- * (type VHOST_IOTLB_MSG_V2, asid 0).  A message that removes
- * translations returns only after the device's barrier
- * (&ivhost_devtlb_ops.sync).
- *
- * Context: process context; may sleep.  The caller serialises this with
- * changes of @backend_features (the device holds its mutex).
- * Return: the size of the message taken; -EINVAL if it is short,
- * of an unknown type, or malformed (UPDATE with perm or size 0, or a
- * range that wraps past 2^64); -EFAULT if an UPDATE maps memory outside
- * the user address space or @from cannot be read; -ENOSPC if a batch is
- * full; -ENOMEM.
+ * Context: any; lockless (a hint for poll and wait conditions).
+ * Return: true if at least one MISS or ACCESS_FAIL is queued.
  */
-ssize_t ivhost_devtlb_write(struct ivhost_devtlb *tlb, struct iov_iter *from,
-			    u64 backend_features, unsigned long *wake)
+bool ivhost_devtlb_pending(struct ivhost_devtlb *tlb)
 {
-	union {
-		struct vhost_msg v1;
-		struct vhost_msg_v2 v2;
-	} u = {};
-	size_t count = iov_iter_count(from);
-	size_t n = min(count, sizeof(u));
-	const struct vhost_iotlb_msg *msg;
-	size_t size;
-	int err;
-
-	if (copy_from_iter(&u, n, from) != n)
-		return -EFAULT;
-	switch (u.v2.type) {
-	case VHOST_IOTLB_MSG:
-		size = sizeof(u.v1);
-		msg = &u.v1.iotlb;
-		break;
-	case VHOST_IOTLB_MSG_V2:
-		if (u.v2.asid)
-			return -EINVAL;
-		size = sizeof(u.v2);
-		msg = &u.v2.iotlb;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (count < size)
-		return -EINVAL;
-	err = ivhost_devtlb_handle(tlb, msg, backend_features, wake);
-	return err ? err : size;
+	return READ_ONCE(tlb->nmsgs);
 }
-EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_devtlb_write);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_devtlb_pending);
 
-/* Take the oldest message, waiting for one unless @nonblock. */
-static struct ivhost_devtlb_msg *
-ivhost_devtlb_dequeue(struct ivhost_devtlb *tlb, bool nonblock,
-		      unsigned long *retry)
+/**
+ * ivhost_devtlb_peek() - copy the oldest queued message, leaving it queued
+ * @tlb: the IOTLB
+ * @msg: gets the message; every byte but type, iova and perm is zero
+ *
+ * For a transport that may find its channel full: it sends the copy,
+ * and takes the message off the queue (ivhost_devtlb_take()) only once
+ * it is sent.
+ *
+ * Context: any; takes &tlb->lock.
+ * Return: true if a message was copied.
+ */
+bool ivhost_devtlb_peek(struct ivhost_devtlb *tlb, struct vhost_iotlb_msg *msg)
 {
 	struct ivhost_devtlb_msg *m;
-	int err;
 
-	for (;;) {
-		spin_lock(&tlb->lock);
-		m = list_first_entry_or_null(&tlb->msgs,
-					     struct ivhost_devtlb_msg, node);
-		if (m) {
-			list_del(&m->node);
-			tlb->nmsgs--;
-			*retry = tlb->retry_vqs;
-			tlb->retry_vqs = 0;
-		}
-		spin_unlock(&tlb->lock);
-		if (m)
-			return m;
-		if (nonblock)
-			return ERR_PTR(-EAGAIN);
-		err = wait_event_interruptible(tlb->wait,
-					       READ_ONCE(tlb->nmsgs));
-		if (err)
-			return ERR_PTR(err);
-	}
+	spin_lock(&tlb->lock);
+	m = list_first_entry_or_null(&tlb->msgs, struct ivhost_devtlb_msg,
+				     node);
+	if (m)
+		memcpy(msg, &m->msg, sizeof(*msg));
+	spin_unlock(&tlb->lock);
+	return m;
 }
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_devtlb_peek);
 
-/*
- * The reader's buffer could not take @m.  It is not put back (a reset
- * or a detach may have dropped its like meanwhile, and the queue may be
- * full again): it is dropped, and the vqs that waited for it ask again.
- * Returns the vqs to wake.
+/**
+ * ivhost_devtlb_take() - take the oldest queued message off the queue
+ * @tlb: the IOTLB
+ * @msg: gets the message; every byte but type, iova and perm is zero
+ * @wake: gets the vqs whose misses found the queue full and may now ask
+ *	again, a bit per index, OR-ed in; the caller wakes them
+ *
+ * Never waits.  A transport that then fails to deliver the message calls
+ * ivhost_devtlb_unsent().
+ *
+ * Context: any; takes &tlb->lock.
+ * Return: true if a message was taken; false if none is queued.
  */
-static unsigned long ivhost_devtlb_unread(struct ivhost_devtlb *tlb,
-					  struct ivhost_devtlb_msg *m)
+bool ivhost_devtlb_take(struct ivhost_devtlb *tlb, struct vhost_iotlb_msg *msg,
+			unsigned long *wake)
+{
+	struct ivhost_devtlb_msg *m;
+
+	spin_lock(&tlb->lock);
+	m = list_first_entry_or_null(&tlb->msgs, struct ivhost_devtlb_msg,
+				     node);
+	if (m) {
+		list_del(&m->node);
+		tlb->nmsgs--;
+		*wake |= tlb->retry_vqs;
+		tlb->retry_vqs = 0;
+	}
+	spin_unlock(&tlb->lock);
+	if (!m)
+		return false;
+	/* memcpy, not assignment: the padding must stay zero too. */
+	memcpy(msg, &m->msg, sizeof(*msg));
+	kfree(m);
+	return true;
+}
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_devtlb_take);
+
+/**
+ * ivhost_devtlb_unsent() - a taken message could not be delivered
+ * @tlb: the IOTLB
+ * @msg: the message ivhost_devtlb_take() gave
+ *
+ * It is not put back (a reset may have dropped its like meanwhile, and
+ * the queue may be full again): it is counted as dropped, and the vqs
+ * that waited for it ask again.
+ *
+ * Context: any; takes &tlb->lock.
+ * Return: the vqs to wake, a bit per index.
+ */
+unsigned long ivhost_devtlb_unsent(struct ivhost_devtlb *tlb,
+				   const struct vhost_iotlb_msg *msg)
 {
 	unsigned long wake;
 
 	spin_lock(&tlb->lock);
 	tlb->stats.msgs_dropped++;
-	wake = ivhost_devtlb_lost(tlb, &m->msg);
+	wake = ivhost_devtlb_lost(tlb, msg);
 	spin_unlock(&tlb->lock);
-	kfree(m);
 	return wake;
 }
-
-/**
- * ivhost_devtlb_read() - hand the VMM the oldest queued message
- * @tlb: the IOTLB
- * @to: the reader's buffer
- * @nonblock: fail with -EAGAIN rather than wait
- * @v2: use struct vhost_msg_v2 (VHOST_BACKEND_F_IOTLB_MSG_V2 acknowledged)
- * @wake: gets the vqs to wake, a bit per index, OR-ed in: those whose
- *	miss found the queue full and may now ask again; the caller wakes
- *	them
- *
- * Every byte of the message other than type, iova and perm is zero.
- *
- * Context: process context; may sleep unless @nonblock.
- * Return: the message size; -EINVAL if @to cannot hold one message;
- * -EAGAIN; -ERESTARTSYS; -EFAULT (the message is dropped and counted;
- * the vqs that waited for it ask again).
- */
-ssize_t ivhost_devtlb_read(struct ivhost_devtlb *tlb, struct iov_iter *to,
-			   bool nonblock, bool v2, unsigned long *wake)
-{
-	union {
-		struct vhost_msg v1;
-		struct vhost_msg_v2 v2;
-	} u;
-	size_t size = v2 ? sizeof(u.v2) : sizeof(u.v1);
-	struct ivhost_devtlb_msg *m;
-	unsigned long retry = 0;
-
-	if (iov_iter_count(to) < size)
-		return -EINVAL;
-	m = ivhost_devtlb_dequeue(tlb, nonblock, &retry);
-	if (IS_ERR(m))
-		return PTR_ERR(m);
-
-	memset(&u, 0, sizeof(u));
-	/* memcpy, not assignment: the padding must stay zero too. */
-	if (v2) {
-		u.v2.type = VHOST_IOTLB_MSG_V2;
-		memcpy(&u.v2.iotlb, &m->msg, sizeof(m->msg));
-	} else {
-		u.v1.type = VHOST_IOTLB_MSG;
-		memcpy(&u.v1.iotlb, &m->msg, sizeof(m->msg));
-	}
-	*wake |= retry;
-	if (copy_to_iter(&u, size, to) != size) {
-		*wake |= ivhost_devtlb_unread(tlb, m);
-		return -EFAULT;
-	}
-	kfree(m);
-	return size;
-}
-EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_devtlb_read);
-
-/**
- * ivhost_devtlb_poll() - readiness of the device fd's message channel
- * @tlb: the IOTLB
- * @file: the device file
- * @wait: the poll table
- *
- * Context: process context.
- * Return: EPOLLIN while a message waits; always writable.
- */
-__poll_t ivhost_devtlb_poll(struct ivhost_devtlb *tlb, struct file *file,
-			    poll_table *wait)
-{
-	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
-
-	poll_wait(file, &tlb->wait, wait);
-	if (READ_ONCE(tlb->nmsgs))
-		mask |= EPOLLIN | EPOLLRDNORM;
-	return mask;
-}
-EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_devtlb_poll);
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_devtlb_unsent);

@@ -1,31 +1,355 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The device IOTLB over vhost-user: a placeholder until issue 17.
+ * The device IOTLB over vhost-user: the transport half of the kernel
+ * device's IOTLB core (drivers/vhost/devtlb.c, devtlb_msg.c, iotlb.c,
+ * compiled as they are), used when SET_FEATURES acks
+ * VIRTIO_F_IOMMU_PLATFORM.
  *
- * This backend does not offer VIRTIO_F_IOMMU_PLATFORM yet, so a frontend
- * has no reason to send IOTLB_MSG; one that does gets a non-zero reply
- * (QEMU always asks for one).  Issue 17 puts here the transport half of
- * the shared IOTLB core (drivers/vhost/iotlb.c and devtlb_msg.c compiled
- * as they are, like chain.c and memtable.c): UPDATE and INVALIDATE from
- * the socket, acked once no ring still uses the old translation, MISS
- * and ACCESS_FAIL on the backend channel (d->backend_fd), never waited
- * for on the socket's thread.
+ * IOTLB_MSG on the socket carries UPDATE and INVALIDATE; the core
+ * validates and applies them, and the reply (REPLY_ACK) goes out once
+ * the change holds.  An UPDATE's uaddr is the frontend's virtual address:
+ * it must lie whole in one SET_MEM_TABLE region (the core's check_uaddr
+ * hook), and is mapped through the regions each time it is used.
+ *
+ * The barrier: the daemon has one thread, and a round of a ring runs to
+ * its end before the next message is read, so no translation survives a
+ * round but the rings' own addresses, which the core's sync callback
+ * drops (they are translated again at the next round).  A frame held in
+ * an RX buffer over a miss is a copy of the tap's, not a translation.
+ *
+ * MISS and ACCESS_FAIL go out on the backend channel (SET_BACKEND_REQ_FD)
+ * without NEED_REPLY, from the core's bounded, deduplicated queue, and
+ * never block the loop: a full socket keeps them queued and the channel
+ * is watched for room.  A ring that misses waits (nothing is dropped);
+ * the UPDATE that answers the miss wakes it, through the core.
+ *
+ * The IOTLB is flushed on a new memory table, on GET_VRING_BASE, on a
+ * feature change and when the frontend goes away.
  */
 #include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <linux/kernel.h>
+#include <linux/virtio_config.h>
 
 #include "ivu.h"
+
+/* Translations the cache keeps, as the kernel device's default. */
+#define IVU_IOTLB_ENTRIES	2048
+/* Backend request carrying an IOTLB message. */
+#define IVU_BACKEND_IOTLB_MSG	1
+/* QVA segments one translation may need before mapping. */
+#define IVU_IOTLB_SEGS		64
+
+static struct ivu_dev *ivu_iotlb_dev(struct ivhost_devtlb *tlb)
+{
+	return container_of(tlb, struct ivu_dev, iotlb.tlb);
+}
+
+/* The core's wake: the vqs run another round from the loop. */
+static void ivu_iotlb_wake_vqs(struct ivu_dev *d, unsigned long vqs)
+{
+	unsigned int i;
+
+	for (i = 0; i < IVU_MAX_VQ; i++)
+		if (vqs & (1UL << i))
+			d->vq[i].more = d->vq[i].started;
+}
+
+static void ivu_iotlb_wake(struct ivhost_devtlb *tlb, unsigned long vqs)
+{
+	ivu_iotlb_wake_vqs(ivu_iotlb_dev(tlb), vqs);
+}
+
+static bool ivu_iotlb_meets(u64 addr, u64 len, u64 start, u64 last)
+{
+	return addr <= last && addr + len - 1 >= start;
+}
+
+/*
+ * The core's barrier.  No round is running (one thread), so only the
+ * rings' translations can still be held: those that meet [start, last]
+ * are dropped, and translated again by the next round.
+ */
+static void ivu_iotlb_sync(struct ivhost_devtlb *tlb, u64 start, u64 last)
+{
+	struct ivu_dev *d = ivu_iotlb_dev(tlb);
+	unsigned int i;
+
+	for (i = 0; i < IVU_MAX_VQ; i++) {
+		struct ivu_vring *vq = &d->vq[i];
+		const struct vhost_vring_addr *a = &vq->addr;
+		u64 n = vq->num;
+
+		if (!vq->desc)
+			continue;
+		if (ivu_iotlb_meets(a->desc_user_addr, 16 * n, start, last) ||
+		    ivu_iotlb_meets(a->avail_user_addr, 6 + 2 * n, start, last) ||
+		    ivu_iotlb_meets(a->used_user_addr, 6 + 8 * n, start, last)) {
+			vq->desc = NULL;
+			vq->avail = NULL;
+			vq->used = NULL;
+		}
+	}
+}
+
+/* An UPDATE may map only what one memory-table region holds whole. */
+static bool ivu_iotlb_check_uaddr(struct ivhost_devtlb *tlb, u64 uaddr,
+				  u64 size)
+{
+	return ivu_mem_qva(&ivu_iotlb_dev(tlb)->mem, uaddr, size);
+}
+
+static const struct ivhost_devtlb_ops ivu_iotlb_ops = {
+	.wake = ivu_iotlb_wake,
+	.sync = ivu_iotlb_sync,
+	.check_uaddr = ivu_iotlb_check_uaddr,
+};
+
+/**
+ * ivu_iotlb_init() - set up the device's empty IOTLB
+ * @d: the device
+ */
+void ivu_iotlb_init(struct ivu_dev *d)
+{
+	ivhost_devtlb_init(&d->iotlb.tlb, IVU_IOTLB_ENTRIES, &ivu_iotlb_ops);
+}
+
+/**
+ * ivu_iotlb_on() - are guest addresses IOVAs?
+ * @d: the device
+ *
+ * Return: true when SET_FEATURES acked VIRTIO_F_IOMMU_PLATFORM.
+ */
+bool ivu_iotlb_on(const struct ivu_dev *d)
+{
+	return d->features & (1ULL << VIRTIO_F_ACCESS_PLATFORM);
+}
 
 /**
  * ivu_iotlb_msg() - handle a VHOST_USER_IOTLB_MSG
  * @d: the device
  * @msg: the message
  *
- * Return: -EOPNOTSUPP: no IOTLB yet.
+ * Return: 0 once the change holds (no ring uses a translation it
+ * removed); -EFAULT without VIRTIO_F_IOMMU_PLATFORM, or for an UPDATE
+ * whose uaddr range no region covers; otherwise as the kernel device's
+ * write() (-EINVAL for a malformed message or a type the frontend does
+ * not send).
  */
 int ivu_iotlb_msg(struct ivu_dev *d, const struct vhost_iotlb_msg *msg)
 {
-	(void)d;
-	ivu_dbg("IOTLB message type %u iova 0x%llx: not supported",
-		msg->type, msg->iova);
-	return -EOPNOTSUPP;
+	unsigned long wake = 0;
+	int err;
+
+	ivu_dbg("IOTLB type %u iova 0x%llx size 0x%llx uaddr 0x%llx perm %u",
+		msg->type, msg->iova, msg->size, msg->uaddr, msg->perm);
+	if (!ivu_iotlb_on(d))
+		return -EFAULT;
+	/* vhost-user has no IOTLB batches. */
+	err = ivhost_devtlb_handle(&d->iotlb.tlb, msg, false, &wake);
+	ivu_iotlb_wake_vqs(d, wake);
+	return err;
+}
+
+/**
+ * ivu_iotlb_flush() - forget every translation, queued message and miss
+ * @d: the device
+ *
+ * Rings drop their translations; started ones run a round, which asks
+ * again for what it needs.
+ */
+void ivu_iotlb_flush(struct ivu_dev *d)
+{
+	unsigned int i;
+
+	ivhost_devtlb_reset(&d->iotlb.tlb);
+	if (!ivu_iotlb_on(d))
+		return;
+	for (i = 0; i < IVU_MAX_VQ; i++) {
+		d->vq[i].desc = NULL;
+		d->vq[i].avail = NULL;
+		d->vq[i].used = NULL;
+	}
+	ivu_iotlb_wake_vqs(d, ~0UL);
+}
+
+/* Watch the backend channel for room, or stop. */
+static void ivu_iotlb_watch_out(struct ivu_dev *d, bool on)
+{
+	struct ivu_iotlb *t = &d->iotlb;
+
+	if (t->out_watched == on)
+		return;
+	t->out_watched = on;
+	if (on)
+		ivu_watch(d, d->backend_fd, EPOLLOUT,
+			  IVU_TAG(IVU_EV_BACKEND, 0));
+	else
+		ivu_unwatch(d, d->backend_fd);
+}
+
+/**
+ * ivu_iotlb_backend_closed() - the backend channel is going away
+ * @d: the device; d->backend_fd still the old channel
+ *
+ * A message part-sent on it is abandoned; queued ones wait for the next
+ * channel (or the next flush).
+ */
+void ivu_iotlb_backend_closed(struct ivu_dev *d)
+{
+	if (d->backend_fd >= 0)
+		ivu_iotlb_watch_out(d, false);
+	d->iotlb.out_watched = false;
+	d->iotlb.out_len = 0;
+	d->iotlb.out_off = 0;
+}
+
+/* Send what is left of the message in @t->out: 0, -EAGAIN or -errno. */
+static int ivu_iotlb_push_out(struct ivu_dev *d)
+{
+	struct ivu_iotlb *t = &d->iotlb;
+	ssize_t n;
+
+	while (t->out_off < t->out_len) {
+		n = send(d->backend_fd, t->out + t->out_off,
+			 t->out_len - t->out_off, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0)
+			return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+		t->out_off += n;
+	}
+	t->out_len = 0;
+	t->out_off = 0;
+	return 0;
+}
+
+/* Frame @msg as a backend request, without NEED_REPLY, into @t->out. */
+static void ivu_iotlb_frame(struct ivu_iotlb *t,
+			    const struct vhost_iotlb_msg *msg)
+{
+	u32 hdr[3] = { IVU_BACKEND_IOTLB_MSG, 0x1, sizeof(*msg) };
+
+	memcpy(t->out, hdr, sizeof(hdr));
+	memcpy(t->out + sizeof(hdr), msg, sizeof(*msg));
+	t->out_len = sizeof(t->out);
+	t->out_off = 0;
+}
+
+/* The channel failed: close it; the rings that wait keep waiting. */
+static void ivu_iotlb_channel_error(struct ivu_dev *d, int err)
+{
+	ivu_log("backend channel: %s; IOTLB misses can no longer be sent",
+		strerror(-err));
+	ivu_iotlb_backend_closed(d);
+	ivu_close(&d->backend_fd);
+}
+
+/**
+ * ivu_iotlb_send() - send the queued MISS and ACCESS_FAIL messages
+ * @d: the device
+ *
+ * Sends until the queue is empty or the channel is full, never waiting;
+ * a full channel is watched for room and this runs again.  Rings whose
+ * misses found the queue full are woken to ask again.
+ */
+void ivu_iotlb_send(struct ivu_dev *d)
+{
+	struct ivhost_devtlb *tlb = &d->iotlb.tlb;
+	struct ivu_iotlb *t = &d->iotlb;
+	struct vhost_iotlb_msg msg;
+	unsigned long wake = 0;
+	int err = 0;
+
+	if (tlb->retry.work.pending) {
+		/* Misses that found no memory: ask again now. */
+		tlb->retry.work.pending = 0;
+		tlb->retry.work.func(&tlb->retry.work);
+	}
+	if (d->backend_fd < 0)
+		return;
+	if (t->out_len)
+		err = ivu_iotlb_push_out(d);
+	while (!err && ivhost_devtlb_peek(tlb, &msg)) {
+		ivu_iotlb_frame(t, &msg);
+		err = ivu_iotlb_push_out(d);
+		if (err == -EAGAIN && !t->out_off) {
+			t->out_len = 0;	/* still queued: sent later */
+			break;
+		}
+		/* Sent, or partly: the rest goes out before anything else. */
+		ivhost_devtlb_take(tlb, &msg, &wake);
+	}
+	ivu_iotlb_wake_vqs(d, wake);
+	if (err && err != -EAGAIN) {
+		ivu_iotlb_channel_error(d, err);
+		return;
+	}
+	ivu_iotlb_watch_out(d, err == -EAGAIN);
+}
+
+/**
+ * ivu_iotlb_iov() - translate a guest IOVA range into local segments
+ * @d: the device, with the IOTLB on
+ * @vq: the ring asking (it waits for the miss, or is reported)
+ * @iova: first address
+ * @len: bytes; 0 gives no segment
+ * @perm: IVHOST_PERM_RO to read, IVHOST_PERM_WO to write
+ * @iov: where to put the segments
+ * @max: room in @iov
+ *
+ * Return: segments stored; -EAGAIN on a miss (a MISS is queued, the ring
+ * is woken by the UPDATE that answers it); -EACCES if the mapping forbids
+ * the access (an ACCESS_FAIL is queued); -EFAULT if the range wraps or
+ * the translation lies outside the memory table; -ENOBUFS.
+ */
+int ivu_iotlb_iov(struct ivu_dev *d, struct ivu_vring *vq, u64 iova, u64 len,
+		  u8 perm, struct iovec *iov, unsigned int max)
+{
+	static struct iovec qva[IVU_IOTLB_SEGS];
+	unsigned int i, n = 0;
+	int segs, r;
+
+	segs = ivhost_devtlb_translate(&d->iotlb.tlb, vq->index, iova, len,
+				       perm, qva, IVU_IOTLB_SEGS, NULL);
+	if (segs < 0)
+		return segs;
+	for (i = 0; i < (unsigned int)segs; i++) {
+		if (!d->mem.by_qva)
+			return -EFAULT;
+		r = ivhost_memtable_translate(d->mem.by_qva,
+					      (uintptr_t)qva[i].iov_base,
+					      qva[i].iov_len, iov + n, max - n);
+		if (r < 0)
+			return r;
+		n += r;
+	}
+	return n;
+}
+
+/**
+ * ivu_iotlb_ptr() - translate a guest IOVA range into one local range
+ * @d: the device, with the IOTLB on
+ * @vq: the ring asking
+ * @iova: first address
+ * @len: bytes, > 0
+ * @perm: the access needed
+ * @ptr: gets the local address
+ *
+ * Return: 0; -EFAULT if the range is not contiguous locally; otherwise as
+ * ivu_iotlb_iov().
+ */
+int ivu_iotlb_ptr(struct ivu_dev *d, struct ivu_vring *vq, u64 iova, u64 len,
+		  u8 perm, void **ptr)
+{
+	struct iovec iov;
+	int n;
+
+	n = ivu_iotlb_iov(d, vq, iova, len, perm, &iov, 1);
+	if (n == -ENOBUFS || n == 0)
+		return -EFAULT;
+	if (n < 0)
+		return n;
+	*ptr = iov.iov_base;
+	return 0;
 }

@@ -19,6 +19,7 @@
 #include <linux/virtio_ring.h>
 
 #include "memtable.h"
+#include "devtlb.h"
 
 #define IVU_MAX_QP		8	/* queue pairs */
 #define IVU_MAX_VQ		(2 * IVU_MAX_QP)
@@ -85,6 +86,8 @@ struct ivu_stats {
  * @kick_fd: eventfd the guest kicks, -1 if none
  * @call_fd: eventfd to interrupt the guest, -1 if none
  * @err_fd: eventfd to report a broken ring, -1 if none
+ * @used_idx_unread: with the IOTLB, the rings were started but never
+ *	translated yet: the used index is read at the first translation
  * @started: a kick fd arrived and GET_VRING_BASE has not stopped it
  * @enabled: SET_VRING_ENABLE state
  * @broken: the guest broke the ring; nothing more is done until restart
@@ -104,6 +107,7 @@ struct ivu_vring {
 	u16 signalled_used;
 	bool signalled_valid;
 	int kick_fd, call_fd, err_fd;
+	bool used_idx_unread;
 	bool started, enabled, broken, more;
 };
 
@@ -159,6 +163,22 @@ struct ivu_qp {
 };
 
 /**
+ * struct ivu_iotlb - the device IOTLB and its transport
+ * @tlb: the shared IOTLB core (drivers/vhost/devtlb.c, devtlb_msg.c)
+ * @out: a backend-channel message the socket took only part of
+ * @out_len: its size, 0 if none
+ * @out_off: bytes of it already sent
+ * @out_watched: the backend channel is watched for room (EPOLLOUT)
+ */
+struct ivu_iotlb {
+	struct ivhost_devtlb tlb;
+	unsigned char out[12 + sizeof(struct vhost_iotlb_msg)];
+	size_t out_len;
+	size_t out_off;
+	bool out_watched;
+};
+
+/**
  * struct ivu_dev - the device a frontend drives
  * @queues: queue pairs (--queues)
  * @tap_name: the tap's name
@@ -173,6 +193,7 @@ struct ivu_qp {
  * @mem: the memory table
  * @vq: the virtqueues
  * @qp: the queue pairs
+ * @iotlb: the device IOTLB (used with VIRTIO_F_IOMMU_PLATFORM)
  * @stats: counters
  */
 struct ivu_dev {
@@ -189,6 +210,7 @@ struct ivu_dev {
 	struct ivu_mem mem;
 	struct ivu_vring vq[IVU_MAX_VQ];
 	struct ivu_qp qp[IVU_MAX_QP];
+	struct ivu_iotlb iotlb;
 	struct ivu_stats stats;
 };
 
@@ -200,6 +222,7 @@ enum ivu_ev {
 	IVU_EV_TIMER,
 	IVU_EV_KICK,
 	IVU_EV_TAP,
+	IVU_EV_BACKEND,
 };
 
 #define IVU_TAG(kind, idx)	(((u64)(kind) << 32) | (u32)(idx))
@@ -231,6 +254,7 @@ int ivu_vring_start(struct ivu_dev *d, struct ivu_vring *vq);
 void ivu_vring_stop(struct ivu_dev *d, struct ivu_vring *vq);
 void ivu_vring_clear(struct ivu_dev *d, struct ivu_vring *vq);
 bool ivu_vring_ready(const struct ivu_dev *d, const struct ivu_vring *vq);
+int ivu_vring_rings(struct ivu_dev *d, struct ivu_vring *vq);
 int ivu_vring_pop(struct ivu_dev *d, struct ivu_vring *vq,
 		  struct ivu_buf *b);
 void ivu_vring_unpop(struct ivu_vring *vq, unsigned int n);
@@ -257,9 +281,18 @@ int ivu_tap_configure(const char *name, int fd, unsigned int hdr_len,
 int ivu_tap_set_mtu(const char *name, unsigned int mtu);
 
 /* iotlb.c */
+void ivu_iotlb_init(struct ivu_dev *d);
+bool ivu_iotlb_on(const struct ivu_dev *d);
 int ivu_iotlb_msg(struct ivu_dev *d, const struct vhost_iotlb_msg *msg);
+void ivu_iotlb_flush(struct ivu_dev *d);
+void ivu_iotlb_send(struct ivu_dev *d);
+void ivu_iotlb_backend_closed(struct ivu_dev *d);
+int ivu_iotlb_iov(struct ivu_dev *d, struct ivu_vring *vq, u64 iova, u64 len,
+		  u8 perm, struct iovec *iov, unsigned int max);
+int ivu_iotlb_ptr(struct ivu_dev *d, struct ivu_vring *vq, u64 iova, u64 len,
+		  u8 perm, void **ptr);
 
 /* stats.c */
-void ivu_stats_print(const struct ivu_dev *d, FILE *f);
+void ivu_stats_print(struct ivu_dev *d, FILE *f);
 
 #endif /* _IVU_H */

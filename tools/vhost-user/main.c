@@ -107,7 +107,10 @@ static void ivu_usage(FILE *f)
 		"  --client       connect instead of listening\n"
 		"  --verbose      log every request\n"
 		"  --help         this text\n"
-		"SIGINT/SIGTERM end it and print its counters; SIGUSR1 prints them.\n",
+		"With VIRTIO_F_IOMMU_PLATFORM acked, guest addresses are IOVAs,\n"
+		"translated through a device IOTLB (IOTLB_MSG, MISS on the backend\n"
+		"channel).  SIGINT/SIGTERM end it and print its counters (the IOTLB's\n"
+		"on a line 'ivhost-user: iotlb ...'); SIGUSR1 prints them.\n",
 		IVU_MAX_QP);
 }
 
@@ -303,6 +306,9 @@ static bool ivu_event(struct ivu_main *im, u64 tag)
 	case IVU_EV_TAP:
 		ivu_net_tap_ready(d, idx);
 		break;
+	case IVU_EV_BACKEND:
+		ivu_iotlb_send(d);
+		break;
 	}
 	return true;
 }
@@ -324,7 +330,11 @@ static void ivu_mem_faulted(struct ivu_dev *d)
 	}
 }
 
-/* Another round for every ring whose last one stopped on its weight. */
+/*
+ * Another round for every ring whose last one stopped on its weight, or
+ * that the IOTLB woke; then the IOTLB's messages go out.  True if a ring
+ * wants another round.
+ */
 static bool ivu_more_rounds(struct ivu_dev *d)
 {
 	bool any = false;
@@ -334,8 +344,10 @@ static bool ivu_more_rounds(struct ivu_dev *d)
 		if (!d->vq[i].more)
 			continue;
 		ivu_net_round(d, &d->vq[i]);
-		any |= d->vq[i].more;
 	}
+	ivu_iotlb_send(d);
+	for (i = 0; i < 2 * d->queues; i++)
+		any |= d->vq[i].more;
 	return any;
 }
 
@@ -383,6 +395,7 @@ static int ivu_setup(struct ivu_main *im)
 	}
 	for (i = 0; i < IVU_MAX_VQ; i++)
 		ivu_vring_init(&d->vq[i], i);
+	ivu_iotlb_init(d);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);

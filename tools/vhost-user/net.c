@@ -16,6 +16,10 @@
  * Rounds are bounded by IVU_WEIGHT_PKTS and IVU_WEIGHT_BYTES; a round
  * that reaches a weight sets vq->more and main.c runs another after
  * everything else that is ready.
+ *
+ * With the device IOTLB, a round that meets a miss ends there and the
+ * ring waits for the UPDATE (iotlb.c wakes it): a TX chain stays on the
+ * avail ring, an RX frame in its buffer.  Nothing is dropped for a miss.
  */
 #include <errno.h>
 #include <string.h>
@@ -66,6 +70,11 @@ static bool ivu_net_tx(struct ivu_dev *d, struct ivu_vring *vq)
 	ivu_vring_notify(d, vq, false);
 	for (;;) {
 		r = ivu_vring_pop(d, vq, b);
+		if (r == -EAGAIN) {
+			/* An IOTLB miss: the UPDATE, or a kick, runs it again. */
+			ivu_vring_notify(d, vq, true);
+			break;
+		}
 		if (r < 0)
 			return false;
 		if (!r) {
@@ -144,7 +153,8 @@ static void ivu_net_find_u16(const struct ivu_buf *b, size_t off,
 /*
  * Place the frame waiting in @q into the guest.  Return 1 if placed, 0 if
  * the ring has no room (chains given back; @seen is the avail index that
- * was not enough), -1 if the frame was dropped or the ring broke.
+ * was not enough), -EAGAIN on an IOTLB miss (chains given back, the frame
+ * waits), -1 if the frame was dropped or the ring broke.
  */
 static int ivu_net_rx_place(struct ivu_dev *d, struct ivu_vring *vq,
 			    struct ivu_qp *q, u16 *seen)
@@ -170,7 +180,7 @@ static int ivu_net_rx_place(struct ivu_dev *d, struct ivu_vring *vq,
 		if (r <= 0) {
 			*seen = vq->last_avail;
 			ivu_vring_unpop(vq, heads);
-			return r < 0 ? -1 : 0;
+			return r == -EAGAIN ? r : r < 0 ? -1 : 0;
 		}
 		heads++;
 		if (b->n_out) {
@@ -234,6 +244,12 @@ static bool ivu_net_rx(struct ivu_dev *d, struct ivu_vring *vq)
 			r = -1;
 		} else {
 			r = ivu_net_rx_place(d, vq, q, &seen);
+			if (r == -EAGAIN) {
+				/* The frame waits for the UPDATE, not the tap. */
+				ivu_vring_notify(d, vq, true);
+				ivu_net_tap_watch(d, qpn, false);
+				break;
+			}
 			if (!r) {
 				/*
 				 * No room: wait for the guest's kick, not the
@@ -279,6 +295,12 @@ void ivu_net_round(struct ivu_dev *d, struct ivu_vring *vq)
 	vq->more = false;
 	if (!d->hdr_len || !ivu_vring_ready(d, vq) || !vq->enabled)
 		return;
+	if (ivu_vring_rings(d, vq)) {
+		/* A miss (the UPDATE wakes the ring) or a broken ring. */
+		if (!ivu_is_tx(vq))
+			ivu_net_tap_watch(d, ivu_qp_of(vq), false);
+		return;
+	}
 	if (ivu_is_tx(vq))
 		vq->more = ivu_net_tx(d, vq);
 	else

@@ -64,8 +64,8 @@ enum {
 #define IVU_PF_NET_MTU		4
 #define IVU_PF_BACKEND_REQ	5
 /*
- * Issue 17 (device IOTLB) adds VIRTIO_F_IOMMU_PLATFORM to the features
- * and routes IOTLB_MSG to iotlb.c; issue 18 (host notifiers) adds
+ * The device IOTLB (VIRTIO_F_IOMMU_PLATFORM, IOTLB_MSG: iotlb.c) needs
+ * REPLY_ACK and BACKEND_REQ; issue 18 (host notifiers) adds
  * BACKEND_SEND_FD (10) and HOST_NOTIFIER (11) here.
  */
 #define IVU_PROTOCOL_FEATURES	((1ULL << IVU_PF_MQ) | \
@@ -116,7 +116,8 @@ u64 ivu_proto_features(const struct ivu_dev *d)
 		(1ULL << VIRTIO_RING_F_EVENT_IDX) |
 		(1ULL << VIRTIO_F_NOTIFY_ON_EMPTY) |
 		(1ULL << IVU_F_PROTOCOL_FEATURES) |
-		(1ULL << VIRTIO_F_VERSION_1);
+		(1ULL << VIRTIO_F_VERSION_1) |
+		(1ULL << VIRTIO_F_ACCESS_PLATFORM);
 
 	/* QEMU acks MQ only with the MQ protocol feature. */
 	if (d->queues > 1)
@@ -212,8 +213,19 @@ static int ivu_get_features(struct ivu_dev *d, struct ivu_msg *m)
 	return ivu_reply_u64(d, m, ivu_proto_features(d));
 }
 
+/* After a ring's addresses or the memory changed under a started ring. */
+static void ivu_vring_remap(struct ivu_dev *d, struct ivu_vring *vq)
+{
+	if (!vq->started)
+		return;
+	if (ivu_vring_start(d, vq))
+		ivu_vring_break(d, vq, "ring addresses no longer mapped, num",
+				vq->num);
+}
+
 static int ivu_set_features(struct ivu_dev *d, struct ivu_msg *m)
 {
+	bool iova = ivu_iotlb_on(d);
 	u64 f = m->p.u64;
 	unsigned int i;
 	int err;
@@ -221,6 +233,11 @@ static int ivu_set_features(struct ivu_dev *d, struct ivu_msg *m)
 	if (f & ~ivu_proto_features(d))
 		return -EINVAL;
 	d->features = f;
+	/* Guest addresses change meaning: the rings are mapped again. */
+	if (iova != ivu_iotlb_on(d))
+		for (i = 0; i < 2 * d->queues; i++)
+			ivu_vring_remap(d, &d->vq[i]);
+	ivu_iotlb_flush(d);
 	d->hdr_len = f & ((1ULL << VIRTIO_NET_F_MRG_RXBUF) |
 			  (1ULL << VIRTIO_F_VERSION_1)) ? 12 : 10;
 	for (i = 0; i < d->queues; i++) {
@@ -249,22 +266,13 @@ static int ivu_reset_owner(struct ivu_dev *d, struct ivu_msg *m)
 	u64 protocol = d->protocol;
 
 	(void)m;
+	ivu_iotlb_backend_closed(d);
 	/* The device goes back to its initial state; the channel stays. */
 	d->backend_fd = -1;
 	ivu_dev_reset(d);
 	d->backend_fd = backend_fd;
 	d->protocol = protocol;
 	return 0;
-}
-
-/* After a ring's addresses or the memory changed under a started ring. */
-static void ivu_vring_remap(struct ivu_dev *d, struct ivu_vring *vq)
-{
-	if (!vq->started)
-		return;
-	if (ivu_vring_start(d, vq))
-		ivu_vring_break(d, vq, "ring addresses no longer mapped, num",
-				vq->num);
 }
 
 static int ivu_set_mem_table(struct ivu_dev *d, struct ivu_msg *m)
@@ -280,6 +288,8 @@ static int ivu_set_mem_table(struct ivu_dev *d, struct ivu_msg *m)
 	d->mem = mem;
 	for (i = 0; i < 2 * d->queues; i++)
 		ivu_vring_remap(d, &d->vq[i]);
+	/* The IOTLB's uaddrs were checked against the old regions. */
+	ivu_iotlb_flush(d);
 	return 0;
 }
 
@@ -346,6 +356,7 @@ static int ivu_get_vring_base(struct ivu_dev *d, struct ivu_msg *m)
 		return -EINVAL;
 	ivu_vring_stop(d, vq);
 	ivu_net_rearm(d, vq->index / 2);
+	ivu_iotlb_flush(d);
 	s.index = vq->index;
 	s.num = vq->last_avail;
 	return ivu_msg_reply(d, m, &s, sizeof(s));
@@ -457,6 +468,7 @@ static int ivu_net_set_mtu(struct ivu_dev *d, struct ivu_msg *m)
 
 static int ivu_set_backend_req_fd(struct ivu_dev *d, struct ivu_msg *m)
 {
+	ivu_iotlb_backend_closed(d);
 	ivu_close(&d->backend_fd);
 	d->backend_fd = m->fds[0];
 	m->nfds = 0;
@@ -595,9 +607,11 @@ void ivu_dev_reset(struct ivu_dev *d)
 	for (i = 0; i < IVU_MAX_VQ; i++)
 		ivu_vring_clear(d, &d->vq[i]);
 	ivu_mem_free(&d->mem);
+	ivu_iotlb_backend_closed(d);
 	ivu_close(&d->backend_fd);
 	d->owner = false;
 	d->features = 0;
+	ivu_iotlb_flush(d);
 	d->protocol = 0;
 	d->hdr_len = 0;
 	d->mtu = 0;

@@ -12,6 +12,13 @@
  * memory, an index that jumps) is stopped with a log line and an
  * interrupt on its error eventfd; it stays stopped until the frontend
  * starts it again.
+ *
+ * With VIRTIO_F_IOMMU_PLATFORM every guest address (the rings', the
+ * descriptors', the indirect tables') is an IOVA, translated through the
+ * device IOTLB (iotlb.c).  The rings are translated at the start of a
+ * round and kept until the IOTLB's barrier drops them; a translation
+ * that misses makes the round end with nothing taken (-EAGAIN), and the
+ * ring runs again when the UPDATE arrives.
  */
 #include <errno.h>
 #include <string.h>
@@ -112,6 +119,12 @@ int ivu_vring_start(struct ivu_dev *d, struct ivu_vring *vq)
 	if ((a->desc_user_addr & 15) || (a->avail_user_addr & 1) ||
 	    (a->used_user_addr & 3))
 		return -EINVAL;
+	if (ivu_iotlb_on(d)) {
+		/* IOVAs: translated by the first round, which may miss. */
+		vq->used_idx_unread = true;
+		vq->started = true;
+		return 0;
+	}
 	vq->desc = ivu_mem_qva(&d->mem, a->desc_user_addr, 16 * n);
 	vq->avail = ivu_mem_qva(&d->mem, a->avail_user_addr, 6 + 2 * n);
 	vq->used = ivu_mem_qva(&d->mem, a->used_user_addr, 6 + 8 * n);
@@ -155,8 +168,80 @@ void ivu_vring_stop(struct ivu_dev *d, struct ivu_vring *vq)
  */
 bool ivu_vring_ready(const struct ivu_dev *d, const struct ivu_vring *vq)
 {
-	(void)d;
-	return vq->started && vq->desc && !vq->broken;
+	return vq->started && (vq->desc || ivu_iotlb_on(d)) && !vq->broken;
+}
+
+/* Translate one ring's IOVAs; a denied access stops the ring. */
+static int ivu_vring_ring(struct ivu_dev *d, struct ivu_vring *vq, u64 iova,
+			  u64 len, u8 perm, void **ptr)
+{
+	int err = ivu_iotlb_ptr(d, vq, iova, len, perm, ptr);
+
+	if (err == -EACCES)
+		ivu_vring_break(d, vq, "IOTLB denies access to the ring, num",
+				vq->num);
+	else if (err && err != -EAGAIN)
+		ivu_vring_break(d, vq, "ring outside the IOTLB's memory, num",
+				vq->num);
+	return err;
+}
+
+/* Rings used without a lookup count as used for the IOTLB's eviction. */
+static void ivu_vring_touch(struct ivu_dev *d, struct ivu_vring *vq)
+{
+	const struct vhost_vring_addr *a = &vq->addr;
+	u64 n = vq->num;
+	struct ivhost_devtlb_range r[3] = {
+		{ a->desc_user_addr, a->desc_user_addr + 16 * n - 1 },
+		{ a->avail_user_addr, a->avail_user_addr + 6 + 2 * n - 1 },
+		{ a->used_user_addr, a->used_user_addr + 6 + 8 * n - 1 },
+	};
+
+	ivhost_devtlb_touch(&d->iotlb.tlb, r, ARRAY_SIZE(r));
+}
+
+/**
+ * ivu_vring_rings() - make sure a ready ring's addresses are translated
+ * @d: the device
+ * @vq: a ready ring
+ *
+ * Without the IOTLB they always are.  With it, the rings are translated
+ * through the IOTLB unless the last round's translations still hold.
+ *
+ * Return: 0; -EAGAIN on a miss (the ring waits for the UPDATE); or a
+ * negative errno when the ring was stopped.
+ */
+int ivu_vring_rings(struct ivu_dev *d, struct ivu_vring *vq)
+{
+	const struct vhost_vring_addr *a = &vq->addr;
+	void *desc, *avail, *used;
+	u64 n = vq->num;
+	int err;
+
+	if (vq->desc) {
+		if (ivu_iotlb_on(d))
+			ivu_vring_touch(d, vq);
+		return 0;
+	}
+	err = ivu_vring_ring(d, vq, a->desc_user_addr, 16 * n,
+			     IVHOST_PERM_RO, &desc);
+	if (!err)
+		err = ivu_vring_ring(d, vq, a->avail_user_addr, 6 + 2 * n,
+				     IVHOST_PERM_RO, &avail);
+	if (!err)
+		err = ivu_vring_ring(d, vq, a->used_user_addr, 6 + 8 * n,
+				     IVHOST_PERM_WO, &used);
+	if (err)
+		return err;
+	vq->desc = desc;
+	vq->avail = avail;
+	vq->used = used;
+	if (vq->used_idx_unread) {
+		vq->last_used = ivu_rd16(&vq->used->idx);
+		vq->published_used = vq->last_used;
+		vq->used_idx_unread = false;
+	}
+	return 0;
 }
 
 /**
@@ -182,17 +267,23 @@ u16 ivu_vring_avail_idx(struct ivu_vring *vq)
 }
 
 /* Add [addr, addr + len) of guest memory to @b's segments. */
-static int ivu_vring_map(struct ivu_dev *d, struct ivu_buf *b,
-			 const struct ivhost_desc *desc)
+static int ivu_vring_map(struct ivu_dev *d, struct ivu_vring *vq,
+			 struct ivu_buf *b, const struct ivhost_desc *desc)
 {
 	unsigned int used = b->n_out + b->n_in;
+	bool wr = desc->flags & VRING_DESC_F_WRITE;
 	int n;
 
-	n = ivu_mem_gpa_iov(&d->mem, desc->addr, desc->len, b->iov + used,
-			    IVU_IOV_MAX - used);
+	if (ivu_iotlb_on(d))
+		n = ivu_iotlb_iov(d, vq, desc->addr, desc->len,
+				  wr ? IVHOST_PERM_WO : IVHOST_PERM_RO,
+				  b->iov + used, IVU_IOV_MAX - used);
+	else
+		n = ivu_mem_gpa_iov(&d->mem, desc->addr, desc->len,
+				    b->iov + used, IVU_IOV_MAX - used);
 	if (n < 0)
 		return n;
-	if (desc->flags & VRING_DESC_F_WRITE) {
+	if (wr) {
 		b->n_in += n;
 		b->in_len += desc->len;
 	} else {
@@ -213,14 +304,34 @@ static void ivu_desc_read(struct ivhost_desc *out, const void *in)
 	out->next = le16toh(raw.next);
 }
 
-/* Walk the chain at @head into @b: 0, or a negative errno. */
+/* The indirect table @desc points at, mapped locally: 0 or -errno. */
+static int ivu_vring_indirect(struct ivu_dev *d, struct ivu_vring *vq,
+			      const struct ivhost_desc *desc,
+			      const unsigned char **table)
+{
+	void *p;
+	int err;
+
+	if (!ivu_iotlb_on(d)) {
+		*table = ivu_mem_gpa(&d->mem, desc->addr, desc->len);
+		return *table ? 0 : -EFAULT;
+	}
+	err = ivu_iotlb_ptr(d, vq, desc->addr, desc->len, IVHOST_PERM_RO, &p);
+	*table = p;
+	return err;
+}
+
+/*
+ * Walk the chain at @head into @b: 0, or a negative errno (-EAGAIN: an
+ * IOTLB miss, the chain is taken again later).
+ */
 static int ivu_vring_walk(struct ivu_dev *d, struct ivu_vring *vq, u16 head,
 			  struct ivu_buf *b)
 {
 	const unsigned char *table = (const unsigned char *)vq->desc;
 	struct ivhost_chain c;
 	struct ivhost_desc desc;
-	int r;
+	int r, err;
 
 	b->head = head;
 	b->n_out = 0;
@@ -235,14 +346,17 @@ static int ivu_vring_walk(struct ivu_dev *d, struct ivu_vring *vq, u16 head,
 			r = ivhost_chain_enter_indirect(&c, &desc);
 			if (r)
 				break;
-			table = ivu_mem_gpa(&d->mem, desc.addr, desc.len);
-			if (!table)
-				return -EFAULT;
+			r = ivu_vring_indirect(d, vq, &desc, &table);
+			if (r)
+				return r;
 			continue;
 		}
 		if (r < 0)
 			break;
-		if (ivu_vring_map(d, b, &desc))
+		err = ivu_vring_map(d, vq, b, &desc);
+		if (err == -EAGAIN || err == -EACCES)
+			return err;
+		if (err)
 			return -EFAULT;
 		if (r == IVHOST_CHAIN_DONE)
 			return 0;
@@ -256,8 +370,10 @@ static int ivu_vring_walk(struct ivu_dev *d, struct ivu_vring *vq, u16 head,
  * @vq: a ready ring
  * @b: where to put the chain
  *
- * Return: 1 with a chain in @b, 0 if the ring is empty, or a negative
- * errno if the guest broke the ring (it is then stopped).
+ * Return: 1 with a chain in @b, 0 if the ring is empty, -EAGAIN if the
+ * chain needs a translation the IOTLB does not have yet (nothing taken;
+ * the UPDATE wakes the ring), or another negative errno if the guest
+ * broke the ring or the IOTLB denied an access (it is then stopped).
  */
 int ivu_vring_pop(struct ivu_dev *d, struct ivu_vring *vq, struct ivu_buf *b)
 {
@@ -279,8 +395,12 @@ int ivu_vring_pop(struct ivu_dev *d, struct ivu_vring *vq, struct ivu_buf *b)
 		return -EINVAL;
 	}
 	err = ivu_vring_walk(d, vq, head, b);
+	if (err == -EAGAIN)
+		return err;
 	if (err) {
-		ivu_vring_break(d, vq, err == -EFAULT ?
+		ivu_vring_break(d, vq, err == -EACCES ?
+				"IOTLB denies the access, head" :
+				err == -EFAULT ?
 				"descriptor outside guest memory, head" :
 				err == -ELOOP ? "descriptor loop, head" :
 				"bad descriptor chain, head", head);

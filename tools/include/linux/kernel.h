@@ -25,6 +25,12 @@
 #define max(a, b)	({ typeof(a) __a = (a); typeof(b) __b = (b);	\
 			   __a > __b ? __a : __b; })
 
+#define min_t(type, a, b)	min((type)(a), (type)(b))
+#define max_t(type, a, b)	max((type)(a), (type)(b))
+
+/* The index of the lowest set bit of a non-zero word. */
+#define __ffs(w)	((unsigned long)__builtin_ctzl(w))
+
 #define BIT(n)		(1UL << (n))
 #define BIT_ULL(n)	(1ULL << (n))
 

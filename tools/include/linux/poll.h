@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Userspace shim: the poll() bits and a no-op poll_wait(). */
+/*
+ * Userspace shim: the poll() bits (glibc's, which have the kernel's
+ * values, so that a user of <sys/epoll.h> sees one definition) and a
+ * no-op poll_wait().
+ */
 #ifndef _TOOLS_INCLUDE_LINUX_POLL_H
 #define _TOOLS_INCLUDE_LINUX_POLL_H
 
 #include <linux/types.h>
 #include <linux/wait.h>
 
-#define EPOLLIN		((__poll_t)0x00000001)
-#define EPOLLOUT	((__poll_t)0x00000004)
-#define EPOLLRDNORM	((__poll_t)0x00000040)
-#define EPOLLWRNORM	((__poll_t)0x00000100)
+#include <sys/epoll.h>
 
 struct file;
 

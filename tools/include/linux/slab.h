@@ -18,6 +18,7 @@
 #define GFP_KERNEL_ACCOUNT	0x4U
 #define GFP_NOWAIT		0x8U
 #define __GFP_ZERO		0x100U
+#define __GFP_ACCOUNT		0x400U
 #define __GFP_NOWARN		0x200U
 
 /* 0: never fail; n > 0: the n-th allocation from now fails. */

@@ -7,6 +7,7 @@
 #define _TOOLS_INCLUDE_LINUX_SPINLOCK_H
 
 #include <assert.h>
+#include <linux/atomic.h>
 
 typedef struct {
 	int held;

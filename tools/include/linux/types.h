@@ -28,6 +28,10 @@ typedef unsigned int __poll_t;
 #define __force
 #define __must_check
 
+typedef struct {
+	int counter;
+} atomic_t;
+
 struct list_head {
 	struct list_head *next, *prev;
 };

@@ -20,6 +20,7 @@ typedef struct {
 #define init_waitqueue_head(wq)	((wq)->wakeups = 0)
 #define wake_up_interruptible(wq)	((wq)->wakeups++)
 #define wake_up(wq)		((wq)->wakeups++)
+#define wake_up_interruptible_poll(wq, m)	((void)(m), (wq)->wakeups++)
 
 #define wait_event_interruptible(wq, cond)	((cond) ? 0 : -ERESTARTSYS)
 

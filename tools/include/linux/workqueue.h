@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Userspace shim: work items.  Nothing runs asynchronously in a fuzz
- * target: scheduling only counts, and the target decides whether to run
- * the work.
+ * Userspace shim: work items.  Nothing runs asynchronously in userspace:
+ * scheduling only marks the work pending, and the user (a fuzz target,
+ * ivhost-user's loop) decides when to run it.
  */
 #ifndef _TOOLS_INCLUDE_LINUX_WORKQUEUE_H
 #define _TOOLS_INCLUDE_LINUX_WORKQUEUE_H
@@ -38,6 +38,21 @@ static inline bool schedule_delayed_work(struct delayed_work *dw,
 		return false;
 	dw->work.pending = 1;
 	return true;
+}
+
+/* A user that runs pending work itself checks &work_struct.pending. */
+#define system_wq	((void *)0)
+
+static inline unsigned long msecs_to_jiffies(unsigned int ms)
+{
+	return ms;
+}
+
+static inline bool mod_delayed_work(void *wq, struct delayed_work *dw,
+				    unsigned long delay)
+{
+	(void)wq;
+	return !schedule_delayed_work(dw, delay);
 }
 
 static inline bool cancel_delayed_work_sync(struct delayed_work *dw)

@@ -762,6 +762,15 @@ def rx_held_offloads_dropped(d):
         "NEEDS_CSUM delivered to a guest without GUEST_CSUM (flags %s)" % flags
 
 
+
+# The device IOTLB's checks live in their own file; it imports the helpers
+# above, so it is imported here, once they exist.
+from attack_iotlb import (iotlb_access_fail, iotlb_backend_full,  # noqa: E402
+                          iotlb_invalidate_drops_rings,
+                          iotlb_rx_waits_for_miss, iotlb_tx_waits_for_miss,
+                          iotlb_update_replies)
+
+
 CHECKS = [
     ("bad-sizes", bad_sizes),
     ("unknown-requests", unknown_requests),
@@ -796,5 +805,11 @@ CHECKS = [
     ("rx-bad-chain-given-back", rx_bad_chain_given_back),
     ("notify-on-empty-bad-call", notify_on_empty_bad_call),
     ("rx-racing-avail", rx_racing_avail),
+    ("iotlb-update-replies", iotlb_update_replies),
+    ("iotlb-tx-waits-for-miss", iotlb_tx_waits_for_miss),
+    ("iotlb-access-fail", iotlb_access_fail),
+    ("iotlb-rx-waits-for-miss", iotlb_rx_waits_for_miss),
+    ("iotlb-backend-full", iotlb_backend_full),
+    ("iotlb-invalidate-drops-rings", iotlb_invalidate_drops_rings),
     ("sigterm-connected", sigterm_connected),
 ]

@@ -1,0 +1,337 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The device IOTLB checks of attack-ivhost-user (VIRTIO_F_IOMMU_PLATFORM):
+IOTLB_MSG replies, MISS and ACCESS_FAIL on the backend channel, frames
+that wait for their translations, the barrier.  Listed in
+attack_checks.CHECKS; they use its helpers."""
+import os
+import signal
+import socket
+import struct
+import time
+
+from attack_client import *  # noqa: F401,F403
+from attack_checks import (TAP, done, efd, inject_frames, readable,  # noqa: E402
+                           running, used_elem, wait_used)
+
+
+IOTLB_MSG = 22
+F_IOMMU = 1 << 33
+PF_REPLY_ACK, PF_BACKEND_REQ = 1 << 3, 1 << 5
+T_MISS, T_UPDATE, T_INVALIDATE, T_ACCESS_FAIL = 1, 2, 3, 4
+IOVA = 0x40000000          # the guest region seen through the vIOMMU
+IOVA_RO = 0x50000000       # a second, read-only window
+
+
+def iotlb(fe, t, iova, size, uaddr=0, perm=0):
+    """An IOTLB_MSG with NEED_REPLY, as QEMU sends it; the u64 reply."""
+    return fe.call(IOTLB_MSG, struct.pack("<QQQBB6x", iova, size, uaddr,
+                                          perm, t))
+
+
+def iotlb_running(d, vqs=(0, 1), err=None, sndbuf=None):
+    """A frontend that acked IOMMU_PLATFORM, with a backend channel (the
+    daemon's end with SO_SNDBUF @sndbuf if given) and started rings at
+    IOVAs; nothing mapped yet.  Returns (fe, g, kicks, backend socket)."""
+    fe = Frontend(d.path)
+    g = Guest()
+    fe.call(SET_OWNER)
+    assert fe.call(GET_FEATURES, flags=1) & F_IOMMU, \
+        "VIRTIO_F_IOMMU_PLATFORM not offered"
+    assert fe.u64(SET_PROTOCOL_FEATURES, PF_REPLY_ACK | PF_BACKEND_REQ) == 0
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    if sndbuf:
+        theirs.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
+    assert fe.call(SET_BACKEND_REQ_FD, b"", [theirs.fileno()]) == 0
+    theirs.close()
+    assert fe.u64(SET_FEATURES, F_VERSION_1 | F_IOMMU) == 0, \
+        "SET_FEATURES with IOMMU_PLATFORM refused"
+    assert fe.call(SET_MEM_TABLE, g.table(), [g.fd]) == 0
+    kicks = {}
+    for vq in vqs:
+        assert fe.state(SET_VRING_NUM, vq, g.num) == 0
+        assert fe.state(SET_VRING_BASE, vq, 0) == 0
+        assert fe.call(SET_VRING_ADDR, struct.pack(
+            "<IIQQQQ", vq, 0, IOVA + g.desc_off(vq), IOVA + g.used_off(vq),
+            IOVA + g.avail_off(vq), 0)) == 0
+        if err is not None:
+            assert fe.u64(SET_VRING_ERR, vq, [err]) == 0
+        assert fe.u64(SET_VRING_CALL, vq, [efd()]) == 0
+        kicks[vq] = efd()
+        assert fe.u64(SET_VRING_KICK, vq, [kicks[vq]]) == 0
+    return fe, g, kicks, ours
+
+
+def backend_msgs(sk, timeout):
+    """The backend requests that arrive within @timeout (header, iotlb)."""
+    out, buf = [], b""
+    end = time.monotonic() + timeout
+    while True:
+        left = end - time.monotonic()
+        if left <= 0 or not readable(sk, left):
+            break
+        chunk = sk.recv(4096)
+        if not chunk:
+            break
+        buf += chunk
+        while len(buf) >= 44:
+            req, flags, size = struct.unpack_from("<III", buf)
+            iova, _, _, perm, t = struct.unpack_from("<QQQBB", buf, 12)
+            out.append((req, flags, size, t, iova, perm))
+            buf = buf[12 + size:]
+        end = min(end, time.monotonic() + 0.2)
+    return out
+
+
+def iotlb_update_replies(d):
+    """IOTLB_MSG is acked with 0 once applied, refused (non-zero, the
+    connection kept) for what the kernel device's write() refuses, and
+    for an UPDATE whose uaddr no memory-table region covers."""
+    fe, g, _, sk = iotlb_running(d, vqs=())
+    q, size = REGION_QVA, g.size
+    assert iotlb(fe, T_UPDATE, IOVA, size, q, 3) == 0, "valid UPDATE refused"
+    assert iotlb(fe, T_UPDATE, IOVA, 4096, q, 1) == 0, "replacing UPDATE"
+    for what, args in (
+            ("perm 0", (IOVA, 4096, q, 0)),
+            ("perm 4", (IOVA, 4096, q, 4)),
+            ("size 0", (IOVA, 0, q, 3)),
+            ("iova range wrapping 2^64", ((1 << 64) - 4096, 8192, q, 3)),
+            ("uaddr range wrapping 2^64", (IOVA, 8192, (1 << 64) - 4096, 3)),
+            ("uaddr outside every region", (IOVA, 4096, q + size, 3)),
+            ("uaddr running past its region", (IOVA, 8192, q + size - 4096, 3)),
+            ("uaddr below the region", (IOVA, 4096, q - 4096, 3))):
+        r = iotlb(fe, T_UPDATE, *args)
+        assert r != 0, "UPDATE with %s accepted" % what
+    for what, iova, sz in (("iova 0 size 0 (everything)", 0, 0),
+                           ("a range ending at 2^64", 0xfef00000,
+                            (1 << 64) - 0xfef00000),
+                           ("QEMU's lazy flush", 0, 0xfee00000),
+                           ("one page", IOVA, 4096)):
+        assert iotlb(fe, T_INVALIDATE, iova, sz) == 0, \
+            "INVALIDATE %s refused" % what
+    assert iotlb(fe, T_INVALIDATE, (1 << 64) - 4096, 8192) != 0, \
+        "INVALIDATE wrapping past 2^64 accepted"
+    for t in (T_MISS, T_ACCESS_FAIL, 5, 6, 0, 200):
+        assert iotlb(fe, t, IOVA, 4096, q, 3) != 0, \
+            "IOTLB_MSG type %d accepted" % t
+    assert fe.alive()
+    sk.close()
+    done(fe, g)
+    # Without IOMMU_PLATFORM acked there is no IOTLB to update.
+    fe, g, _ = running(d, vqs=())
+    assert iotlb(fe, T_UPDATE, IOVA, 4096, REGION_QVA, 3) != 0, \
+        "UPDATE accepted without VIRTIO_F_IOMMU_PLATFORM"
+    done(fe, g)
+
+
+def tap_sniffer():
+    sk = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+    sk.bind((TAP, 0))
+    sk.setblocking(False)
+    return sk
+
+
+def sniffed(sk, marker):
+    n = 0
+    while True:
+        try:
+            if marker in sk.recv(65536):
+                n += 1
+        except BlockingIOError:
+            return n
+
+
+def iotlb_tx_waits_for_miss(d):
+    """With nothing mapped, a TX frame makes the daemon send MISS on the
+    backend channel (no NEED_REPLY), and reaches the tap only once the
+    UPDATEs answering them arrived: never before, never dropped.  Its
+    counters then show the misses and updates."""
+    fe, g, kicks, sk = iotlb_running(d)
+    tap = tap_sniffer()
+    marker = b"IOTLB-TX-MARKER"
+    gpa, off = g.buf(14 + 12 + 100)
+    frame = b"\xff" * 6 + b"\x02\0\0\0\0\1\x88\xb5" + marker + b"m" * 70
+    g.m[off:off + 12 + len(frame)] = bytes(12) + frame
+    g.set_desc(1, 0, IOVA + (gpa - REGION_GPA), 12 + len(frame))
+    g.post(1, 0, 0)
+    g.set_avail_idx(1, 1)
+    os.eventfd_write(kicks[1], 1)
+    answered = 0
+    for _ in range(12):
+        msgs = [m for m in backend_msgs(sk, 1.0) if m[3] == T_MISS]
+        if not msgs:
+            break
+        assert g.used_idx(1) == 0 and not sniffed(tap, marker), \
+            "frame sent before its translations were given"
+        for req, flags, size, t, iova, perm in msgs:
+            assert req == 1 and size == 32, "bad backend request %d/%d" % (
+                req, size)
+            assert flags & 0x3 == 1 and not flags & 0x8, \
+                "MISS flags 0x%x (version 1, no NEED_REPLY)" % flags
+            assert perm in (1, 2, 3), "MISS perm %d" % perm
+            page = iova & ~0xfff
+            assert IOVA <= page < IOVA + g.size, "MISS for iova 0x%x" % iova
+            assert iotlb(fe, T_UPDATE, page, 4096,
+                         REGION_QVA + page - IOVA, 3) == 0
+            answered += 1
+        if g.used_idx(1) == 1:
+            break
+    assert answered, "no MISS on the backend channel"
+    assert wait_used(g, 1, 1) == 1, "TX chain not used after %d UPDATEs" % \
+        answered
+    time.sleep(0.2)
+    assert sniffed(tap, marker) == 1, "TX frame did not reach the tap once"
+    stat = iotlb_counters(d)
+    assert int(stat.get("misses", 0)) >= answered and \
+        int(stat.get("updates", 0)) >= answered and \
+        int(stat.get("miss_msgs", 0)) >= answered, stat
+    tap.close()
+    sk.close()
+    done(fe, g)
+
+
+def iotlb_access_fail(d):
+    """A guest RX buffer whose IOVA is mapped read-only: the daemon does
+    not write it, reports ACCESS_FAIL (iova, perm WO) on the backend
+    channel and stops the ring (its error eventfd fires)."""
+    err = efd()
+    fe, g, kicks, sk = iotlb_running(d, vqs=(0,), err=err)
+    assert iotlb(fe, T_UPDATE, IOVA, g.size, REGION_QVA, 3) == 0
+    gpa, off = g.buf(4096)
+    page = (off + 4095) & ~0xfff
+    assert iotlb(fe, T_UPDATE, IOVA_RO, 4096, REGION_QVA + page, 1) == 0
+    g.m[page:page + 4096] = b"\xee" * 4096
+    g.set_desc(0, 0, IOVA_RO, 2048, D_WRITE)
+    g.post(0, 0, 0)
+    g.set_avail_idx(0, 1)
+    os.eventfd_write(kicks[0], 1)
+    inject_frames(1)
+    fails = []
+    end = time.monotonic() + 3
+    while not fails and time.monotonic() < end:
+        fails = [m for m in backend_msgs(sk, 0.5) if m[3] == T_ACCESS_FAIL]
+    assert fails, "no ACCESS_FAIL on the backend channel"
+    _, flags, _, _, iova, perm = fails[0]
+    assert not flags & 0x8, "ACCESS_FAIL with NEED_REPLY"
+    assert iova == IOVA_RO and perm == 2, \
+        "ACCESS_FAIL iova 0x%x perm %d" % (iova, perm)
+    assert readable(err, 1), "ring not stopped (no error eventfd)"
+    assert g.used_idx(0) == 0, "a chain was used"
+    assert g.m[page:page + 4096] == b"\xee" * 4096, \
+        "read-only guest memory written"
+    os.close(err)
+    sk.close()
+    done(fe, g)
+
+
+def iotlb_rx_waits_for_miss(d):
+    """An RX frame whose guest buffer is not mapped yet waits for the
+    UPDATE answering the MISS (perm WO) and is then delivered, whole."""
+    fe, g, kicks, sk = iotlb_running(d, vqs=(0,))
+    rings = 0x10000                     # vq 0's rings, below the buffers
+    assert iotlb(fe, T_UPDATE, IOVA, rings, REGION_QVA, 3) == 0
+    gpa, off = g.buf(2048)
+    iova = IOVA + (gpa - REGION_GPA)
+    g.set_desc(0, 0, iova, 2048, D_WRITE)
+    g.post(0, 0, 0)
+    g.set_avail_idx(0, 1)
+    os.eventfd_write(kicks[0], 1)
+    inject_frames(1, 200)
+    misses = []
+    end = time.monotonic() + 3
+    while not misses and time.monotonic() < end:
+        # The rings' own misses, from before their UPDATE, may come first.
+        misses = [m for m in backend_msgs(sk, 0.5)
+                  if m[3] == T_MISS and m[4] >= IOVA + rings]
+    assert misses, "no MISS for the RX buffer"
+    assert misses[0][4] == iova and misses[0][5] == 2, \
+        "MISS iova 0x%x perm %d" % (misses[0][4], misses[0][5])
+    time.sleep(0.2)
+    assert g.used_idx(0) == 0, "RX chain used before its UPDATE"
+    page = iova & ~0xfff
+    assert iotlb(fe, T_UPDATE, page, 8192, REGION_QVA + page - IOVA, 3) == 0
+    assert wait_used(g, 0, 1) == 1, "held RX frame not delivered after UPDATE"
+    _, length = used_elem(g, 0, 0)
+    assert length == 12 + 200, "RX used length %d" % length
+    assert g.m[off + 12:off + 12 + 14] == b"\xff" * 6 + b"\x02\0\0\0\0\1\x88\xb5", \
+        "RX frame not in the buffer"
+    sk.close()
+    done(fe, g)
+
+
+def iotlb_counters(d):
+    """The last 'ivhost-user: iotlb' line after a SIGUSR1, as a dict."""
+    d.p.send_signal(signal.SIGUSR1)
+    time.sleep(0.3)
+    line = [ln for ln in d.logtext().splitlines()
+            if ln.startswith("ivhost-user: iotlb ")]
+    assert line, "no 'ivhost-user: iotlb' counters line on SIGUSR1"
+    words = line[-1].split()
+    return dict(zip(words[2::2], words[3::2]))
+
+
+def iotlb_backend_full(d):
+    """A frontend that does not read the backend channel: the daemon goes
+    on serving the socket and moving frames (each UPDATE is sent without
+    waiting for its MISS), keeps the MISS messages it could not send
+    queued, none dropped, and sends them all once the channel is read."""
+    fe, g, kicks, sk = iotlb_running(d, vqs=(1,), sndbuf=4096)
+    rings = 2 * VQ_STRIDE               # up to vq 1's rings
+    assert iotlb(fe, T_UPDATE, IOVA, rings, REGION_QVA, 3) == 0
+    gpa, off = g.buf(256)
+    frame = b"\xff" * 6 + b"\x02\0\0\0\0\1\x88\xb5" + b"f" * 100
+    g.m[off:off + 12 + len(frame)] = bytes(12) + frame
+    page = (gpa - REGION_GPA) & ~0xfff
+    n = 80
+    for i in range(n):
+        iova = 0x60000000 + i * 4096
+        g.set_desc(1, i % g.num, iova + (gpa - REGION_GPA - page),
+                   12 + len(frame))
+        g.post(1, i, i % g.num)
+        g.set_avail_idx(1, i + 1)
+        os.eventfd_write(kicks[1], 1)
+        time.sleep(0.005)               # its MISS first
+        assert iotlb(fe, T_UPDATE, iova, 4096, REGION_QVA + page, 1) == 0, \
+            "UPDATE %d not acked (the daemon blocked?)" % i
+        assert wait_used(g, 1, i + 1) == i + 1, "frame %d not sent" % i
+    assert fe.alive()
+    st = iotlb_counters(d)
+    assert int(st["msgs_queued"]) > 0, \
+        "nothing left queued: the channel never filled (%s)" % st
+    assert int(st["msgs_dropped"]) == 0, "MISS dropped: %s" % st
+    sent = int(st["miss_msgs"])
+    got = [m for m in backend_msgs(sk, 3) if m[3] == T_MISS]
+    assert len(got) == sent, "%d MISS received of %d queued" % (len(got), sent)
+    assert all(m[:3] == (1, 1, 32) for m in got), "a malformed MISS"
+    sk.close()
+    done(fe, g)
+
+
+def iotlb_invalidate_drops_rings(d):
+    """The barrier: once an INVALIDATE of a ring's page is acked, the
+    daemon no longer uses its old translation of the ring; the next kick
+    asks for it again (MISS) and moves nothing until the UPDATE."""
+    fe, g, kicks, sk = iotlb_running(d, vqs=(1,))
+    assert iotlb(fe, T_UPDATE, IOVA, g.size, REGION_QVA, 3) == 0
+    frame = b"\xff" * 6 + b"\x02\0\0\0\0\1\x88\xb5" + b"i" * 100
+    for i in range(2):
+        gpa, off = g.buf(256)
+        g.m[off:off + 12 + len(frame)] = bytes(12) + frame
+        g.set_desc(1, i, IOVA + gpa - REGION_GPA, 12 + len(frame))
+    g.post(1, 0, 0)
+    g.set_avail_idx(1, 1)
+    os.eventfd_write(kicks[1], 1)
+    assert wait_used(g, 1, 1) == 1, "first frame not sent"
+    backend_msgs(sk, 0.3)
+    desc = IOVA + g.desc_off(1)
+    assert iotlb(fe, T_INVALIDATE, desc, 4096) == 0
+    g.post(1, 1, 1)
+    g.set_avail_idx(1, 2)
+    os.eventfd_write(kicks[1], 1)
+    got = [m for m in backend_msgs(sk, 1.0) if m[3] == T_MISS]
+    assert any(m[4] & ~0xfff == desc for m in got), \
+        "no MISS for the invalidated ring page (MISSes: %s)" % got
+    assert g.used_idx(1) == 1, "ring used through an invalidated translation"
+    assert iotlb(fe, T_UPDATE, desc, 4096, REGION_QVA + g.desc_off(1), 1) == 0
+    assert wait_used(g, 1, 2) == 2, "second frame not sent after the UPDATE"
+    sk.close()
+    done(fe, g)

@@ -28,6 +28,8 @@
 #define IVU_RING_MAX		32768U
 #define IVU_IOV_MAX		1024	/* UIO_MAXIOV: writev()'s limit */
 #define IVU_RX_BUF		(65536 + 256)
+/* Chains whose first buffer a miss also asks for, as the kernel device. */
+#define IVU_ASK_AHEAD		16
 
 /* Per-round weights, as vhost_net's: whichever is reached first. */
 #define IVU_WEIGHT_PKTS		256

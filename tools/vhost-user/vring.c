@@ -364,6 +364,38 @@ static int ivu_vring_walk(struct ivu_dev *d, struct ivu_vring *vq, u16 head,
 	return r;
 }
 
+/*
+ * A chain missed: ask now for the first buffer of each of the next
+ * IVU_ASK_AHEAD chains the guest made available (an indirect table, or
+ * the head descriptor's buffer), so that the frontend answers them all
+ * in one round trip rather than one per chain.  Only MISS messages are
+ * queued: a forbidden access is reported when the ring reaches it.
+ */
+static void ivu_vring_ask_ahead(struct ivu_dev *d, struct ivu_vring *vq,
+				u16 avail_idx)
+{
+	u16 ahead = avail_idx - vq->last_avail;
+	struct ivhost_desc desc;
+	u16 i, head;
+	u8 perm;
+
+	if (ahead > IVU_ASK_AHEAD + 1)
+		ahead = IVU_ASK_AHEAD + 1;
+	for (i = 1; i < ahead; i++) {
+		head = ivu_rd16(&vq->avail->ring[(u16)(vq->last_avail + i) &
+						 (vq->num - 1)]);
+		if (head >= vq->num)
+			return;	/* reported when the ring gets there */
+		ivu_desc_read(&desc, (const unsigned char *)vq->desc +
+			      head * sizeof(struct vring_desc));
+		perm = (desc.flags & VRING_DESC_F_WRITE) &&
+		       !(desc.flags & VRING_DESC_F_INDIRECT) ?
+		       IVHOST_PERM_WO : IVHOST_PERM_RO;
+		ivhost_devtlb_ask(&d->iotlb.tlb, vq->index, desc.addr,
+				  desc.len, perm);
+	}
+}
+
 /**
  * ivu_vring_pop() - take the next chain from the avail ring
  * @d: the device
@@ -395,8 +427,10 @@ int ivu_vring_pop(struct ivu_dev *d, struct ivu_vring *vq, struct ivu_buf *b)
 		return -EINVAL;
 	}
 	err = ivu_vring_walk(d, vq, head, b);
-	if (err == -EAGAIN)
+	if (err == -EAGAIN) {
+		ivu_vring_ask_ahead(d, vq, avail_idx);
 		return err;
+	}
 	if (err) {
 		ivu_vring_break(d, vq, err == -EACCES ?
 				"IOTLB denies the access, head" :

@@ -765,7 +765,8 @@ def rx_held_offloads_dropped(d):
 
 # The device IOTLB's checks live in their own file; it imports the helpers
 # above, so it is imported here, once they exist.
-from attack_iotlb import (iotlb_access_fail, iotlb_backend_full,  # noqa: E402
+from attack_iotlb import (iotlb_access_fail, iotlb_ask_ahead,
+                          iotlb_backend_full,  # noqa: E402
                           iotlb_invalidate_drops_rings,
                           iotlb_rx_waits_for_miss, iotlb_tx_waits_for_miss,
                           iotlb_update_replies)
@@ -811,5 +812,6 @@ CHECKS = [
     ("iotlb-rx-waits-for-miss", iotlb_rx_waits_for_miss),
     ("iotlb-backend-full", iotlb_backend_full),
     ("iotlb-invalidate-drops-rings", iotlb_invalidate_drops_rings),
+    ("iotlb-ask-ahead", iotlb_ask_ahead),
     ("sigterm-connected", sigterm_connected),
 ]

@@ -335,3 +335,35 @@ def iotlb_invalidate_drops_rings(d):
     assert wait_used(g, 1, 2) == 2, "second frame not sent after the UPDATE"
     sk.close()
     done(fe, g)
+
+
+def iotlb_ask_ahead(d):
+    """A TX chain that misses also has the first buffer of each of the
+    next available chains asked for (up to 16), in the same burst of
+    MISS messages: the frontend answers them in one round trip, not one
+    per chain.  Before any UPDATE answers, MISSes for all five chains'
+    pages are on the backend channel."""
+    fe, g, kicks, sk = iotlb_running(d, vqs=(1,))
+    assert iotlb(fe, T_UPDATE, IOVA, g.size, REGION_QVA, 3) == 0
+    pages = []
+    for i in range(5):
+        gpa, off = g.buf(8192)
+        page = (gpa - REGION_GPA + 4095) & ~0xfff
+        g.m[page:page + 72] = bytes(12) + b"\xff" * 6 + \
+            b"\x02\0\0\0\0\1\x88\xb5" + bytes(46)
+        g.set_desc(1, i, IOVA + page, 12 + 60)
+        g.post(1, i, i)
+        assert iotlb(fe, T_INVALIDATE, IOVA + page, 4096) == 0
+        pages.append(IOVA + page)
+    g.set_avail_idx(1, 5)
+    os.eventfd_write(kicks[1], 1)
+    asked = {m[4] & ~0xfff for m in backend_msgs(sk, 1.0) if m[3] == T_MISS}
+    assert set(pages) <= asked, \
+        "MISSes before any answer: %s; chains' pages %s" % (
+            sorted(map(hex, asked)), list(map(hex, pages)))
+    assert g.used_idx(1) == 0, "chains used before their translations"
+    for p in pages:
+        assert iotlb(fe, T_UPDATE, p, 4096, REGION_QVA + p - IOVA, 3) == 0
+    assert wait_used(g, 1, 5) == 5, "chains not used once answered"
+    sk.close()
+    done(fe, g)

@@ -7,7 +7,8 @@
  * userspace segments here, and nowhere else.  Without
  * VIRTIO_F_ACCESS_PLATFORM guest addresses are guest-physical and go
  * through the memory table; with it they are IOVAs and go through the
- * device IOTLB only, which may answer that the VMM has to be asked first.
+ * vq's side of the device IOTLB only (vq_iotlb.c), which may answer that
+ * the VMM has to be asked first.
  *
  * Locking: called by the worker, or by ioctls, under the vq's mutex, which
  * keeps &ivhost_vq.mem alive (core.c swaps tables under every vq mutex).
@@ -20,38 +21,6 @@
 
 /* Segments a small metadata read may span. */
 #define IVHOST_COPY_SEGS	4
-
-/* Whether the vq's own last translation covers [addr, addr + len - 1]. */
-static bool ivhost_span_covers(const struct ivhost_devtlb_span *s, u64 addr,
-			       u64 len, u8 perm)
-{
-	return (s->perm & perm) == perm && s->perm && addr >= s->start &&
-	       addr <= s->last && len - 1 <= s->last - addr;
-}
-
-/*
- * Through the device IOTLB.  A range inside the entry the vq used last
- * is served from the vq's copy of it, without the IOTLB's lock: every
- * change that removes or replaces a translation, or evicts one, goes
- * through the vq mutex before it completes and drops the copy if it
- * touches it (ivhost_vq_forget()).
- */
-static int ivhost_translate_iova(struct ivhost_vq *vq, u64 addr, u64 len,
-				 u8 perm, struct iovec *iov, unsigned int max)
-{
-	struct ivhost_devtlb_span *s = &vq->tlbq.span;
-	int n;
-
-	if (len && max && ivhost_span_covers(s, addr, len, perm)) {
-		iov->iov_base = u64_to_user_ptr(s->uaddr + (addr - s->start));
-		iov->iov_len = len;
-		WRITE_ONCE(vq->span_hits, vq->span_hits + 1);
-		return 1;
-	}
-	n = ivhost_devtlb_translate(&vq->dev->tlb, vq->index, addr, len, perm,
-				    iov, max, &vq->tlbq);
-	return n == -EAGAIN ? -EINPROGRESS : n;
-}
 
 /**
  * ivhost_translate() - map a range of guest memory onto userspace segments
@@ -77,7 +46,7 @@ int ivhost_translate(struct ivhost_vq *vq, u64 addr, u64 len, u8 perm,
 {
 	lockdep_assert_held(&vq->mutex);
 	if (ivhost_vq_iotlb(vq))
-		return ivhost_translate_iova(vq, addr, len, perm, iov, max);
+		return ivhost_vq_tlb_translate(vq, addr, len, perm, iov, max);
 	if (!vq->mem)
 		return -EFAULT;
 	return ivhost_memtable_translate(vq->mem, addr, len, iov, max);
@@ -115,26 +84,4 @@ int ivhost_copy_from_guest(struct ivhost_vq *vq, void *dst, u64 addr,
 		dst += iov[i].iov_len;
 	}
 	return 0;
-}
-
-/**
- * ivhost_ask_ahead() - ask the VMM now for a range the vq will need
- * @vq: the vq
- * @addr: first guest address
- * @len: bytes
- * @perm: the access it will need
- *
- * With the device IOTLB, queues a MISS for the first missing byte of
- * the range; nothing else is reported, and nothing without the IOTLB.
- *
- * Context: the worker, under &vq->mutex.
- */
-void ivhost_ask_ahead(struct ivhost_vq *vq, u64 addr, u64 len, u8 perm)
-	__must_hold(&vq->mutex)
-{
-	lockdep_assert_held(&vq->mutex);
-	if (!ivhost_vq_iotlb(vq) || !len ||
-	    ivhost_span_covers(&vq->tlbq.span, addr, len, perm))
-		return;
-	ivhost_devtlb_ask(&vq->dev->tlb, vq->index, addr, len, perm);
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ivhost core: device lifecycle, ownership, and the generic vhost ioctls
- * (memory table and virtqueue configuration).
+ * (memory table and virtqueue configuration).  The device IOTLB's side
+ * of a device (its callbacks, the IOTLB messages on the device file) is
+ * in vq_iotlb.c.
  *
  * Locking: see ivhost.h for the order, dev->mutex then vq->mutex.  Every
  * ioctl here runs under dev->mutex; those that touch a vq also take that
@@ -26,63 +28,6 @@ static unsigned int max_mem_regions = 64;
 module_param(max_mem_regions, uint, 0444);
 MODULE_PARM_DESC(max_mem_regions,
 		 "Most regions accepted by VHOST_SET_MEM_TABLE (default 64)");
-
-static unsigned int iotlb_entries = 2048;
-module_param(iotlb_entries, uint, 0444);
-MODULE_PARM_DESC(iotlb_entries,
-		 "Most device IOTLB entries a device caches (default 2048, at least 1536)");
-
-/*
- * Every queue of a device may have a frame in progress, of up to
- * IVHOST_FRAME_MAX_ENTRIES entries, and rings of up to 213 (a
- * 32768-entry ring's three parts, in 4 KiB pages), and ask ahead some
- * more; the cache holds all of it for two queues, so answering one
- * frame's misses never evicts what a frame in progress still needs.
- * ivhost-net has two queues per device.
- */
-#define IVHOST_IOTLB_MIN_ENTRIES	1536U
-static_assert(IVHOST_IOTLB_MIN_ENTRIES >=
-	      2 * (IVHOST_FRAME_MAX_ENTRIES + 213 + 16));
-
-/*
- * Run the vqs in @vqs (a bit per index), which the IOTLB woke: from
- * read(), write() and its deferred work, with no lock needed (the worker
- * is found under RCU).
- */
-static void ivhost_dev_tlb_wake(struct ivhost_devtlb *tlb, unsigned long vqs)
-{
-	struct ivhost_dev *dev = container_of(tlb, struct ivhost_dev, tlb);
-	unsigned int i;
-
-	for_each_set_bit(i, &vqs, dev->nvqs)
-		ivhost_work_queue(dev, &dev->vqs[i]->kick_poll.work);
-}
-
-/*
- * Translations of [start, last] changed: wait for every round in progress
- * (rounds hold their vq's mutex and translate only inside it; one that
- * sees us waiting ends after its frame), and make the next one translate
- * its rings again if they lie in the range.
- */
-static void ivhost_dev_tlb_sync(struct ivhost_devtlb *tlb, u64 start,
-				u64 last)
-{
-	struct ivhost_dev *dev = container_of(tlb, struct ivhost_dev, tlb);
-	struct ivhost_vq *vq;
-	unsigned int i;
-
-	for (i = 0; i < dev->nvqs; i++) {
-		vq = dev->vqs[i];
-		ivhost_vq_lock(vq);
-		ivhost_vq_forget(vq, start, last);
-		mutex_unlock(&vq->mutex);
-	}
-}
-
-static const struct ivhost_devtlb_ops ivhost_dev_tlb_ops = {
-	.wake = ivhost_dev_tlb_wake,
-	.sync = ivhost_dev_tlb_sync,
-};
 
 static void ivhost_vq_reset(struct ivhost_vq *vq)
 {
@@ -147,9 +92,7 @@ int ivhost_dev_init(struct ivhost_dev *dev, struct ivhost_vq **vqs,
 	dev->log_base = NULL;
 	dev->log_ctx = NULL;
 	dev->backend_features = 0;
-	ivhost_devtlb_init(&dev->tlb,
-			   max_t(u32, iotlb_entries, IVHOST_IOTLB_MIN_ENTRIES),
-			   &ivhost_dev_tlb_ops);
+	ivhost_dev_tlb_init(dev);
 	dev->debugfs = NULL;
 
 	for (i = 0; i < nvqs; i++) {
@@ -387,18 +330,12 @@ int ivhost_dev_set_features(struct ivhost_dev *dev, u64 features)
 	 * Negotiating ACCESS_PLATFORM (again) or dropping it starts from an
 	 * empty IOTLB.  The vqs already stopped using the old one above:
 	 * rounds translate only under their vq mutex, and the rings are
-	 * translated afresh.
+	 * translated afresh.  The misses the queues waited for are gone
+	 * with it: every queue runs, so that it asks again (QEMU sets
+	 * features with queues running, at each migration's start and end).
 	 */
-	if (iotlb) {
-		ivhost_devtlb_reset(&dev->tlb);
-		ivhost_dev_tlb_sync(&dev->tlb, 0, U64_MAX);
-		/*
-		 * The misses the queues waited for are gone with it: run
-		 * every queue, so that it asks again (QEMU sets features
-		 * with queues running, at each migration's start and end).
-		 */
-		ivhost_dev_tlb_wake(&dev->tlb, GENMASK(dev->nvqs - 1, 0));
-	}
+	if (iotlb)
+		ivhost_dev_tlb_flush(dev);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(ivhost_dev_set_features);
@@ -747,193 +684,6 @@ long ivhost_dev_ioctl(struct ivhost_dev *dev, unsigned int cmd,
 	return -ENOIOCTLCMD;
 }
 EXPORT_SYMBOL_GPL(ivhost_dev_ioctl);
-
-/**
- * ivhost_dev_set_backend_features() - acknowledge backend features
- * @dev: the device
- * @features: VHOST_SET_BACKEND_FEATURES's argument
- *
- * Context: process context, under &dev->mutex, caller is the owner.
- * Return: 0, or -EOPNOTSUPP for a bit not in %IVHOST_BACKEND_FEATURES.
- */
-int ivhost_dev_set_backend_features(struct ivhost_dev *dev, u64 features)
-	__must_hold(&dev->mutex)
-{
-	lockdep_assert_held(&dev->mutex);
-	if (features & ~IVHOST_BACKEND_FEATURES)
-		return -EOPNOTSUPP;
-	WRITE_ONCE(dev->backend_features, features);
-	/* Without the feature BATCH_END is refused: drop the batch. */
-	if (!(features & BIT_ULL(VHOST_BACKEND_F_IOTLB_BATCH)))
-		ivhost_devtlb_batch_cancel(&dev->tlb);
-	return 0;
-}
-EXPORT_SYMBOL_GPL(ivhost_dev_set_backend_features);
-
-/**
- * ivhost_dev_read_iter() - read() of the device fd: one IOTLB message
- * @dev: the device
- * @to: the reader's buffer
- * @nonblock: the file is O_NONBLOCK
- *
- * Context: process context; may sleep.  Takes no device or vq mutex:
- * the vqs to wake are queued to the worker.
- * Return: as ivhost_devtlb_read().
- */
-ssize_t ivhost_dev_read_iter(struct ivhost_dev *dev, struct iov_iter *to,
-			     bool nonblock)
-{
-	bool v2 = READ_ONCE(dev->backend_features) &
-		  BIT_ULL(VHOST_BACKEND_F_IOTLB_MSG_V2);
-	unsigned long wake = 0;
-	ssize_t ret;
-
-	ret = ivhost_devtlb_read(&dev->tlb, to, nonblock, v2, &wake);
-	if (wake)
-		ivhost_dev_tlb_wake(&dev->tlb, wake);
-	return ret;
-}
-EXPORT_SYMBOL_GPL(ivhost_dev_read_iter);
-
-/**
- * ivhost_dev_write_iter() - write() of the device fd: one IOTLB message
- * @dev: the device
- * @from: the message
- *
- * The message is copied in first, then taken under the device mutex, so
- * it cannot race VHOST_RESET_OWNER, VHOST_SET_FEATURES or
- * VHOST_SET_BACKEND_FEATURES (it applies to the device as the caller's
- * owner set it up, or fails), and a writer whose buffer faults slowly
- * (userfaultfd, FUSE) holds no lock meanwhile.
- *
- * Context: process context; may sleep.  Takes &dev->mutex, and every
- * vq's mutex when the message removes translations.
- * Return: the message size; -EPERM if the caller is not the owner;
- * -EFAULT if VIRTIO_F_ACCESS_PLATFORM is not negotiated (there is no
- * IOTLB); otherwise as ivhost_devtlb_write().
- */
-ssize_t ivhost_dev_write_iter(struct ivhost_dev *dev, struct iov_iter *from)
-{
-	union {
-		struct vhost_msg v1;
-		struct vhost_msg_v2 v2;
-	} u;
-	struct kvec kv = { .iov_base = &u };
-	unsigned long wake = 0;
-	struct iov_iter it;
-	ssize_t ret;
-
-	/* Checked again under the mutex; this keeps EPERM ahead of EFAULT. */
-	if (READ_ONCE(dev->mm) != current->mm)
-		return -EPERM;
-	kv.iov_len = min(iov_iter_count(from), sizeof(u));
-	if (copy_from_iter(&u, kv.iov_len, from) != kv.iov_len)
-		return -EFAULT;
-	iov_iter_kvec(&it, ITER_SOURCE, &kv, 1, kv.iov_len);
-
-	mutex_lock(&dev->mutex);
-	ret = ivhost_dev_check_owner(dev);
-	if (ret)
-		goto unlock;
-	ret = -EFAULT;
-	if (!(dev->features & BIT_ULL(VIRTIO_F_ACCESS_PLATFORM)))
-		goto unlock;
-	ret = ivhost_devtlb_write(&dev->tlb, &it, dev->backend_features,
-				  &wake);
-	ivhost_dev_tlb_wake(&dev->tlb, wake);
-unlock:
-	mutex_unlock(&dev->mutex);
-	return ret;
-}
-EXPORT_SYMBOL_GPL(ivhost_dev_write_iter);
-
-/**
- * ivhost_dev_poll() - poll() of the device fd
- * @dev: the device
- * @file: the device file
- * @wait: the poll table
- *
- * Context: process context.
- * Return: EPOLLIN while an IOTLB message waits; always writable.
- */
-__poll_t ivhost_dev_poll(struct ivhost_dev *dev, struct file *file,
-			 poll_table *wait)
-{
-	return ivhost_devtlb_poll(&dev->tlb, file, wait);
-}
-EXPORT_SYMBOL_GPL(ivhost_dev_poll);
-
-/**
- * ivhost_dev_iotlb_stats() - a device's IOTLB counters
- * @dev: the device
- * @st: where to put them
- *
- * The hits are the IOTLB's and those the vqs served from their own last
- * translation.
- *
- * Context: any process context; takes the IOTLB's lock, not the vqs'.
- */
-void ivhost_dev_iotlb_stats(struct ivhost_dev *dev,
-			    struct ivhost_iotlb_stats *st)
-{
-	unsigned int i;
-
-	ivhost_devtlb_get_stats(&dev->tlb, st);
-	for (i = 0; i < dev->nvqs; i++)
-		st->hits += READ_ONCE(dev->vqs[i]->span_hits);
-}
-
-/*
- * IVHOST_GET_IOTLB_STATS: the caller's struct may be older (smaller) or
- * newer (larger) than ours; copy what both know, say how much in ->size
- * and leave the rest of the caller's memory alone (see the uapi header).
- */
-static long ivhost_dev_get_iotlb_stats(struct ivhost_dev *dev,
-				       void __user *argp)
-{
-	struct ivhost_iotlb_stats st;
-	struct ivhost_ioctl_hdr hdr;
-
-	BUILD_BUG_ON(offsetof(struct ivhost_iotlb_stats, size) !=
-		     offsetof(struct ivhost_ioctl_hdr, size) ||
-		     offsetof(struct ivhost_iotlb_stats, flags) !=
-		     offsetof(struct ivhost_ioctl_hdr, flags));
-	BUILD_BUG_ON(sizeof(st) < IVHOST_IOTLB_STATS_SIZE_VER0);
-
-	if (copy_from_user(&hdr, argp, sizeof(hdr)))
-		return -EFAULT;
-	if (hdr.size < IVHOST_IOTLB_STATS_SIZE_VER0 || hdr.flags)
-		return -EINVAL;
-	ivhost_dev_iotlb_stats(dev, &st);
-	st.size = min_t(u32, hdr.size, sizeof(st));
-	st.flags = 0;
-	return copy_to_user(argp, &st, st.size) ? -EFAULT : 0;
-}
-
-/**
- * ivhost_dev_unlocked_ioctl() - ioctls any holder of the fd may make
- * @dev: the device
- * @cmd: ioctl number
- * @argp: userspace argument
- *
- * Context: process context, without &dev->mutex.
- * Return: 0 or a negative errno; -ENOIOCTLCMD for other ioctls.
- */
-long ivhost_dev_unlocked_ioctl(struct ivhost_dev *dev, unsigned int cmd,
-			       void __user *argp)
-{
-	u64 features = IVHOST_BACKEND_FEATURES;
-
-	switch (cmd) {
-	case VHOST_GET_BACKEND_FEATURES:
-		return copy_to_user(argp, &features, sizeof(features)) ?
-		       -EFAULT : 0;
-	case IVHOST_GET_IOTLB_STATS:
-		return ivhost_dev_get_iotlb_stats(dev, argp);
-	}
-	return -ENOIOCTLCMD;
-}
-EXPORT_SYMBOL_GPL(ivhost_dev_unlocked_ioctl);
 
 static int __init ivhost_init(void)
 {

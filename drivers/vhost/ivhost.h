@@ -261,17 +261,6 @@ int ivhost_dev_check_owner(struct ivhost_dev *dev);
 long ivhost_dev_ioctl(struct ivhost_dev *dev, unsigned int cmd,
 		      void __user *argp);
 int ivhost_dev_set_features(struct ivhost_dev *dev, u64 features);
-int ivhost_dev_set_backend_features(struct ivhost_dev *dev, u64 features);
-ssize_t ivhost_dev_read_iter(struct ivhost_dev *dev, struct iov_iter *to,
-			     bool nonblock);
-ssize_t ivhost_dev_write_iter(struct ivhost_dev *dev, struct iov_iter *from);
-__poll_t ivhost_dev_poll(struct ivhost_dev *dev, struct file *file,
-			 poll_table *wait);
-long ivhost_dev_unlocked_ioctl(struct ivhost_dev *dev, unsigned int cmd,
-			       void __user *argp);
-
-void ivhost_dev_iotlb_stats(struct ivhost_dev *dev,
-			    struct ivhost_iotlb_stats *st);
 
 /* debugfs.c */
 void ivhost_debugfs_add(struct ivhost_dev *dev);
@@ -301,7 +290,6 @@ void ivhost_vq_disable_notify(struct ivhost_vq *vq);
 bool ivhost_vq_avail_empty(struct ivhost_vq *vq);
 bool ivhost_vq_enable_notify(struct ivhost_vq *vq);
 void ivhost_vq_fail(struct ivhost_vq *vq, int err);
-void ivhost_vq_forget(struct ivhost_vq *vq, u64 start, u64 last);
 void ivhost_vq_set_rings(struct ivhost_vq *vq);
 int ivhost_vq_prepare(struct ivhost_vq *vq);
 
@@ -320,7 +308,26 @@ int ivhost_translate(struct ivhost_vq *vq, u64 addr, u64 len, u8 perm,
 		     struct iovec *iov, unsigned int max);
 int ivhost_copy_from_guest(struct ivhost_vq *vq, void *dst, u64 addr,
 			   size_t len);
-void ivhost_ask_ahead(struct ivhost_vq *vq, u64 addr, u64 len, u8 perm);
+
+/* vq_iotlb.c: the device IOTLB's side of devices and vqs */
+void ivhost_dev_tlb_init(struct ivhost_dev *dev);
+void ivhost_dev_tlb_flush(struct ivhost_dev *dev);
+void ivhost_vq_tlb_forget_misses(struct ivhost_vq *vq);
+int ivhost_vq_tlb_translate(struct ivhost_vq *vq, u64 addr, u64 len, u8 perm,
+			    struct iovec *iov, unsigned int max);
+void ivhost_vq_tlb_ask_ahead(struct ivhost_vq *vq);
+int ivhost_vq_tlb_map_rings(struct ivhost_vq *vq);
+void ivhost_vq_tlb_touch(struct ivhost_vq *vq);
+int ivhost_dev_set_backend_features(struct ivhost_dev *dev, u64 features);
+ssize_t ivhost_dev_read_iter(struct ivhost_dev *dev, struct iov_iter *to,
+			     bool nonblock);
+ssize_t ivhost_dev_write_iter(struct ivhost_dev *dev, struct iov_iter *from);
+__poll_t ivhost_dev_poll(struct ivhost_dev *dev, struct file *file,
+			 poll_table *wait);
+void ivhost_dev_iotlb_stats(struct ivhost_dev *dev,
+			    struct ivhost_iotlb_stats *st);
+long ivhost_dev_unlocked_ioctl(struct ivhost_dev *dev, unsigned int cmd,
+			       void __user *argp);
 
 /**
  * ivhost_vq_lock() - take a vq's mutex from outside the worker

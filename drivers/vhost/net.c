@@ -183,7 +183,6 @@ static struct socket *ivhost_net_swap_backend(struct ivhost_net_queue *q,
 {
 	struct ivhost_dev *dev = q->vq.dev;
 	struct socket *old = q->vq.backend;
-	unsigned long wake, i;
 
 	lockdep_assert_held(&dev->mutex);
 	lockdep_assert_held(&q->vq.mutex);
@@ -191,13 +190,7 @@ static struct socket *ivhost_net_swap_backend(struct ivhost_net_queue *q,
 	q->vq.backend = sock;
 	if (!old)
 		return NULL;
-	/*
-	 * Whatever the queue asked the VMM for is stale now; the room that
-	 * frees lets other queues ask again.
-	 */
-	wake = ivhost_devtlb_forget_vq(&dev->tlb, q->vq.index);
-	for_each_set_bit(i, &wake, dev->nvqs)
-		ivhost_work_queue(dev, &dev->vqs[i]->kick_poll.work);
+	ivhost_vq_tlb_forget_misses(&q->vq);
 	return old;
 }
 

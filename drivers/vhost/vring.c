@@ -9,9 +9,9 @@
  * bounds-checked and then clamped with array_index_nospec() before they
  * address a ring.
  *
- * With the device IOTLB, a chain that waits for a MISS also has the
- * first buffers of the chains after it asked for, so that one round trip to
- * the VMM serves many chains (ivhost_vq_ask_ahead()).
+ * With the device IOTLB, the rings are translated before a round, and a
+ * chain that waits for a MISS also has the first buffers of the chains
+ * after it asked for (vq_iotlb.c).
  *
  * Locking: every function here is called under the vq's mutex.
  */
@@ -24,12 +24,6 @@
 
 #include "chain.h"
 #include "ivhost.h"
-
-/*
- * On a miss, chains after the missing one whose first buffer is asked
- * for.
- */
-#define IVHOST_ASK_AHEAD	16
 
 static __virtio16 __user *ivhost_vq_used_event(struct ivhost_vq *vq)
 {
@@ -141,100 +135,6 @@ void ivhost_vq_set_rings(struct ivhost_vq *vq)
 	vq->rings_valid = vq->addr_set;
 }
 
-/* [addr, addr + size - 1] of a ring, size >= 1; cut at 2^64. */
-static struct ivhost_devtlb_range ivhost_ring_range(u64 addr, u64 size)
-{
-	struct ivhost_devtlb_range r = { .start = addr };
-
-	if (check_add_overflow(addr, size - 1, &r.last))
-		r.last = U64_MAX;
-	return r;
-}
-
-/* Translate one ring; it must be one contiguous piece of userspace. */
-static int ivhost_vq_map_ring(struct ivhost_vq *vq, u64 addr, u64 size,
-			      u8 perm, void __user **p)
-{
-	struct iovec iov;
-	int n;
-
-	n = ivhost_translate(vq, addr, size, perm, &iov, 1);
-	if (n == -ENOBUFS)
-		return -EFAULT;
-	if (n < 0)
-		return n;
-	*p = iov.iov_base;
-	return 0;
-}
-
-/* The rings' sizes in bytes, with the EVENT_IDX fields if negotiated. */
-static u64 ivhost_vq_event_size(struct ivhost_vq *vq)
-{
-	return ivhost_has_feature(vq, VIRTIO_RING_F_EVENT_IDX) ?
-	       sizeof(__virtio16) : 0;
-}
-
-static u64 ivhost_vq_desc_size(struct ivhost_vq *vq)
-{
-	return (u64)vq->num * sizeof(struct vring_desc);
-}
-
-static u64 ivhost_vq_avail_size(struct ivhost_vq *vq)
-{
-	return struct_size(vq->avail, ring, vq->num) +
-	       ivhost_vq_event_size(vq);
-}
-
-static u64 ivhost_vq_used_size(struct ivhost_vq *vq)
-{
-	return struct_size(vq->used, ring, vq->num) +
-	       ivhost_vq_event_size(vq);
-}
-
-/*
- * Translate the three rings, sized for the ring and EVENT_IDX.  Every
- * missing piece is asked for (one MISS each) before giving up.
- */
-static int ivhost_vq_prefetch(struct ivhost_vq *vq)
-{
-	void __user *desc = NULL, *avail = NULL, *used = NULL;
-	int err, ret;
-
-	ret = ivhost_vq_map_ring(vq, vq->desc_addr, ivhost_vq_desc_size(vq),
-				 IVHOST_PERM_RO, &desc);
-	err = ivhost_vq_map_ring(vq, vq->avail_addr, ivhost_vq_avail_size(vq),
-				 IVHOST_PERM_RO, &avail);
-	if (!ret || ret == -EINPROGRESS)
-		ret = err ? err : ret;
-	err = ivhost_vq_map_ring(vq, vq->used_addr, ivhost_vq_used_size(vq),
-				 IVHOST_PERM_WO, &used);
-	if (!ret || ret == -EINPROGRESS)
-		ret = err ? err : ret;
-	if (ret)
-		return ret;
-	vq->desc = desc;
-	vq->avail = avail;
-	vq->used = used;
-	vq->rings_valid = true;
-	return 0;
-}
-
-/*
- * The rings and the last translation are used without looking them up:
- * tell the IOTLB, so that its eviction clock counts them as used.
- */
-static void ivhost_vq_touch(struct ivhost_vq *vq)
-{
-	struct ivhost_devtlb_range r[4] = {
-		ivhost_ring_range(vq->desc_addr, ivhost_vq_desc_size(vq)),
-		ivhost_ring_range(vq->avail_addr, ivhost_vq_avail_size(vq)),
-		ivhost_ring_range(vq->used_addr, ivhost_vq_used_size(vq)),
-		{ vq->tlbq.span.start, vq->tlbq.span.last },
-	};
-
-	ivhost_devtlb_touch(&vq->dev->tlb, r, vq->tlbq.span.perm ? 4 : 3);
-}
-
 /**
  * ivhost_vq_prepare() - make the rings usable before a round
  * @vq: the vq, with a backend
@@ -260,7 +160,7 @@ int ivhost_vq_prepare(struct ivhost_vq *vq)
 	if (!vq->rings_valid) {
 		if (!ivhost_vq_iotlb(vq))
 			return -EFAULT;
-		err = ivhost_vq_prefetch(vq);
+		err = ivhost_vq_tlb_map_rings(vq);
 		if (err)
 			return err;
 	}
@@ -271,7 +171,7 @@ int ivhost_vq_prepare(struct ivhost_vq *vq)
 		vq->need_start = false;
 	}
 	if (ivhost_vq_iotlb(vq))
-		ivhost_vq_touch(vq);
+		ivhost_vq_tlb_touch(vq);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(ivhost_vq_prepare);
@@ -412,45 +312,6 @@ static int ivhost_vq_walk(struct ivhost_vq *vq, struct ivhost_buf *buf,
 	return ret;
 }
 
-/*
- * The chain at last_avail_idx is waiting for a MISS.  Ask now for what
- * the chains the driver made available after it start with: the buffer
- * of each one's head descriptor, or its indirect table.  The VMM reads
- * all the queued MISS messages at once, so one round trip serves many
- * chains instead of one round trip per chain.  One translation per chain
- * keeps the work bounded whatever the chains look like; only misses are
- * asked for: a malformed chain, or a mapping that forbids the access, is
- * left for its turn, which reports it and stops the queue.
- */
-static void ivhost_vq_ask_ahead(struct ivhost_vq *vq)
-{
-	u16 avail = vq->avail_idx - vq->last_avail_idx;
-	struct vring_desc d;
-	__virtio16 raw;
-	u16 i, n, head, flags;
-	u32 slot;
-
-	n = min_t(u16, avail, IVHOST_ASK_AHEAD + 1);
-	for (i = 1; i < n; i++) {
-		slot = array_index_nospec((vq->last_avail_idx + i) &
-					  (vq->num - 1), vq->num);
-		if (get_user(raw, &vq->avail->ring[slot]))
-			return;
-		head = ivhost16_to_cpu(vq, raw);
-		if (head >= vq->num)
-			continue;
-		head = array_index_nospec(head, vq->num);
-		if (copy_from_user(&d, vq->desc + head, sizeof(d)))
-			return;
-		flags = ivhost16_to_cpu(vq, d.flags);
-		ivhost_ask_ahead(vq, ivhost64_to_cpu(vq, d.addr),
-				 ivhost32_to_cpu(vq, d.len),
-				 (flags & VRING_DESC_F_WRITE) &&
-				 !(flags & VRING_DESC_F_INDIRECT) ?
-				 IVHOST_PERM_WO : IVHOST_PERM_RO);
-	}
-}
-
 /**
  * ivhost_vq_get_buf() - take the next available chain
  * @vq: the vq
@@ -502,7 +363,7 @@ int ivhost_vq_get_buf(struct ivhost_vq *vq, struct ivhost_buf *buf,
 	buf->max = max;
 	err = ivhost_vq_walk(vq, buf, head);
 	if (err == -EINPROGRESS)
-		ivhost_vq_ask_ahead(vq);
+		ivhost_vq_tlb_ask_ahead(vq);
 	if (err)
 		return err;
 	vq->last_avail_idx++;
@@ -738,45 +599,3 @@ bool ivhost_vq_enable_notify(struct ivhost_vq *vq)
 	return vq->avail_idx != seen;
 }
 EXPORT_SYMBOL_GPL(ivhost_vq_enable_notify);
-
-/* Whether [addr, addr + size - 1] meets [start, last]; size >= 1. */
-static bool ivhost_range_meets(u64 addr, u64 size, u64 start, u64 last)
-{
-	u64 end;
-
-	if (check_add_overflow(addr, size - 1, &end))
-		end = U64_MAX;
-	return addr <= last && end >= start;
-}
-
-/**
- * ivhost_vq_forget() - drop the vq's own translations in a range
- * @vq: the vq
- * @start: first IOVA whose translation changed
- * @last: last IOVA whose translation changed
- *
- * With the device IOTLB, if a ring lies in [@start, @last], the next
- * round translates the rings again before touching them, and if the
- * vq's last translation meets the range it is dropped.  Without the
- * device IOTLB the rings are userspace addresses and stay valid.
- *
- * Context: under &vq->mutex.
- */
-void ivhost_vq_forget(struct ivhost_vq *vq, u64 start, u64 last)
-	__must_hold(&vq->mutex)
-{
-	struct ivhost_devtlb_span *span = &vq->tlbq.span;
-
-	lockdep_assert_held(&vq->mutex);
-	if (span->perm && span->start <= last && span->last >= start)
-		span->perm = 0;
-	if (!ivhost_vq_iotlb(vq) || !vq->rings_valid)
-		return;
-	if (ivhost_range_meets(vq->desc_addr, ivhost_vq_desc_size(vq),
-			       start, last) ||
-	    ivhost_range_meets(vq->avail_addr, ivhost_vq_avail_size(vq),
-			       start, last) ||
-	    ivhost_range_meets(vq->used_addr, ivhost_vq_used_size(vq),
-			       start, last))
-		vq->rings_valid = false;
-}

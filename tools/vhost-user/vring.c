@@ -214,7 +214,7 @@ static void ivu_vring_touch(struct ivu_dev *d, struct ivu_vring *vq)
 int ivu_vring_rings(struct ivu_dev *d, struct ivu_vring *vq)
 {
 	const struct vhost_vring_addr *a = &vq->addr;
-	void *desc, *avail, *used;
+	void *desc, *avail, *used, *idx;
 	u64 n = vq->num;
 	int err;
 
@@ -231,6 +231,14 @@ int ivu_vring_rings(struct ivu_dev *d, struct ivu_vring *vq)
 	if (!err)
 		err = ivu_vring_ring(d, vq, a->used_user_addr, 6 + 8 * n,
 				     IVHOST_PERM_WO, &used);
+	/*
+	 * The used ring is checked for writing only: its index is read
+	 * (once, at start) only if its mapping also allows reading.
+	 */
+	if (!err && vq->used_idx_unread)
+		err = ivu_vring_ring(d, vq, a->used_user_addr +
+				     offsetof(struct vring_used, idx),
+				     sizeof(u16), IVHOST_PERM_RO, &idx);
 	if (err)
 		return err;
 	vq->desc = desc;

@@ -766,7 +766,9 @@ def rx_held_offloads_dropped(d):
 # The device IOTLB's checks live in their own file; it imports the helpers
 # above, so it is imported here, once they exist.
 from attack_iotlb import (iotlb_access_fail, iotlb_backend_full,  # noqa: E402
+                          iotlb_backend_channel_replaced,
                           iotlb_invalidate_drops_rings,
+                          iotlb_used_ring_write_only,
                           iotlb_rx_waits_for_miss, iotlb_tx_waits_for_miss,
                           iotlb_update_replies)
 
@@ -811,5 +813,7 @@ CHECKS = [
     ("iotlb-rx-waits-for-miss", iotlb_rx_waits_for_miss),
     ("iotlb-backend-full", iotlb_backend_full),
     ("iotlb-invalidate-drops-rings", iotlb_invalidate_drops_rings),
+    ("iotlb-used-ring-write-only", iotlb_used_ring_write_only),
+    ("iotlb-backend-channel-replaced", iotlb_backend_channel_replaced),
     ("sigterm-connected", sigterm_connected),
 ]

@@ -335,3 +335,72 @@ def iotlb_invalidate_drops_rings(d):
     assert wait_used(g, 1, 2) == 2, "second frame not sent after the UPDATE"
     sk.close()
     done(fe, g)
+
+
+def iotlb_used_ring_write_only(d):
+    """The used ring mapped write-only (last write wins over an RW map of
+    everything else): used->idx may not be read through it.  As the kernel
+    device, the daemon reports ACCESS_FAIL (the used index, perm RO) and
+    stops the ring (error eventfd), and moves no frame."""
+    err = efd()
+    fe, g, kicks, sk = iotlb_running(d, vqs=(1,), err=err)
+    used = IOVA + g.used_off(1)
+    # The used page first: an RW mapping of it must never be seen.
+    assert iotlb(fe, T_UPDATE, used, 4096, REGION_QVA + g.used_off(1), 2) == 0
+    assert iotlb(fe, T_UPDATE, IOVA, g.used_off(1), REGION_QVA, 3) == 0
+    rest = g.used_off(1) + 4096
+    assert iotlb(fe, T_UPDATE, IOVA + rest, g.size - rest,
+                 REGION_QVA + rest, 3) == 0
+    gpa, off = g.buf(256)
+    frame = b"\xff" * 6 + b"\x02\0\0\0\0\1\x88\xb5" + b"w" * 100
+    g.m[off:off + 12 + len(frame)] = bytes(12) + frame
+    g.set_desc(1, 0, IOVA + gpa - REGION_GPA, 12 + len(frame))
+    g.post(1, 0, 0)
+    g.set_avail_idx(1, 1)
+    os.eventfd_write(kicks[1], 1)
+    fails = []
+    end = time.monotonic() + 2
+    while not fails and time.monotonic() < end:
+        fails = [m for m in backend_msgs(sk, 0.5) if m[3] == T_ACCESS_FAIL]
+    assert g.used_idx(1) == 0, "a chain was used through a write-only used ring"
+    assert fails, "no ACCESS_FAIL for reading a write-only used ring"
+    assert used <= fails[0][4] < used + 4096 and fails[0][5] == 1, \
+        "ACCESS_FAIL iova 0x%x perm %d" % (fails[0][4], fails[0][5])
+    assert readable(err, 1), "ring not stopped (no error eventfd)"
+    os.close(err)
+    sk.close()
+    done(fe, g)
+
+
+def iotlb_backend_channel_replaced(d):
+    """A backend channel whose peer is gone: the MISS that found it closed
+    is not lost.  Once the frontend gives a new channel, the MISS arrives
+    on it and the UPDATE answering it moves the frame, with no further
+    kick (nobody knows the first MISS was never delivered)."""
+    fe, g, kicks, sk = iotlb_running(d, vqs=(1,))
+    sk.close()                          # the frontend's end, gone
+    gpa, off = g.buf(256)
+    frame = b"\xff" * 6 + b"\x02\0\0\0\0\1\x88\xb5" + b"c" * 100
+    g.m[off:off + 12 + len(frame)] = bytes(12) + frame
+    g.set_desc(1, 0, IOVA + gpa - REGION_GPA, 12 + len(frame))
+    g.post(1, 0, 0)
+    g.set_avail_idx(1, 1)
+    os.eventfd_write(kicks[1], 1)
+    time.sleep(0.3)
+    assert fe.alive()
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    assert fe.call(SET_BACKEND_REQ_FD, b"", [theirs.fileno()]) == 0
+    theirs.close()
+    got = [m for m in backend_msgs(ours, 0.8) if m[3] == T_MISS]
+    assert got, "no MISS on the new backend channel: the ring waits forever"
+    for _ in range(8):
+        for m in got:
+            page = m[4] & ~0xfff
+            assert iotlb(fe, T_UPDATE, page, 4096,
+                         REGION_QVA + page - IOVA, 3) == 0
+        if wait_used(g, 1, 1, 0.3) == 1:
+            break
+        got = [m for m in backend_msgs(ours, 0.5) if m[3] == T_MISS]
+    assert g.used_idx(1) == 1, "frame not sent after the new channel's MISS"
+    ours.close()
+    done(fe, g)

@@ -37,8 +37,9 @@
 
 /* Translations the cache keeps, as the kernel device's default. */
 #define IVU_IOTLB_ENTRIES	2048
-/* Backend request carrying an IOTLB message. */
+/* Backend request carrying an IOTLB message, and its header's size. */
 #define IVU_BACKEND_IOTLB_MSG	1
+#define IVU_BACKEND_HDR		12
 /* QVA segments one translation may need before mapping. */
 #define IVU_IOTLB_SEGS		64
 
@@ -194,11 +195,20 @@ static void ivu_iotlb_watch_out(struct ivu_dev *d, bool on)
  * ivu_iotlb_backend_closed() - the backend channel is going away
  * @d: the device; d->backend_fd still the old channel
  *
- * A message part-sent on it is abandoned; queued ones wait for the next
- * channel (or the next flush).
+ * A message part-sent on it is lost (the rings that wait for it ask
+ * again); queued ones, and one that found the channel failing before a
+ * byte of it went out, wait for the next channel (or the next flush).
  */
 void ivu_iotlb_backend_closed(struct ivu_dev *d)
 {
+	struct ivu_iotlb *t = &d->iotlb;
+	struct vhost_iotlb_msg msg;
+
+	if (t->out_len) {
+		/* Lost with the channel: its rings ask again. */
+		memcpy(&msg, t->out + IVU_BACKEND_HDR, sizeof(msg));
+		ivu_iotlb_wake_vqs(d, ivhost_devtlb_unsent(&t->tlb, &msg));
+	}
 	if (d->backend_fd >= 0)
 		ivu_iotlb_watch_out(d, false);
 	d->iotlb.out_watched = false;
@@ -231,7 +241,7 @@ static void ivu_iotlb_frame(struct ivu_iotlb *t,
 	u32 hdr[3] = { IVU_BACKEND_IOTLB_MSG, 0x1, sizeof(*msg) };
 
 	memcpy(t->out, hdr, sizeof(hdr));
-	memcpy(t->out + sizeof(hdr), msg, sizeof(*msg));
+	memcpy(t->out + IVU_BACKEND_HDR, msg, sizeof(*msg));
 	t->out_len = sizeof(t->out);
 	t->out_off = 0;
 }
@@ -273,8 +283,9 @@ void ivu_iotlb_send(struct ivu_dev *d)
 	while (!err && ivhost_devtlb_peek(tlb, &msg)) {
 		ivu_iotlb_frame(t, &msg);
 		err = ivu_iotlb_push_out(d);
-		if (err == -EAGAIN && !t->out_off) {
-			t->out_len = 0;	/* still queued: sent later */
+		if (err && !t->out_off) {
+			/* Still queued: sent later, or on the next channel. */
+			t->out_len = 0;
 			break;
 		}
 		/* Sent, or partly: the rest goes out before anything else. */

@@ -46,6 +46,11 @@ def iotlb_running(d, vqs=(0, 1), err=None, sndbuf=None):
     assert fe.u64(SET_FEATURES, F_VERSION_1 | F_IOMMU) == 0, \
         "SET_FEATURES with IOMMU_PLATFORM refused"
     assert fe.call(SET_MEM_TABLE, g.table(), [g.fd]) == 0
+    return fe, g, iotlb_start(fe, g, vqs, err), ours
+
+
+def iotlb_start(fe, g, vqs, err=None):
+    """Start rings @vqs at IOVAs; their kick eventfds by vq."""
     kicks = {}
     for vq in vqs:
         assert fe.state(SET_VRING_NUM, vq, g.num) == 0
@@ -58,7 +63,7 @@ def iotlb_running(d, vqs=(0, 1), err=None, sndbuf=None):
         assert fe.u64(SET_VRING_CALL, vq, [efd()]) == 0
         kicks[vq] = efd()
         assert fe.u64(SET_VRING_KICK, vq, [kicks[vq]]) == 0
-    return fe, g, kicks, ours
+    return kicks
 
 
 def backend_msgs(sk, timeout):
@@ -377,8 +382,9 @@ def iotlb_backend_channel_replaced(d):
     is not lost.  Once the frontend gives a new channel, the MISS arrives
     on it and the UPDATE answering it moves the frame, with no further
     kick (nobody knows the first MISS was never delivered)."""
-    fe, g, kicks, sk = iotlb_running(d, vqs=(1,))
+    fe, g, _, sk = iotlb_running(d, vqs=())
     sk.close()                          # the frontend's end, gone
+    kicks = iotlb_start(fe, g, (1,))    # its rings' MISS finds it closed
     gpa, off = g.buf(256)
     frame = b"\xff" * 6 + b"\x02\0\0\0\0\1\x88\xb5" + b"c" * 100
     g.m[off:off + 12 + len(frame)] = bytes(12) + frame

@@ -522,10 +522,11 @@ void ivu_vring_notify(struct ivu_dev *d, struct ivu_vring *vq, bool on)
 		if (on)
 			ivu_wr16(&vq->used->ring[vq->num], vq->last_avail);
 	} else {
-		u16 f = ivu_rd16(&vq->used->flags);
-
-		f = on ? f & ~VRING_USED_F_NO_NOTIFY : f | VRING_USED_F_NO_NOTIFY;
-		ivu_wr16(&vq->used->flags, f);
+		/*
+		 * The device owns used->flags, NO_NOTIFY its only bit: written,
+		 * never read (with the IOTLB the ring may be write-only).
+		 */
+		ivu_wr16(&vq->used->flags, on ? 0 : VRING_USED_F_NO_NOTIFY);
 	}
 	/* The guest's next avail->idx is read after it can see this. */
 	if (on)

@@ -768,6 +768,7 @@ def rx_held_offloads_dropped(d):
 from attack_iotlb import (iotlb_access_fail, iotlb_backend_full,  # noqa: E402
                           iotlb_backend_channel_replaced,
                           iotlb_invalidate_drops_rings,
+                          iotlb_used_flags_write_only,
                           iotlb_used_ring_write_only,
                           iotlb_rx_waits_for_miss, iotlb_tx_waits_for_miss,
                           iotlb_update_replies)
@@ -814,6 +815,7 @@ CHECKS = [
     ("iotlb-backend-full", iotlb_backend_full),
     ("iotlb-invalidate-drops-rings", iotlb_invalidate_drops_rings),
     ("iotlb-used-ring-write-only", iotlb_used_ring_write_only),
+    ("iotlb-used-flags-write-only", iotlb_used_flags_write_only),
     ("iotlb-backend-channel-replaced", iotlb_backend_channel_replaced),
     ("sigterm-connected", sigterm_connected),
 ]

@@ -410,3 +410,36 @@ def iotlb_backend_channel_replaced(d):
     assert g.used_idx(1) == 1, "frame not sent after the new channel's MISS"
     ours.close()
     done(fe, g)
+
+
+def iotlb_used_flags_write_only(d):
+    """A used ring whose mapping an UPDATE turned write-only while the
+    ring runs: the daemon goes on writing it (flags, used entries, index)
+    but never reads it.  The guest leaves a bit in used->flags that the
+    device does not own: had the daemon read the flags to change its
+    NO_NOTIFY bit, the bit would come back; written from the device's own
+    copy, it is gone."""
+    fe, g, kicks, sk = iotlb_running(d, vqs=(1,))
+    assert iotlb(fe, T_UPDATE, IOVA, g.size, REGION_QVA, 3) == 0
+    frame = b"\xff" * 6 + b"\x02\0\0\0\0\1\x88\xb5" + b"u" * 100
+    for i in range(2):
+        gpa, off = g.buf(256)
+        g.m[off:off + 12 + len(frame)] = bytes(12) + frame
+        g.set_desc(1, i, IOVA + gpa - REGION_GPA, 12 + len(frame))
+    g.post(1, 0, 0)
+    g.set_avail_idx(1, 1)
+    os.eventfd_write(kicks[1], 1)
+    assert wait_used(g, 1, 1) == 1, "first frame not sent"
+    used = g.used_off(1)
+    struct.pack_into("<H", g.m, used, 0x4000)
+    assert iotlb(fe, T_UPDATE, IOVA + used, 4096, REGION_QVA + used, 2) == 0
+    g.post(1, 1, 1)
+    g.set_avail_idx(1, 2)
+    os.eventfd_write(kicks[1], 1)
+    assert wait_used(g, 1, 2) == 2, \
+        "frame not sent through a write-only used ring"
+    flags = struct.unpack_from("<H", g.m, used)[0]
+    assert not flags & 0x4000, \
+        "used->flags 0x%x: read through a write-only mapping" % flags
+    sk.close()
+    done(fe, g)

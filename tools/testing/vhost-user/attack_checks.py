@@ -767,6 +767,7 @@ def rx_held_offloads_dropped(d):
 # above, so it is imported here, once they exist.
 from attack_iotlb import (iotlb_access_fail, iotlb_backend_full,  # noqa: E402
                           iotlb_backend_channel_replaced,
+                          iotlb_eviction_barrier,
                           iotlb_invalidate_drops_rings,
                           iotlb_used_flags_write_only,
                           iotlb_used_ring_write_only,
@@ -816,6 +817,7 @@ CHECKS = [
     ("iotlb-invalidate-drops-rings", iotlb_invalidate_drops_rings),
     ("iotlb-used-ring-write-only", iotlb_used_ring_write_only),
     ("iotlb-used-flags-write-only", iotlb_used_flags_write_only),
+    ("iotlb-eviction-barrier", iotlb_eviction_barrier),
     ("iotlb-backend-channel-replaced", iotlb_backend_channel_replaced),
     ("sigterm-connected", sigterm_connected),
 ]

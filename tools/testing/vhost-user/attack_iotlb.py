@@ -443,3 +443,60 @@ def iotlb_used_flags_write_only(d):
         "used->flags 0x%x: read through a write-only mapping" % flags
     sk.close()
     done(fe, g)
+
+
+def iotlb_eviction_barrier(d):
+    """Eviction is a barrier too: once UPDATEs beyond the cache's 2048
+    entries evicted the descriptor table's translation, an UPDATE into
+    the gap mapping the table's IOVA elsewhere is what the daemon reads;
+    it never goes on reading the old table through a translation the
+    cache no longer has."""
+    fe, g, kicks, sk = iotlb_running(d, vqs=(1,))
+    desc, new = g.desc_off(1), 0x30000  # the table, and its replacement
+    rest = g.avail_off(1)
+    frames = {}
+    for i, tag in enumerate((b"FIRST", b"OLD-TABLE", b"NEW-TABLE")):
+        gpa, off = g.buf(256)
+        frames[tag] = b"\xff" * 6 + b"\x02\0\0\0\0\1\x88\xb5" + tag * 10
+        g.m[off:off + 12 + len(frames[tag])] = bytes(12) + frames[tag]
+        frames[tag] = (IOVA + gpa - REGION_GPA, 12 + len(frames[tag]))
+    g.set_desc(1, 0, *frames[b"FIRST"])
+    g.set_desc(1, 1, *frames[b"OLD-TABLE"])
+    g.m[new:new + 16] = g.m[desc:desc + 16]
+    struct.pack_into("<QIHH", g.m, new + 16, frames[b"NEW-TABLE"][0],
+                     frames[b"NEW-TABLE"][1], 0, 0)
+
+    def map_all(table):
+        assert iotlb(fe, T_UPDATE, IOVA + desc, 4096, REGION_QVA + table,
+                     1) == 0
+        assert iotlb(fe, T_UPDATE, IOVA + rest, g.size - rest,
+                     REGION_QVA + rest, 3) == 0
+    map_all(desc)
+    tap = tap_sniffer()
+    g.post(1, 0, 0)
+    g.set_avail_idx(1, 1)
+    os.eventfd_write(kicks[1], 1)
+    assert wait_used(g, 1, 1) == 1, "first frame not sent"
+    for i in range(2 * 2048 + 256):     # no round meanwhile: no touch
+        assert iotlb(fe, T_UPDATE, 0x80000000 + i * 4096, 4096,
+                     REGION_QVA + BUF_BASE, 1) == 0
+    assert int(iotlb_counters(d)["evictions"]) > 2048, "nothing evicted"
+    map_all(new)                        # into the gaps eviction left
+    g.post(1, 1, 1)
+    g.set_avail_idx(1, 2)
+    os.eventfd_write(kicks[1], 1)
+    assert wait_used(g, 1, 2) == 2, "second frame not sent"
+    time.sleep(0.2)
+    seen = []
+    while True:
+        try:
+            seen.append(tap.recv(65536))
+        except BlockingIOError:
+            break
+    assert not any(b"OLD-TABLE" in f for f in seen), \
+        "descriptor read through an evicted translation"
+    assert sum(b"NEW-TABLE" in f for f in seen) == 1, \
+        "the new table's frame not sent once"
+    tap.close()
+    sk.close()
+    done(fe, g)

@@ -299,30 +299,17 @@ void ivu_iotlb_send(struct ivu_dev *d)
 	ivu_iotlb_watch_out(d, err == -EAGAIN);
 }
 
-/**
- * ivu_iotlb_iov() - translate a guest IOVA range into local segments
- * @d: the device, with the IOTLB on
- * @vq: the ring asking (it waits for the miss, or is reported)
- * @iova: first address
- * @len: bytes; 0 gives no segment
- * @perm: IVHOST_PERM_RO to read, IVHOST_PERM_WO to write
- * @iov: where to put the segments
- * @max: room in @iov
- *
- * Return: segments stored; -EAGAIN on a miss (a MISS is queued, the ring
- * is woken by the UPDATE that answers it); -EACCES if the mapping forbids
- * the access (an ACCESS_FAIL is queued); -EFAULT if the range wraps or
- * the translation lies outside the memory table; -ENOBUFS.
- */
-int ivu_iotlb_iov(struct ivu_dev *d, struct ivu_vring *vq, u64 iova, u64 len,
-		  u8 perm, struct iovec *iov, unsigned int max)
+/* ivu_iotlb_iov(), charging the entries to @q (NULL: to no frame). */
+static int ivu_iotlb_segs(struct ivu_dev *d, struct ivu_vring *vq,
+			  struct ivhost_devtlb_vq *q, u64 iova, u64 len,
+			  u8 perm, struct iovec *iov, unsigned int max)
 {
 	static struct iovec qva[IVU_IOTLB_SEGS];
 	unsigned int i, n = 0;
 	int segs, r;
 
 	segs = ivhost_devtlb_translate(&d->iotlb.tlb, vq->index, iova, len,
-				       perm, qva, IVU_IOTLB_SEGS, NULL);
+				       perm, qva, IVU_IOTLB_SEGS, q);
 	if (segs < 0)
 		return segs;
 	for (i = 0; i < (unsigned int)segs; i++) {
@@ -339,24 +326,52 @@ int ivu_iotlb_iov(struct ivu_dev *d, struct ivu_vring *vq, u64 iova, u64 len,
 }
 
 /**
+ * ivu_iotlb_iov() - translate a guest IOVA range into local segments
+ * @d: the device, with the IOTLB on
+ * @vq: the ring asking (it waits for the miss, or is reported)
+ * @iova: first address
+ * @len: bytes; 0 gives no segment
+ * @perm: IVHOST_PERM_RO to read, IVHOST_PERM_WO to write
+ * @iov: where to put the segments
+ * @max: room in @iov
+ *
+ * The entries the range steps into are charged to the frame in progress
+ * (ivu_vring_frame_begin()), as the kernel device charges them.
+ *
+ * Return: segments stored; -EAGAIN on a miss (a MISS is queued, the ring
+ * is woken by the UPDATE that answers it); -EACCES if the mapping forbids
+ * the access (an ACCESS_FAIL is queued); -EFAULT if the range wraps or
+ * the translation lies outside the memory table; -ENOSPC if the frame
+ * steps into more entries than it may; -ENOBUFS.
+ */
+int ivu_iotlb_iov(struct ivu_dev *d, struct ivu_vring *vq, u64 iova, u64 len,
+		  u8 perm, struct iovec *iov, unsigned int max)
+{
+	return ivu_iotlb_segs(d, vq, &vq->tlbq, iova, len, perm, iov, max);
+}
+
+/**
  * ivu_iotlb_ptr() - translate a guest IOVA range into one local range
  * @d: the device, with the IOTLB on
  * @vq: the ring asking
  * @iova: first address
  * @len: bytes, > 0
  * @perm: the access needed
+ * @frame: part of the frame in progress (an indirect table), charged to
+ *	it as ivu_iotlb_iov() does; false for the rings
  * @ptr: gets the local address
  *
  * Return: 0; -EFAULT if the range is not contiguous locally; otherwise as
  * ivu_iotlb_iov().
  */
 int ivu_iotlb_ptr(struct ivu_dev *d, struct ivu_vring *vq, u64 iova, u64 len,
-		  u8 perm, void **ptr)
+		  u8 perm, bool frame, void **ptr)
 {
 	struct iovec iov;
 	int n;
 
-	n = ivu_iotlb_iov(d, vq, iova, len, perm, &iov, 1);
+	n = ivu_iotlb_segs(d, vq, frame ? &vq->tlbq : NULL, iova, len, perm,
+			   &iov, 1);
 	if (n == -ENOBUFS || n == 0)
 		return -EFAULT;
 	if (n < 0)

@@ -175,7 +175,7 @@ bool ivu_vring_ready(const struct ivu_dev *d, const struct ivu_vring *vq)
 static int ivu_vring_ring(struct ivu_dev *d, struct ivu_vring *vq, u64 iova,
 			  u64 len, u8 perm, void **ptr)
 {
-	int err = ivu_iotlb_ptr(d, vq, iova, len, perm, ptr);
+	int err = ivu_iotlb_ptr(d, vq, iova, len, perm, false, ptr);
 
 	if (err == -EACCES)
 		ivu_vring_break(d, vq, "IOTLB denies access to the ring, num",
@@ -324,7 +324,8 @@ static int ivu_vring_indirect(struct ivu_dev *d, struct ivu_vring *vq,
 		*table = ivu_mem_gpa(&d->mem, desc->addr, desc->len);
 		return *table ? 0 : -EFAULT;
 	}
-	err = ivu_iotlb_ptr(d, vq, desc->addr, desc->len, IVHOST_PERM_RO, &p);
+	err = ivu_iotlb_ptr(d, vq, desc->addr, desc->len, IVHOST_PERM_RO, true,
+			    &p);
 	*table = p;
 	return err;
 }
@@ -362,7 +363,7 @@ static int ivu_vring_walk(struct ivu_dev *d, struct ivu_vring *vq, u16 head,
 		if (r < 0)
 			break;
 		err = ivu_vring_map(d, vq, b, &desc);
-		if (err == -EAGAIN || err == -EACCES)
+		if (err == -EAGAIN || err == -EACCES || err == -ENOSPC)
 			return err;
 		if (err)
 			return -EFAULT;
@@ -370,6 +371,21 @@ static int ivu_vring_walk(struct ivu_dev *d, struct ivu_vring *vq, u16 head,
 			return 0;
 	}
 	return r;
+}
+
+/**
+ * ivu_vring_frame_begin() - a new frame begins: renew what it may take
+ * @vq: the ring
+ *
+ * With the IOTLB, one frame (a TX chain, or the chains of one RX frame)
+ * may step into at most IVU_FRAME_MAX_ENTRIES distinct entries, as on the
+ * kernel device: so every frame in progress fits in the cache together
+ * with the rings, and answering its misses never evicts what it needs.
+ */
+void ivu_vring_frame_begin(struct ivu_vring *vq)
+{
+	vq->tlbq.budget = IVU_FRAME_MAX_ENTRIES;
+	vq->tlbq.nseen = 0;
 }
 
 /**
@@ -408,6 +424,8 @@ int ivu_vring_pop(struct ivu_dev *d, struct ivu_vring *vq, struct ivu_buf *b)
 	if (err) {
 		ivu_vring_break(d, vq, err == -EACCES ?
 				"IOTLB denies the access, head" :
+				err == -ENOSPC ?
+				"frame in too many IOTLB entries, head" :
 				err == -EFAULT ?
 				"descriptor outside guest memory, head" :
 				err == -ELOOP ? "descriptor loop, head" :

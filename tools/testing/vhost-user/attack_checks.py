@@ -768,6 +768,7 @@ def rx_held_offloads_dropped(d):
 from attack_iotlb import (iotlb_access_fail, iotlb_backend_full,  # noqa: E402
                           iotlb_backend_channel_replaced,
                           iotlb_eviction_barrier,
+                          iotlb_frame_too_many_entries,
                           iotlb_invalidate_drops_rings,
                           iotlb_used_flags_write_only,
                           iotlb_used_ring_write_only,
@@ -818,6 +819,7 @@ CHECKS = [
     ("iotlb-used-ring-write-only", iotlb_used_ring_write_only),
     ("iotlb-used-flags-write-only", iotlb_used_flags_write_only),
     ("iotlb-eviction-barrier", iotlb_eviction_barrier),
+    ("iotlb-frame-too-many-entries", iotlb_frame_too_many_entries),
     ("iotlb-backend-channel-replaced", iotlb_backend_channel_replaced),
     ("sigterm-connected", sigterm_connected),
 ]

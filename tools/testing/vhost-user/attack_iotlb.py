@@ -311,13 +311,22 @@ def iotlb_backend_full(d):
     done(fe, g)
 
 
-def iotlb_invalidate_drops_rings(d):
-    """The barrier: once an INVALIDATE of a ring's page is acked, the
-    daemon no longer uses its old translation of the ring; the next kick
-    asks for it again (MISS) and moves nothing until the UPDATE."""
-    fe, g, kicks, sk = iotlb_running(d, vqs=(1,))
+def tx_post_one(g, kicks, fill):
+    """One TX chain (head 0) posted on vq 1 and kicked."""
+    gpa, off = g.buf(256)
+    frame = b"\xff" * 6 + b"\x02\0\0\0\0\1\x88\xb5" + fill * 100
+    g.m[off:off + 12 + len(frame)] = bytes(12) + frame
+    g.set_desc(1, 0, IOVA + gpa - REGION_GPA, 12 + len(frame))
+    g.post(1, 0, 0)
+    g.set_avail_idx(1, 1)
+    os.eventfd_write(kicks[1], 1)
+
+
+def tx_first_of_two(fe, g, kicks, fill):
+    """Everything mapped RW, two TX chains (heads 0 and 1) written, the
+    first posted and sent."""
     assert iotlb(fe, T_UPDATE, IOVA, g.size, REGION_QVA, 3) == 0
-    frame = b"\xff" * 6 + b"\x02\0\0\0\0\1\x88\xb5" + b"i" * 100
+    frame = b"\xff" * 6 + b"\x02\0\0\0\0\1\x88\xb5" + fill * 100
     for i in range(2):
         gpa, off = g.buf(256)
         g.m[off:off + 12 + len(frame)] = bytes(12) + frame
@@ -326,6 +335,14 @@ def iotlb_invalidate_drops_rings(d):
     g.set_avail_idx(1, 1)
     os.eventfd_write(kicks[1], 1)
     assert wait_used(g, 1, 1) == 1, "first frame not sent"
+
+
+def iotlb_invalidate_drops_rings(d):
+    """The barrier: once an INVALIDATE of a ring's page is acked, the
+    daemon no longer uses its old translation of the ring; the next kick
+    asks for it again (MISS) and moves nothing until the UPDATE."""
+    fe, g, kicks, sk = iotlb_running(d, vqs=(1,))
+    tx_first_of_two(fe, g, kicks, b"i")
     backend_msgs(sk, 0.3)
     desc = IOVA + g.desc_off(1)
     assert iotlb(fe, T_INVALIDATE, desc, 4096) == 0
@@ -356,13 +373,7 @@ def iotlb_used_ring_write_only(d):
     rest = g.used_off(1) + 4096
     assert iotlb(fe, T_UPDATE, IOVA + rest, g.size - rest,
                  REGION_QVA + rest, 3) == 0
-    gpa, off = g.buf(256)
-    frame = b"\xff" * 6 + b"\x02\0\0\0\0\1\x88\xb5" + b"w" * 100
-    g.m[off:off + 12 + len(frame)] = bytes(12) + frame
-    g.set_desc(1, 0, IOVA + gpa - REGION_GPA, 12 + len(frame))
-    g.post(1, 0, 0)
-    g.set_avail_idx(1, 1)
-    os.eventfd_write(kicks[1], 1)
+    tx_post_one(g, kicks, b"w")
     fails = []
     end = time.monotonic() + 2
     while not fails and time.monotonic() < end:
@@ -385,13 +396,7 @@ def iotlb_backend_channel_replaced(d):
     fe, g, _, sk = iotlb_running(d, vqs=())
     sk.close()                          # the frontend's end, gone
     kicks = iotlb_start(fe, g, (1,))    # its rings' MISS finds it closed
-    gpa, off = g.buf(256)
-    frame = b"\xff" * 6 + b"\x02\0\0\0\0\1\x88\xb5" + b"c" * 100
-    g.m[off:off + 12 + len(frame)] = bytes(12) + frame
-    g.set_desc(1, 0, IOVA + gpa - REGION_GPA, 12 + len(frame))
-    g.post(1, 0, 0)
-    g.set_avail_idx(1, 1)
-    os.eventfd_write(kicks[1], 1)
+    tx_post_one(g, kicks, b"c")
     time.sleep(0.3)
     assert fe.alive()
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -420,16 +425,7 @@ def iotlb_used_flags_write_only(d):
     NO_NOTIFY bit, the bit would come back; written from the device's own
     copy, it is gone."""
     fe, g, kicks, sk = iotlb_running(d, vqs=(1,))
-    assert iotlb(fe, T_UPDATE, IOVA, g.size, REGION_QVA, 3) == 0
-    frame = b"\xff" * 6 + b"\x02\0\0\0\0\1\x88\xb5" + b"u" * 100
-    for i in range(2):
-        gpa, off = g.buf(256)
-        g.m[off:off + 12 + len(frame)] = bytes(12) + frame
-        g.set_desc(1, i, IOVA + gpa - REGION_GPA, 12 + len(frame))
-    g.post(1, 0, 0)
-    g.set_avail_idx(1, 1)
-    os.eventfd_write(kicks[1], 1)
-    assert wait_used(g, 1, 1) == 1, "first frame not sent"
+    tx_first_of_two(fe, g, kicks, b"u")
     used = g.used_off(1)
     struct.pack_into("<H", g.m, used, 0x4000)
     assert iotlb(fe, T_UPDATE, IOVA + used, 4096, REGION_QVA + used, 2) == 0
@@ -498,5 +494,33 @@ def iotlb_eviction_barrier(d):
     assert sum(b"NEW-TABLE" in f for f in seen) == 1, \
         "the new table's frame not sent once"
     tap.close()
+    sk.close()
+    done(fe, g)
+
+
+def iotlb_frame_too_many_entries(d):
+    """One frame may step into at most 512 distinct IOTLB entries (the
+    kernel device's limit, which keeps every frame in progress inside the
+    cache): a TX chain of 4 descriptors of 140 pages each, every page an
+    entry of its own (contiguous behind, so few segments), is malformed:
+    the ring stops (error eventfd) and the chain is not used."""
+    err = efd()
+    fe, g, kicks, sk = iotlb_running(d, vqs=(1,), err=err)
+    assert iotlb(fe, T_UPDATE, IOVA, 2 * VQ_STRIDE, REGION_QVA, 3) == 0
+    qva, pages, descs = REGION_QVA + 0x40000, 140, 4
+    for k in range(descs):
+        base = 0x70000000 + k * 0x1000000
+        for p in range(pages):
+            assert iotlb(fe, T_UPDATE, base + p * 4096, 4096,
+                         qva + p * 4096, 1) == 0
+        g.set_desc(1, k, base, pages * 4096,
+                   D_NEXT if k < descs - 1 else 0, k + 1)
+    g.post(1, 0, 0)
+    g.set_avail_idx(1, 1)
+    os.eventfd_write(kicks[1], 1)
+    assert readable(err, 2), \
+        "a frame in %d IOTLB entries did not stop the ring" % (descs * pages)
+    assert g.used_idx(1) == 0, "the chain was used"
+    os.close(err)
     sk.close()
     done(fe, g)

@@ -37,8 +37,9 @@
 
 /* Translations the cache keeps, as the kernel device's default. */
 #define IVU_IOTLB_ENTRIES	2048
-/* Backend request carrying an IOTLB message. */
+/* Backend request carrying an IOTLB message, and its header's size. */
 #define IVU_BACKEND_IOTLB_MSG	1
+#define IVU_BACKEND_HDR		12
 /* QVA segments one translation may need before mapping. */
 #define IVU_IOTLB_SEGS		64
 
@@ -194,11 +195,20 @@ static void ivu_iotlb_watch_out(struct ivu_dev *d, bool on)
  * ivu_iotlb_backend_closed() - the backend channel is going away
  * @d: the device; d->backend_fd still the old channel
  *
- * A message part-sent on it is abandoned; queued ones wait for the next
- * channel (or the next flush).
+ * A message part-sent on it is lost (the rings that wait for it ask
+ * again); queued ones, and one that found the channel failing before a
+ * byte of it went out, wait for the next channel (or the next flush).
  */
 void ivu_iotlb_backend_closed(struct ivu_dev *d)
 {
+	struct ivu_iotlb *t = &d->iotlb;
+	struct vhost_iotlb_msg msg;
+
+	if (t->out_len) {
+		/* Lost with the channel: its rings ask again. */
+		memcpy(&msg, t->out + IVU_BACKEND_HDR, sizeof(msg));
+		ivu_iotlb_wake_vqs(d, ivhost_devtlb_unsent(&t->tlb, &msg));
+	}
 	if (d->backend_fd >= 0)
 		ivu_iotlb_watch_out(d, false);
 	d->iotlb.out_watched = false;
@@ -231,7 +241,7 @@ static void ivu_iotlb_frame(struct ivu_iotlb *t,
 	u32 hdr[3] = { IVU_BACKEND_IOTLB_MSG, 0x1, sizeof(*msg) };
 
 	memcpy(t->out, hdr, sizeof(hdr));
-	memcpy(t->out + sizeof(hdr), msg, sizeof(*msg));
+	memcpy(t->out + IVU_BACKEND_HDR, msg, sizeof(*msg));
 	t->out_len = sizeof(t->out);
 	t->out_off = 0;
 }
@@ -273,8 +283,9 @@ void ivu_iotlb_send(struct ivu_dev *d)
 	while (!err && ivhost_devtlb_peek(tlb, &msg)) {
 		ivu_iotlb_frame(t, &msg);
 		err = ivu_iotlb_push_out(d);
-		if (err == -EAGAIN && !t->out_off) {
-			t->out_len = 0;	/* still queued: sent later */
+		if (err && !t->out_off) {
+			/* Still queued: sent later, or on the next channel. */
+			t->out_len = 0;
 			break;
 		}
 		/* Sent, or partly: the rest goes out before anything else. */
@@ -288,30 +299,17 @@ void ivu_iotlb_send(struct ivu_dev *d)
 	ivu_iotlb_watch_out(d, err == -EAGAIN);
 }
 
-/**
- * ivu_iotlb_iov() - translate a guest IOVA range into local segments
- * @d: the device, with the IOTLB on
- * @vq: the ring asking (it waits for the miss, or is reported)
- * @iova: first address
- * @len: bytes; 0 gives no segment
- * @perm: IVHOST_PERM_RO to read, IVHOST_PERM_WO to write
- * @iov: where to put the segments
- * @max: room in @iov
- *
- * Return: segments stored; -EAGAIN on a miss (a MISS is queued, the ring
- * is woken by the UPDATE that answers it); -EACCES if the mapping forbids
- * the access (an ACCESS_FAIL is queued); -EFAULT if the range wraps or
- * the translation lies outside the memory table; -ENOBUFS.
- */
-int ivu_iotlb_iov(struct ivu_dev *d, struct ivu_vring *vq, u64 iova, u64 len,
-		  u8 perm, struct iovec *iov, unsigned int max)
+/* ivu_iotlb_iov(), charging the entries to @q (NULL: to no frame). */
+static int ivu_iotlb_segs(struct ivu_dev *d, struct ivu_vring *vq,
+			  struct ivhost_devtlb_vq *q, u64 iova, u64 len,
+			  u8 perm, struct iovec *iov, unsigned int max)
 {
 	static struct iovec qva[IVU_IOTLB_SEGS];
 	unsigned int i, n = 0;
 	int segs, r;
 
 	segs = ivhost_devtlb_translate(&d->iotlb.tlb, vq->index, iova, len,
-				       perm, qva, IVU_IOTLB_SEGS, NULL);
+				       perm, qva, IVU_IOTLB_SEGS, q);
 	if (segs < 0)
 		return segs;
 	for (i = 0; i < (unsigned int)segs; i++) {
@@ -328,24 +326,52 @@ int ivu_iotlb_iov(struct ivu_dev *d, struct ivu_vring *vq, u64 iova, u64 len,
 }
 
 /**
+ * ivu_iotlb_iov() - translate a guest IOVA range into local segments
+ * @d: the device, with the IOTLB on
+ * @vq: the ring asking (it waits for the miss, or is reported)
+ * @iova: first address
+ * @len: bytes; 0 gives no segment
+ * @perm: IVHOST_PERM_RO to read, IVHOST_PERM_WO to write
+ * @iov: where to put the segments
+ * @max: room in @iov
+ *
+ * The entries the range steps into are charged to the frame in progress
+ * (ivu_vring_frame_begin()), as the kernel device charges them.
+ *
+ * Return: segments stored; -EAGAIN on a miss (a MISS is queued, the ring
+ * is woken by the UPDATE that answers it); -EACCES if the mapping forbids
+ * the access (an ACCESS_FAIL is queued); -EFAULT if the range wraps or
+ * the translation lies outside the memory table; -ENOSPC if the frame
+ * steps into more entries than it may; -ENOBUFS.
+ */
+int ivu_iotlb_iov(struct ivu_dev *d, struct ivu_vring *vq, u64 iova, u64 len,
+		  u8 perm, struct iovec *iov, unsigned int max)
+{
+	return ivu_iotlb_segs(d, vq, &vq->tlbq, iova, len, perm, iov, max);
+}
+
+/**
  * ivu_iotlb_ptr() - translate a guest IOVA range into one local range
  * @d: the device, with the IOTLB on
  * @vq: the ring asking
  * @iova: first address
  * @len: bytes, > 0
  * @perm: the access needed
+ * @frame: part of the frame in progress (an indirect table), charged to
+ *	it as ivu_iotlb_iov() does; false for the rings
  * @ptr: gets the local address
  *
  * Return: 0; -EFAULT if the range is not contiguous locally; otherwise as
  * ivu_iotlb_iov().
  */
 int ivu_iotlb_ptr(struct ivu_dev *d, struct ivu_vring *vq, u64 iova, u64 len,
-		  u8 perm, void **ptr)
+		  u8 perm, bool frame, void **ptr)
 {
 	struct iovec iov;
 	int n;
 
-	n = ivu_iotlb_iov(d, vq, iova, len, perm, &iov, 1);
+	n = ivu_iotlb_segs(d, vq, frame ? &vq->tlbq : NULL, iova, len, perm,
+			   &iov, 1);
 	if (n == -ENOBUFS || n == 0)
 		return -EFAULT;
 	if (n < 0)

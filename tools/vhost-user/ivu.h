@@ -30,6 +30,8 @@
 #define IVU_RX_BUF		(65536 + 256)
 /* Chains whose first buffer a miss also asks for, as the kernel device. */
 #define IVU_ASK_AHEAD		16
+/* IOTLB entries one frame may step into (the kernel device's limit). */
+#define IVU_FRAME_MAX_ENTRIES	512
 
 /* Per-round weights, as vhost_net's: whichever is reached first. */
 #define IVU_WEIGHT_PKTS		256
@@ -88,6 +90,8 @@ struct ivu_stats {
  * @kick_fd: eventfd the guest kicks, -1 if none
  * @call_fd: eventfd to interrupt the guest, -1 if none
  * @err_fd: eventfd to report a broken ring, -1 if none
+ * @tlbq: with the IOTLB, what the frame in progress took of it (its
+ *	entry budget, ivu_vring_frame_begin())
  * @used_idx_unread: with the IOTLB, the rings were started but never
  *	translated yet: the used index is read at the first translation
  * @started: a kick fd arrived and GET_VRING_BASE has not stopped it
@@ -109,6 +113,7 @@ struct ivu_vring {
 	u16 signalled_used;
 	bool signalled_valid;
 	int kick_fd, call_fd, err_fd;
+	struct ivhost_devtlb_vq tlbq;
 	bool used_idx_unread;
 	bool started, enabled, broken, more;
 };
@@ -257,6 +262,7 @@ void ivu_vring_stop(struct ivu_dev *d, struct ivu_vring *vq);
 void ivu_vring_clear(struct ivu_dev *d, struct ivu_vring *vq);
 bool ivu_vring_ready(const struct ivu_dev *d, const struct ivu_vring *vq);
 int ivu_vring_rings(struct ivu_dev *d, struct ivu_vring *vq);
+void ivu_vring_frame_begin(struct ivu_vring *vq);
 int ivu_vring_pop(struct ivu_dev *d, struct ivu_vring *vq,
 		  struct ivu_buf *b);
 void ivu_vring_unpop(struct ivu_vring *vq, unsigned int n);
@@ -292,7 +298,7 @@ void ivu_iotlb_backend_closed(struct ivu_dev *d);
 int ivu_iotlb_iov(struct ivu_dev *d, struct ivu_vring *vq, u64 iova, u64 len,
 		  u8 perm, struct iovec *iov, unsigned int max);
 int ivu_iotlb_ptr(struct ivu_dev *d, struct ivu_vring *vq, u64 iova, u64 len,
-		  u8 perm, void **ptr);
+		  u8 perm, bool frame, void **ptr);
 
 /* stats.c */
 void ivu_stats_print(struct ivu_dev *d, FILE *f);

@@ -69,6 +69,7 @@ static bool ivu_net_tx(struct ivu_dev *d, struct ivu_vring *vq)
 
 	ivu_vring_notify(d, vq, false);
 	for (;;) {
+		ivu_vring_frame_begin(vq);
 		r = ivu_vring_pop(d, vq, b);
 		if (r == -EAGAIN) {
 			/* An IOTLB miss: the UPDATE, or a kick, runs it again. */
@@ -167,6 +168,7 @@ static int ivu_net_rx_place(struct ivu_dev *d, struct ivu_vring *vq,
 	unsigned int heads = 0, i;
 	int r;
 
+	ivu_vring_frame_begin(vq);
 	while (left) {
 		if (heads == vq->num) {
 			/*

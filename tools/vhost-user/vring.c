@@ -175,7 +175,7 @@ bool ivu_vring_ready(const struct ivu_dev *d, const struct ivu_vring *vq)
 static int ivu_vring_ring(struct ivu_dev *d, struct ivu_vring *vq, u64 iova,
 			  u64 len, u8 perm, void **ptr)
 {
-	int err = ivu_iotlb_ptr(d, vq, iova, len, perm, ptr);
+	int err = ivu_iotlb_ptr(d, vq, iova, len, perm, false, ptr);
 
 	if (err == -EACCES)
 		ivu_vring_break(d, vq, "IOTLB denies access to the ring, num",
@@ -214,7 +214,7 @@ static void ivu_vring_touch(struct ivu_dev *d, struct ivu_vring *vq)
 int ivu_vring_rings(struct ivu_dev *d, struct ivu_vring *vq)
 {
 	const struct vhost_vring_addr *a = &vq->addr;
-	void *desc, *avail, *used;
+	void *desc, *avail, *used, *idx;
 	u64 n = vq->num;
 	int err;
 
@@ -231,6 +231,14 @@ int ivu_vring_rings(struct ivu_dev *d, struct ivu_vring *vq)
 	if (!err)
 		err = ivu_vring_ring(d, vq, a->used_user_addr, 6 + 8 * n,
 				     IVHOST_PERM_WO, &used);
+	/*
+	 * The used ring is checked for writing only: its index is read
+	 * (once, at start) only if its mapping also allows reading.
+	 */
+	if (!err && vq->used_idx_unread)
+		err = ivu_vring_ring(d, vq, a->used_user_addr +
+				     offsetof(struct vring_used, idx),
+				     sizeof(u16), IVHOST_PERM_RO, &idx);
 	if (err)
 		return err;
 	vq->desc = desc;
@@ -316,7 +324,8 @@ static int ivu_vring_indirect(struct ivu_dev *d, struct ivu_vring *vq,
 		*table = ivu_mem_gpa(&d->mem, desc->addr, desc->len);
 		return *table ? 0 : -EFAULT;
 	}
-	err = ivu_iotlb_ptr(d, vq, desc->addr, desc->len, IVHOST_PERM_RO, &p);
+	err = ivu_iotlb_ptr(d, vq, desc->addr, desc->len, IVHOST_PERM_RO, true,
+			    &p);
 	*table = p;
 	return err;
 }
@@ -354,7 +363,7 @@ static int ivu_vring_walk(struct ivu_dev *d, struct ivu_vring *vq, u16 head,
 		if (r < 0)
 			break;
 		err = ivu_vring_map(d, vq, b, &desc);
-		if (err == -EAGAIN || err == -EACCES)
+		if (err == -EAGAIN || err == -EACCES || err == -ENOSPC)
 			return err;
 		if (err)
 			return -EFAULT;
@@ -397,6 +406,21 @@ static void ivu_vring_ask_ahead(struct ivu_dev *d, struct ivu_vring *vq,
 }
 
 /**
+ * ivu_vring_frame_begin() - a new frame begins: renew what it may take
+ * @vq: the ring
+ *
+ * With the IOTLB, one frame (a TX chain, or the chains of one RX frame)
+ * may step into at most IVU_FRAME_MAX_ENTRIES distinct entries, as on the
+ * kernel device: so every frame in progress fits in the cache together
+ * with the rings, and answering its misses never evicts what it needs.
+ */
+void ivu_vring_frame_begin(struct ivu_vring *vq)
+{
+	vq->tlbq.budget = IVU_FRAME_MAX_ENTRIES;
+	vq->tlbq.nseen = 0;
+}
+
+/**
  * ivu_vring_pop() - take the next chain from the avail ring
  * @d: the device
  * @vq: a ready ring
@@ -434,6 +458,8 @@ int ivu_vring_pop(struct ivu_dev *d, struct ivu_vring *vq, struct ivu_buf *b)
 	if (err) {
 		ivu_vring_break(d, vq, err == -EACCES ?
 				"IOTLB denies the access, head" :
+				err == -ENOSPC ?
+				"frame in too many IOTLB entries, head" :
 				err == -EFAULT ?
 				"descriptor outside guest memory, head" :
 				err == -ELOOP ? "descriptor loop, head" :
@@ -548,10 +574,11 @@ void ivu_vring_notify(struct ivu_dev *d, struct ivu_vring *vq, bool on)
 		if (on)
 			ivu_wr16(&vq->used->ring[vq->num], vq->last_avail);
 	} else {
-		u16 f = ivu_rd16(&vq->used->flags);
-
-		f = on ? f & ~VRING_USED_F_NO_NOTIFY : f | VRING_USED_F_NO_NOTIFY;
-		ivu_wr16(&vq->used->flags, f);
+		/*
+		 * The device owns used->flags, NO_NOTIFY its only bit: written,
+		 * never read (with the IOTLB the ring may be write-only).
+		 */
+		ivu_wr16(&vq->used->flags, on ? 0 : VRING_USED_F_NO_NOTIFY);
 	}
 	/* The guest's next avail->idx is read after it can see this. */
 	if (on)

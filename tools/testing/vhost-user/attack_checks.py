@@ -765,9 +765,14 @@ def rx_held_offloads_dropped(d):
 
 # The device IOTLB's checks live in their own file; it imports the helpers
 # above, so it is imported here, once they exist.
-from attack_iotlb import (iotlb_access_fail, iotlb_ask_ahead,
-                          iotlb_backend_full,  # noqa: E402
+from attack_iotlb import (iotlb_access_fail, iotlb_ask_ahead,  # noqa: E402
+                          iotlb_backend_full,
+                          iotlb_backend_channel_replaced,
+                          iotlb_eviction_barrier,
+                          iotlb_frame_too_many_entries,
                           iotlb_invalidate_drops_rings,
+                          iotlb_used_flags_write_only,
+                          iotlb_used_ring_write_only,
                           iotlb_rx_waits_for_miss, iotlb_tx_waits_for_miss,
                           iotlb_update_replies)
 
@@ -813,5 +818,10 @@ CHECKS = [
     ("iotlb-backend-full", iotlb_backend_full),
     ("iotlb-invalidate-drops-rings", iotlb_invalidate_drops_rings),
     ("iotlb-ask-ahead", iotlb_ask_ahead),
+    ("iotlb-used-ring-write-only", iotlb_used_ring_write_only),
+    ("iotlb-used-flags-write-only", iotlb_used_flags_write_only),
+    ("iotlb-eviction-barrier", iotlb_eviction_barrier),
+    ("iotlb-frame-too-many-entries", iotlb_frame_too_many_entries),
+    ("iotlb-backend-channel-replaced", iotlb_backend_channel_replaced),
     ("sigterm-connected", sigterm_connected),
 ]

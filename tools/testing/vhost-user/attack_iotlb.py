@@ -46,6 +46,11 @@ def iotlb_running(d, vqs=(0, 1), err=None, sndbuf=None):
     assert fe.u64(SET_FEATURES, F_VERSION_1 | F_IOMMU) == 0, \
         "SET_FEATURES with IOMMU_PLATFORM refused"
     assert fe.call(SET_MEM_TABLE, g.table(), [g.fd]) == 0
+    return fe, g, iotlb_start(fe, g, vqs, err), ours
+
+
+def iotlb_start(fe, g, vqs, err=None):
+    """Start rings @vqs at IOVAs; their kick eventfds by vq."""
     kicks = {}
     for vq in vqs:
         assert fe.state(SET_VRING_NUM, vq, g.num) == 0
@@ -58,7 +63,7 @@ def iotlb_running(d, vqs=(0, 1), err=None, sndbuf=None):
         assert fe.u64(SET_VRING_CALL, vq, [efd()]) == 0
         kicks[vq] = efd()
         assert fe.u64(SET_VRING_KICK, vq, [kicks[vq]]) == 0
-    return fe, g, kicks, ours
+    return kicks
 
 
 def backend_msgs(sk, timeout):
@@ -306,13 +311,22 @@ def iotlb_backend_full(d):
     done(fe, g)
 
 
-def iotlb_invalidate_drops_rings(d):
-    """The barrier: once an INVALIDATE of a ring's page is acked, the
-    daemon no longer uses its old translation of the ring; the next kick
-    asks for it again (MISS) and moves nothing until the UPDATE."""
-    fe, g, kicks, sk = iotlb_running(d, vqs=(1,))
+def tx_post_one(g, kicks, fill):
+    """One TX chain (head 0) posted on vq 1 and kicked."""
+    gpa, off = g.buf(256)
+    frame = b"\xff" * 6 + b"\x02\0\0\0\0\1\x88\xb5" + fill * 100
+    g.m[off:off + 12 + len(frame)] = bytes(12) + frame
+    g.set_desc(1, 0, IOVA + gpa - REGION_GPA, 12 + len(frame))
+    g.post(1, 0, 0)
+    g.set_avail_idx(1, 1)
+    os.eventfd_write(kicks[1], 1)
+
+
+def tx_first_of_two(fe, g, kicks, fill):
+    """Everything mapped RW, two TX chains (heads 0 and 1) written, the
+    first posted and sent."""
     assert iotlb(fe, T_UPDATE, IOVA, g.size, REGION_QVA, 3) == 0
-    frame = b"\xff" * 6 + b"\x02\0\0\0\0\1\x88\xb5" + b"i" * 100
+    frame = b"\xff" * 6 + b"\x02\0\0\0\0\1\x88\xb5" + fill * 100
     for i in range(2):
         gpa, off = g.buf(256)
         g.m[off:off + 12 + len(frame)] = bytes(12) + frame
@@ -321,6 +335,14 @@ def iotlb_invalidate_drops_rings(d):
     g.set_avail_idx(1, 1)
     os.eventfd_write(kicks[1], 1)
     assert wait_used(g, 1, 1) == 1, "first frame not sent"
+
+
+def iotlb_invalidate_drops_rings(d):
+    """The barrier: once an INVALIDATE of a ring's page is acked, the
+    daemon no longer uses its old translation of the ring; the next kick
+    asks for it again (MISS) and moves nothing until the UPDATE."""
+    fe, g, kicks, sk = iotlb_running(d, vqs=(1,))
+    tx_first_of_two(fe, g, kicks, b"i")
     backend_msgs(sk, 0.3)
     desc = IOVA + g.desc_off(1)
     assert iotlb(fe, T_INVALIDATE, desc, 4096) == 0
@@ -365,5 +387,172 @@ def iotlb_ask_ahead(d):
     for p in pages:
         assert iotlb(fe, T_UPDATE, p, 4096, REGION_QVA + p - IOVA, 3) == 0
     assert wait_used(g, 1, 5) == 5, "chains not used once answered"
+    sk.close()
+    done(fe, g)
+
+
+def iotlb_used_ring_write_only(d):
+    """The used ring mapped write-only (last write wins over an RW map of
+    everything else): used->idx may not be read through it.  As the kernel
+    device, the daemon reports ACCESS_FAIL (the used index, perm RO) and
+    stops the ring (error eventfd), and moves no frame."""
+    err = efd()
+    fe, g, kicks, sk = iotlb_running(d, vqs=(1,), err=err)
+    used = IOVA + g.used_off(1)
+    # The used page first: an RW mapping of it must never be seen.
+    assert iotlb(fe, T_UPDATE, used, 4096, REGION_QVA + g.used_off(1), 2) == 0
+    assert iotlb(fe, T_UPDATE, IOVA, g.used_off(1), REGION_QVA, 3) == 0
+    rest = g.used_off(1) + 4096
+    assert iotlb(fe, T_UPDATE, IOVA + rest, g.size - rest,
+                 REGION_QVA + rest, 3) == 0
+    tx_post_one(g, kicks, b"w")
+    fails = []
+    end = time.monotonic() + 2
+    while not fails and time.monotonic() < end:
+        fails = [m for m in backend_msgs(sk, 0.5) if m[3] == T_ACCESS_FAIL]
+    assert g.used_idx(1) == 0, "a chain was used through a write-only used ring"
+    assert fails, "no ACCESS_FAIL for reading a write-only used ring"
+    assert used <= fails[0][4] < used + 4096 and fails[0][5] == 1, \
+        "ACCESS_FAIL iova 0x%x perm %d" % (fails[0][4], fails[0][5])
+    assert readable(err, 1), "ring not stopped (no error eventfd)"
+    os.close(err)
+    sk.close()
+    done(fe, g)
+
+
+def iotlb_backend_channel_replaced(d):
+    """A backend channel whose peer is gone: the MISS that found it closed
+    is not lost.  Once the frontend gives a new channel, the MISS arrives
+    on it and the UPDATE answering it moves the frame, with no further
+    kick (nobody knows the first MISS was never delivered)."""
+    fe, g, _, sk = iotlb_running(d, vqs=())
+    sk.close()                          # the frontend's end, gone
+    kicks = iotlb_start(fe, g, (1,))    # its rings' MISS finds it closed
+    tx_post_one(g, kicks, b"c")
+    time.sleep(0.3)
+    assert fe.alive()
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    assert fe.call(SET_BACKEND_REQ_FD, b"", [theirs.fileno()]) == 0
+    theirs.close()
+    got = [m for m in backend_msgs(ours, 0.8) if m[3] == T_MISS]
+    assert got, "no MISS on the new backend channel: the ring waits forever"
+    for _ in range(8):
+        for m in got:
+            page = m[4] & ~0xfff
+            assert iotlb(fe, T_UPDATE, page, 4096,
+                         REGION_QVA + page - IOVA, 3) == 0
+        if wait_used(g, 1, 1, 0.3) == 1:
+            break
+        got = [m for m in backend_msgs(ours, 0.5) if m[3] == T_MISS]
+    assert g.used_idx(1) == 1, "frame not sent after the new channel's MISS"
+    ours.close()
+    done(fe, g)
+
+
+def iotlb_used_flags_write_only(d):
+    """A used ring whose mapping an UPDATE turned write-only while the
+    ring runs: the daemon goes on writing it (flags, used entries, index)
+    but never reads it.  The guest leaves a bit in used->flags that the
+    device does not own: had the daemon read the flags to change its
+    NO_NOTIFY bit, the bit would come back; written from the device's own
+    copy, it is gone."""
+    fe, g, kicks, sk = iotlb_running(d, vqs=(1,))
+    tx_first_of_two(fe, g, kicks, b"u")
+    used = g.used_off(1)
+    struct.pack_into("<H", g.m, used, 0x4000)
+    assert iotlb(fe, T_UPDATE, IOVA + used, 4096, REGION_QVA + used, 2) == 0
+    g.post(1, 1, 1)
+    g.set_avail_idx(1, 2)
+    os.eventfd_write(kicks[1], 1)
+    assert wait_used(g, 1, 2) == 2, \
+        "frame not sent through a write-only used ring"
+    flags = struct.unpack_from("<H", g.m, used)[0]
+    assert not flags & 0x4000, \
+        "used->flags 0x%x: read through a write-only mapping" % flags
+    sk.close()
+    done(fe, g)
+
+
+def iotlb_eviction_barrier(d):
+    """Eviction is a barrier too: once UPDATEs beyond the cache's 2048
+    entries evicted the descriptor table's translation, an UPDATE into
+    the gap mapping the table's IOVA elsewhere is what the daemon reads;
+    it never goes on reading the old table through a translation the
+    cache no longer has."""
+    fe, g, kicks, sk = iotlb_running(d, vqs=(1,))
+    desc, new = g.desc_off(1), 0x30000  # the table, and its replacement
+    rest = g.avail_off(1)
+    frames = {}
+    for i, tag in enumerate((b"FIRST", b"OLD-TABLE", b"NEW-TABLE")):
+        gpa, off = g.buf(256)
+        frames[tag] = b"\xff" * 6 + b"\x02\0\0\0\0\1\x88\xb5" + tag * 10
+        g.m[off:off + 12 + len(frames[tag])] = bytes(12) + frames[tag]
+        frames[tag] = (IOVA + gpa - REGION_GPA, 12 + len(frames[tag]))
+    g.set_desc(1, 0, *frames[b"FIRST"])
+    g.set_desc(1, 1, *frames[b"OLD-TABLE"])
+    g.m[new:new + 16] = g.m[desc:desc + 16]
+    struct.pack_into("<QIHH", g.m, new + 16, frames[b"NEW-TABLE"][0],
+                     frames[b"NEW-TABLE"][1], 0, 0)
+
+    def map_all(table):
+        assert iotlb(fe, T_UPDATE, IOVA + desc, 4096, REGION_QVA + table,
+                     1) == 0
+        assert iotlb(fe, T_UPDATE, IOVA + rest, g.size - rest,
+                     REGION_QVA + rest, 3) == 0
+    map_all(desc)
+    tap = tap_sniffer()
+    g.post(1, 0, 0)
+    g.set_avail_idx(1, 1)
+    os.eventfd_write(kicks[1], 1)
+    assert wait_used(g, 1, 1) == 1, "first frame not sent"
+    for i in range(2 * 2048 + 256):     # no round meanwhile: no touch
+        assert iotlb(fe, T_UPDATE, 0x80000000 + i * 4096, 4096,
+                     REGION_QVA + BUF_BASE, 1) == 0
+    assert int(iotlb_counters(d)["evictions"]) > 2048, "nothing evicted"
+    map_all(new)                        # into the gaps eviction left
+    g.post(1, 1, 1)
+    g.set_avail_idx(1, 2)
+    os.eventfd_write(kicks[1], 1)
+    assert wait_used(g, 1, 2) == 2, "second frame not sent"
+    time.sleep(0.2)
+    seen = []
+    while True:
+        try:
+            seen.append(tap.recv(65536))
+        except BlockingIOError:
+            break
+    assert not any(b"OLD-TABLE" in f for f in seen), \
+        "descriptor read through an evicted translation"
+    assert sum(b"NEW-TABLE" in f for f in seen) == 1, \
+        "the new table's frame not sent once"
+    tap.close()
+    sk.close()
+    done(fe, g)
+
+
+def iotlb_frame_too_many_entries(d):
+    """One frame may step into at most 512 distinct IOTLB entries (the
+    kernel device's limit, which keeps every frame in progress inside the
+    cache): a TX chain of 4 descriptors of 140 pages each, every page an
+    entry of its own (contiguous behind, so few segments), is malformed:
+    the ring stops (error eventfd) and the chain is not used."""
+    err = efd()
+    fe, g, kicks, sk = iotlb_running(d, vqs=(1,), err=err)
+    assert iotlb(fe, T_UPDATE, IOVA, 2 * VQ_STRIDE, REGION_QVA, 3) == 0
+    qva, pages, descs = REGION_QVA + 0x40000, 140, 4
+    for k in range(descs):
+        base = 0x70000000 + k * 0x1000000
+        for p in range(pages):
+            assert iotlb(fe, T_UPDATE, base + p * 4096, 4096,
+                         qva + p * 4096, 1) == 0
+        g.set_desc(1, k, base, pages * 4096,
+                   D_NEXT if k < descs - 1 else 0, k + 1)
+    g.post(1, 0, 0)
+    g.set_avail_idx(1, 1)
+    os.eventfd_write(kicks[1], 1)
+    assert readable(err, 2), \
+        "a frame in %d IOTLB entries did not stop the ring" % (descs * pages)
+    assert g.used_idx(1) == 0, "the chain was used"
+    os.close(err)
     sk.close()
     done(fe, g)

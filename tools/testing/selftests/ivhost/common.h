@@ -69,6 +69,26 @@ static inline int ivhost_dev_is_ivhost(void)
 		     "ioctl interface only: %s", why);			\
 } while (0)
 
+/*
+ * The device under test runs ivhost's IOTLB core: ivhost, or ivhost-user
+ * over vhost-user (check-vhost-user sets IVHOST_USER_BACKEND).
+ */
+static inline int ivhost_dev_has_ivhost_core(void)
+{
+	const char *b = getenv("IVHOST_USER_BACKEND");
+
+	if (ivhost_dev_is_user())
+		return b && !strcmp(b, "ivhost-user");
+	return ivhost_dev_is_ivhost();
+}
+
+/* Skip the current test unless the device runs ivhost's IOTLB core. */
+#define IVHOST_CORE_ONLY() do {						\
+	if (!ivhost_dev_has_ivhost_core())				\
+		SKIP(return, "ivhost IOTLB core behaviour (%s)",	\
+		     ivhost_dev_path());				\
+} while (0)
+
 /* Skip the current test unless the device under test is ivhost. */
 #define IVHOST_ONLY() do {						\
 	if (!ivhost_dev_is_ivhost())					\

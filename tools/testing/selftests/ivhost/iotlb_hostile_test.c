@@ -202,7 +202,7 @@ TEST_F_TIMEOUT(iotlb, ivhost_only_access_fail_no_leak, 60)
 	int i, seen = 0;
 	ssize_t r;
 
-	IVHOST_ONLY();
+	IVHOST_CORE_ONLY();
 	MSGOK(it_map_all(it));
 	MSGOK(it_send(it, VHOST_IOTLB_UPDATE, slab, VMM_SLOT_SIZE,
 		      (uintptr_t)q->slab, VHOST_ACCESS_WO));
@@ -252,6 +252,7 @@ TEST_F_TIMEOUT(iotlb, short_and_split_writes, 60)
 	char msg[128];
 	ssize_t r;
 
+	KERNEL_ONLY("partial write()s of a message on the device fd");
 	it_fill(buf, it->v2, VHOST_IOTLB_UPDATE, v->mem_gpa, v->mem_size,
 		(uintptr_t)v->mem, VHOST_ACCESS_RW);
 	for (i = 0; i < (int)ARRAY_SIZE(short_lens); i++) {
@@ -887,7 +888,7 @@ TEST_F_TIMEOUT(iotlb, ivhost_only_detach_drops_misses, 60)
 	uint8_t buf[IT_MSG_SIZE];
 	char msg[128];
 
-	IVHOST_ONLY();
+	IVHOST_CORE_ONLY();
 	queue_misses(_metadata, it);
 	ASSERT_EQ(0, vmm_set_backend(&it->d.v, VMM_TX, -1));
 	EXPECT_EQ(-EAGAIN, it_read(it, buf, sizeof(buf)));

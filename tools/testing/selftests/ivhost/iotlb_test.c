@@ -863,7 +863,7 @@ TEST_F_TIMEOUT(traffic, ivhost_only_misses_ask_ahead, 120)
 	long long end;
 	int r;
 
-	IVHOST_ONLY();
+	IVHOST_CORE_ONLY();
 	if (variant->shift != VIOMMU_4K_SHIFT || variant->flags)
 		SKIP(return, "one variant is enough");
 	UP(0, 1, 0);
@@ -906,7 +906,7 @@ TEST_F_TIMEOUT(traffic, ivhost_only_isolation, 300)
 	uint64_t r = seed() * 5 + 3;
 	int e;
 
-	IVHOST_ONLY();
+	IVHOST_CORE_ONLY();
 	UP(0, 0, 0);
 	/* Warm the cache: every data page gets used. */
 	ASSERT_EQ(0, tx_stream(&self->d, 1, 600, fixed_1514, &st));

@@ -15,6 +15,11 @@
  *     as "everything" (as QEMU's SMMU emulation sends it);
  *   - vhost_net keeps a queue's unread misses across a backend detach.
  *
+ * Over vhost-user (iotlb_common.h) the messages are IOTLB_MSG requests
+ * and the misses come on the backend channel: what only a device fd has
+ * (partial writes, any user address as uaddr, taking back queued misses)
+ * is KERNEL_ONLY, ivhost's core behaviour is checked on ivhost-user too.
+ *
  * Tests:
  *   iotlb.miss_no_leak_v1 / _v2        item 1
  *   iotlb.ivhost_only_access_fail_no_leak
@@ -401,34 +406,6 @@ static void run_range_cases(struct __test_metadata *_metadata, struct it *it,
 	}
 }
 
-TEST_F_TIMEOUT(iotlb, degenerate_ranges, 60)
-{
-	struct it *it = &self->it;
-	char msg[128];
-
-	run_range_cases(_metadata, it, 0);
-	/* Whatever was accepted is dropped; the queue must still work. */
-	MSGOK(it_unmap(it, 0, UINT64_MAX));
-	MSGOK(it_unmap(it, UINT64_MAX, 1));
-	ASSERT_EQ(0, it_server_start(it));
-	ASSERT_EQ(0, it_attach(it, VMM_TX));
-	ASSERT_EQ(0, it_tx_run(it, 0, 4, 0, msg, sizeof(msg)))
-		TH_LOG("%s", msg);
-	/* And again after the same messages with traffic running. */
-	run_range_cases(_metadata, it, 0);
-	MSGOK(it_unmap(it, 0, UINT64_MAX));
-	MSGOK(it_unmap(it, UINT64_MAX, 1));
-	ASSERT_EQ(0, it_tx_run(it, 4, 4, 0, msg, sizeof(msg)))
-		TH_LOG("%s", msg);
-	EXPECT_EQ(0UL, it->foreign);
-}
-
-TEST_F(iotlb, ivhost_only_degenerate_errnos)
-{
-	IVHOST_ONLY();
-	run_range_cases(_metadata, &self->it, 1);
-}
-
 /* ---- 4: uaddr + size at the user address limit ---- */
 
 struct limit_case {
@@ -485,6 +462,7 @@ static void run_limit_cases(struct __test_metadata *_metadata, struct it *it,
 
 TEST_F_TIMEOUT(iotlb, uaddr_at_user_limit, 60)
 {
+	KERNEL_ONLY("a uaddr outside the memory table");
 	struct it *it = &self->it;
 	char msg[128];
 
@@ -538,6 +516,7 @@ TEST_F_TIMEOUT(iotlb, buffer_at_user_limit, 60)
 	char msg[128];
 	int h;
 
+	KERNEL_ONLY("a uaddr outside the memory table");
 	tx_warm_up(_metadata, it);
 	MSGOK(it_send(it, VHOST_IOTLB_UPDATE, iova, 0x1000,
 		      USER_TOP - 0x1000, VHOST_ACCESS_RW));
@@ -665,7 +644,7 @@ TEST_F_TIMEOUT(bigring, desc_table_split_in_user_space, 60)
 		      (uintptr_t)spare, VHOST_ACCESS_RW));
 	ASSERT_EQ(0, it_attach(it, VMM_TX));
 	if (it_tx_run(it, 0, 8, 0, msg, sizeof(msg)) &&
-	    ivhost_dev_is_ivhost() && vmm_poll_fd(q->err_fd))
+	    ivhost_dev_has_ivhost_core() && vmm_poll_fd(q->err_fd))
 		/*
 		 * KNOWN BUG, reported: ivhost_vq_prefetch() needs every ring
 		 * in one piece of user memory and fails the queue otherwise;
@@ -747,7 +726,9 @@ static void *storm_control(void *arg)
 		}
 		storm_ioctl(s, it_map_rings(it, VMM_TX));
 		storm_ioctl(s, it_map_rings(it, VMM_RX));
-		storm_ioctl(s, vmm_ioctl(v, VHOST_SET_BACKEND_FEATURES, &bf));
+		if (!v->user)	/* vhost-user has no backend features */
+			storm_ioctl(s, vmm_ioctl(v,
+					VHOST_SET_BACKEND_FEATURES, &bf));
 		storm_ioctl(s, vmm_set_mem_table(v));
 		if (!s->drop_ap && n % 2) {
 			storm_ioctl(s, vmm_set_backend(v, VMM_TX, -1));
@@ -865,6 +846,7 @@ TEST_F_TIMEOUT(iotlb, reset_owner_drops_misses, 60)
 	char msg[128];
 	int i;
 
+	KERNEL_ONLY("a MISS already written to the backend channel cannot be taken back");
 	queue_misses(_metadata, it);
 	ASSERT_EQ(0, vmm_ioctl(&it->d.v, VHOST_RESET_OWNER, NULL));
 	EXPECT_EQ(-EAGAIN, it_read(it, buf, sizeof(buf)));
@@ -888,7 +870,7 @@ TEST_F_TIMEOUT(iotlb, ivhost_only_detach_drops_misses, 60)
 	uint8_t buf[IT_MSG_SIZE];
 	char msg[128];
 
-	IVHOST_CORE_ONLY();
+	IVHOST_ONLY();	/* as reset_owner_drops_misses */
 	queue_misses(_metadata, it);
 	ASSERT_EQ(0, vmm_set_backend(&it->d.v, VMM_TX, -1));
 	EXPECT_EQ(-EAGAIN, it_read(it, buf, sizeof(buf)));
@@ -1357,6 +1339,38 @@ TEST_F_TIMEOUT(iotlb, ring_head_out_of_range, 60)
 TEST_F_TIMEOUT(iotlb, ring_avail_jump, 60)
 {
 	ring_bounds(_metadata, &self->it, 1);
+}
+
+/*
+ * Item 3's tests run last: DPDK 22.11 dies (SIGFPE) on these messages, and
+ * the tests before them still tell something about it.
+ */
+TEST_F_TIMEOUT(iotlb, degenerate_ranges, 60)
+{
+	struct it *it = &self->it;
+	char msg[128];
+
+	run_range_cases(_metadata, it, 0);
+	/* Whatever was accepted is dropped; the queue must still work. */
+	MSGOK(it_unmap(it, 0, UINT64_MAX));
+	MSGOK(it_unmap(it, UINT64_MAX, 1));
+	ASSERT_EQ(0, it_server_start(it));
+	ASSERT_EQ(0, it_attach(it, VMM_TX));
+	ASSERT_EQ(0, it_tx_run(it, 0, 4, 0, msg, sizeof(msg)))
+		TH_LOG("%s", msg);
+	/* And again after the same messages with traffic running. */
+	run_range_cases(_metadata, it, 0);
+	MSGOK(it_unmap(it, 0, UINT64_MAX));
+	MSGOK(it_unmap(it, UINT64_MAX, 1));
+	ASSERT_EQ(0, it_tx_run(it, 4, 4, 0, msg, sizeof(msg)))
+		TH_LOG("%s", msg);
+	EXPECT_EQ(0UL, it->foreign);
+}
+
+TEST_F(iotlb, ivhost_only_degenerate_errnos)
+{
+	IVHOST_ONLY();
+	run_range_cases(_metadata, &self->it, 1);
 }
 
 TEST_HARNESS_MAIN

@@ -13,7 +13,10 @@
  * is named by $IVHOST_USER_TAP (the harness started the backend on a tap
  * it owns; tools/testing/vhost-user/check-vhost-user).  A test of what
  * only the ioctl interface has (errno values, fd semantics, the tap fd as
- * a backend) starts with KERNEL_ONLY(why), which skips it there.
+ * a backend) starts with KERNEL_ONLY(why), which skips it there.  A test
+ * of ivhost's IOTLB core, which ivhost-user shares, starts with
+ * IVHOST_CORE_ONLY(): it runs on ivhost and, when $IVHOST_USER_BACKEND
+ * says so, on ivhost-user.
  */
 #ifndef IVHOST_SELFTEST_COMMON_H
 #define IVHOST_SELFTEST_COMMON_H

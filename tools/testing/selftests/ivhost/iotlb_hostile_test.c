@@ -406,6 +406,34 @@ static void run_range_cases(struct __test_metadata *_metadata, struct it *it,
 	}
 }
 
+TEST_F_TIMEOUT(iotlb, degenerate_ranges, 60)
+{
+	struct it *it = &self->it;
+	char msg[128];
+
+	run_range_cases(_metadata, it, 0);
+	/* Whatever was accepted is dropped; the queue must still work. */
+	MSGOK(it_unmap(it, 0, UINT64_MAX));
+	MSGOK(it_unmap(it, UINT64_MAX, 1));
+	ASSERT_EQ(0, it_server_start(it));
+	ASSERT_EQ(0, it_attach(it, VMM_TX));
+	ASSERT_EQ(0, it_tx_run(it, 0, 4, 0, msg, sizeof(msg)))
+		TH_LOG("%s", msg);
+	/* And again after the same messages with traffic running. */
+	run_range_cases(_metadata, it, 0);
+	MSGOK(it_unmap(it, 0, UINT64_MAX));
+	MSGOK(it_unmap(it, UINT64_MAX, 1));
+	ASSERT_EQ(0, it_tx_run(it, 4, 4, 0, msg, sizeof(msg)))
+		TH_LOG("%s", msg);
+	EXPECT_EQ(0UL, it->foreign);
+}
+
+TEST_F(iotlb, ivhost_only_degenerate_errnos)
+{
+	IVHOST_ONLY();
+	run_range_cases(_metadata, &self->it, 1);
+}
+
 /* ---- 4: uaddr + size at the user address limit ---- */
 
 struct limit_case {
@@ -1339,38 +1367,6 @@ TEST_F_TIMEOUT(iotlb, ring_head_out_of_range, 60)
 TEST_F_TIMEOUT(iotlb, ring_avail_jump, 60)
 {
 	ring_bounds(_metadata, &self->it, 1);
-}
-
-/*
- * Item 3's tests run last: DPDK 22.11 dies (SIGFPE) on these messages, and
- * the tests before them still tell something about it.
- */
-TEST_F_TIMEOUT(iotlb, degenerate_ranges, 60)
-{
-	struct it *it = &self->it;
-	char msg[128];
-
-	run_range_cases(_metadata, it, 0);
-	/* Whatever was accepted is dropped; the queue must still work. */
-	MSGOK(it_unmap(it, 0, UINT64_MAX));
-	MSGOK(it_unmap(it, UINT64_MAX, 1));
-	ASSERT_EQ(0, it_server_start(it));
-	ASSERT_EQ(0, it_attach(it, VMM_TX));
-	ASSERT_EQ(0, it_tx_run(it, 0, 4, 0, msg, sizeof(msg)))
-		TH_LOG("%s", msg);
-	/* And again after the same messages with traffic running. */
-	run_range_cases(_metadata, it, 0);
-	MSGOK(it_unmap(it, 0, UINT64_MAX));
-	MSGOK(it_unmap(it, UINT64_MAX, 1));
-	ASSERT_EQ(0, it_tx_run(it, 4, 4, 0, msg, sizeof(msg)))
-		TH_LOG("%s", msg);
-	EXPECT_EQ(0UL, it->foreign);
-}
-
-TEST_F(iotlb, ivhost_only_degenerate_errnos)
-{
-	IVHOST_ONLY();
-	run_range_cases(_metadata, &self->it, 1);
 }
 
 TEST_HARNESS_MAIN

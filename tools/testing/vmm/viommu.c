@@ -197,8 +197,10 @@ int viommu_bringup(struct viommu *vi, struct vmm *v, const char *path,
 	r = vmm_open(v, path);
 	if (r)
 		return r;
-	fl = fcntl(v->fd, F_GETFL);
-	if (fl < 0 || fcntl(v->fd, F_SETFL, fl | O_NONBLOCK) < 0)
+	/* the device fd reads without blocking; a vhost-user socket waits
+	 * for each reply (vu.c) and has its backend channel polled */
+	fl = v->user ? 0 : fcntl(v->fd, F_GETFL);
+	if (fl < 0 || (!v->user && fcntl(v->fd, F_SETFL, fl | O_NONBLOCK)))
 		return -errno;
 	r = vmm_set_owner(v);
 	if (!r)
@@ -329,6 +331,8 @@ int viommu_send_locked(struct viommu *vi, uint8_t type, uint64_t iova,
 			type, (unsigned long long)iova,
 			(unsigned long long)size, (unsigned long long)uaddr,
 			perm);
+	if (vi->v->user)
+		return vmm_vu_iotlb_send(vi->v, &m.iotlb);
 	/* struct vhost_msg has the same layout on 64-bit */
 	n = write(vi->v->fd, &m, sizeof(m));
 	if (n < 0)
@@ -389,20 +393,58 @@ static int answer_locked(struct viommu *vi, const struct vhost_iotlb_msg *m)
 	}
 }
 
+/*
+ * The reply a vhost-user backend waits for (it set NEED_REPLY on the
+ * message read last), sent once that message is answered, as QEMU does:
+ * 0 if its UPDATE went out, 1 if not (unmapped IOVA, or never answered).
+ */
+static int vu_reply_locked(struct viommu *vi, int ok)
+{
+	if (!vi->vu_need_reply)
+		return 0;
+	vi->vu_need_reply = 0;
+	return vmm_vu_backend_reply(vi->v, VMM_VU_BACKEND_IOTLB_MSG, !ok);
+}
+
 int viommu_answer(struct viommu *vi, const struct vhost_iotlb_msg *m)
 {
-	int r;
+	int r, rr;
 
 	pthread_mutex_lock(&vi->lock);
 	r = answer_locked(vi, m);
+	rr = vu_reply_locked(vi, r > 0 || m->type == VHOST_IOTLB_ACCESS_FAIL);
 	pthread_mutex_unlock(&vi->lock);
-	return r;
+	return r < 0 ? r : rr ? rr : r;
+}
+
+/* The next message from the backend channel: 1, -EAGAIN if none. */
+static int vu_read_one(struct viommu *vi, struct vhost_iotlb_msg *m,
+		       int timeout_ms)
+{
+	int need = 0, r;
+
+	pthread_mutex_lock(&vi->lock);
+	r = vu_reply_locked(vi, 0);	/* the last one was not answered */
+	pthread_mutex_unlock(&vi->lock);
+	if (r)
+		return r;
+	r = vmm_vu_iotlb_recv(vi->v, m, &need, timeout_ms);
+	if (r == 1) {
+		pthread_mutex_lock(&vi->lock);
+		vi->vu_need_reply = need;
+		pthread_mutex_unlock(&vi->lock);
+	}
+	return r ? r : -EAGAIN;
 }
 
 static int read_one(struct viommu *vi, struct vhost_iotlb_msg *m)
 {
 	struct vhost_msg_v2 buf;
-	ssize_t n = read(vi->v->fd, &buf, sizeof(buf));
+	ssize_t n;
+
+	if (vi->v->user)
+		return vu_read_one(vi, m, 0);
+	n = read(vi->v->fd, &buf, sizeof(buf));
 
 	if (n < 0)
 		return -errno;
@@ -417,6 +459,10 @@ int viommu_recv(struct viommu *vi, struct vhost_iotlb_msg *m, int timeout_ms)
 	struct pollfd p = { .fd = vi->v->fd, .events = POLLIN };
 	int r;
 
+	if (vi->v->user) {
+		r = vu_read_one(vi, m, timeout_ms);
+		return r == -EAGAIN ? 0 : r;
+	}
 	for (;;) {
 		r = read_one(vi, m);
 		if (r != -EAGAIN)
@@ -433,7 +479,8 @@ static void *server(void *arg)
 {
 	struct viommu *vi = arg;
 	struct pollfd p[2] = {
-		{ .fd = vi->v->fd, .events = POLLIN },
+		{ .fd = vi->v->user ? vi->v->vu_backend_fd : vi->v->fd,
+		  .events = POLLIN },
 		{ .fd = vi->stop_fd, .events = POLLIN },
 	};
 	struct vhost_iotlb_msg m;

@@ -14,6 +14,12 @@
  * answers each with one UPDATE of the page covering it, as QEMU does; it
  * counts, and remembers the last, ACCESS_FAIL message.
  *
+ * On a vhost-user vmm (vu.c) the same calls go over the socket: an UPDATE
+ * or INVALIDATE is an IOTLB_MSG whose 0 ack viommu_send() waits for (the
+ * backend's barrier), MISS and ACCESS_FAIL are read from the backend
+ * channel, and a message the backend sent with NEED_REPLY is replied to
+ * once viommu_answer() sent its UPDATE (0), or 1 if it could not.
+ *
  * The guest-driver side posts TX and RX buffers with IOVA descriptor
  * addresses and reaches their bytes through the same page table, so a
  * remapped page is seen by both the device and the driver.
@@ -64,6 +70,8 @@ struct viommu {
 	unsigned long misses, updates, unmapped, access_fails, others;
 	unsigned long manual_updates;	/* by viommu_update_iova() */
 	struct vhost_iotlb_msg last_fail;
+	int vu_need_reply;		/* vhost-user: the last message read
+					 * waits for its reply (under lock) */
 };
 
 /*

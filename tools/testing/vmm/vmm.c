@@ -50,6 +50,7 @@ void vmm_init_closed(struct vmm *v, struct vmm_tap *t)
 	memset(v, 0, sizeof(*v));
 	v->fd = -1;
 	v->mem_fd = -1;
+	v->vu_backend_fd = -1;
 	for (i = 0; i < VMM_NVQS; i++) {
 		v->vq[i].kick_fd = -1;
 		v->vq[i].call_fd = -1;
@@ -75,6 +76,7 @@ int vmm_open(struct vmm *v, const char *path)
 		v->vq[i].v = v;
 	}
 	v->mem_fd = -1;
+	v->vu_backend_fd = -1;
 	snprintf(v->path, sizeof(v->path), "%s", path);
 	if (!strncmp(path, VMM_VU_PREFIX, strlen(VMM_VU_PREFIX))) {
 		if (!vmm_vu_open)
@@ -112,8 +114,10 @@ void vmm_close(struct vmm *v)
 		munmap(v->mem, v->mem_size);
 	v->mem = NULL;
 	/* only a vhost-user vmm has one: a zeroed struct vmm says fd 0 */
-	if (v->user)
+	if (v->user) {
 		close_fd(&v->mem_fd);
+		close_fd(&v->vu_backend_fd);
+	}
 }
 
 int vmm_set_owner(struct vmm *v)

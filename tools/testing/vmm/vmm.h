@@ -15,6 +15,7 @@
 #ifndef IVHOST_VMM_H
 #define IVHOST_VMM_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -72,6 +73,8 @@ struct vmm {
 	unsigned int vu_kicked;	/* vhost-user: vqs given a kick fd, a bit each */
 	unsigned int vu_stopped; /* ... and stopped since by GET_VRING_BASE */
 	int vu_kick_fd[VMM_NVQS]; /* ... that fd, sent again at attach */
+	int vu_backend_fd;	/* vhost-user: our end of the backend channel */
+	pthread_mutex_t vu_lock; /* vhost-user: one request and its reply */
 	char path[256];
 	uint64_t features;		/* negotiated */
 	uint8_t *mem;			/* guest memory, user address */
@@ -329,7 +332,12 @@ enum {
 #define VMM_VU_PROTOCOL_F_MQ		0
 #define VMM_VU_PROTOCOL_F_REPLY_ACK	3
 #define VMM_VU_PROTOCOL_F_NET_MTU	4
+#define VMM_VU_PROTOCOL_F_BACKEND_REQ	5
 #define VMM_VU_PROTOCOL_NEGOTIATED	63
+/* Backend-channel request: an IOTLB message (MISS, ACCESS_FAIL). */
+#define VMM_VU_BACKEND_IOTLB_MSG	1
+/* VIRTIO_F_IOMMU_PLATFORM (= VIRTIO_F_ACCESS_PLATFORM) */
+#define VMM_VU_F_IOMMU_PLATFORM		33
 /* Most fds one message carries (and regions one SET_MEM_TABLE has). */
 #define VMM_VU_MAX_FDS			8
 
@@ -362,5 +370,20 @@ int vmm_vu_call(struct vmm *v, uint32_t req, const void *payload,
 /* SET_VRING_ENABLE; NET_SET_MTU (-EOPNOTSUPP unless NET_MTU was acked). */
 int vmm_vu_enable(struct vmm *v, unsigned int index, int enable);
 int vmm_vu_set_mtu(struct vmm *v, unsigned int mtu);
+/*
+ * The device IOTLB over vhost-user (the backend offered IOMMU_PLATFORM
+ * and acked REPLY_ACK and BACKEND_REQ at connect; else -EOPNOTSUPP).
+ * vmm_vu_iotlb_send(): one VHOST_USER_IOTLB_MSG with NEED_REPLY, 0 once
+ * the backend acked it with 0, -EIO for a non-zero ack.  Safe from any
+ * thread (vu_lock).
+ * vmm_vu_iotlb_recv(): one BACKEND_IOTLB_MSG from the backend channel,
+ * waiting up to @timeout_ms: 1 (*@need_reply: the backend waits for
+ * vmm_vu_backend_reply()), 0 on timeout, -errno; a backend request of
+ * another kind is answered 1 (unsupported) and skipped.
+ */
+int vmm_vu_iotlb_send(struct vmm *v, const struct vhost_iotlb_msg *m);
+int vmm_vu_iotlb_recv(struct vmm *v, struct vhost_iotlb_msg *m,
+		      int *need_reply, int timeout_ms);
+int vmm_vu_backend_reply(struct vmm *v, uint32_t req, uint64_t val);
 
 #endif

@@ -24,6 +24,15 @@
  * carries NEED_REPLY, and a non-zero ack is -EIO.  Guest memory of such a
  * vmm is a memfd mapped MAP_SHARED (vmm_mem_init()); SET_MEM_TABLE passes
  * it once per region, with the region's offset into it.
+ *
+ * The device IOTLB (viommu.c on a vhost-user vmm): when GET_FEATURES
+ * offers IOMMU_PLATFORM (bit 33), BACKEND_REQ is acked too and, as QEMU
+ * does right after SET_PROTOCOL_FEATURES, a socketpair's far end goes to
+ * the backend with SET_BACKEND_REQ_FD (SET_SLAVE_REQ_FD).  UPDATE and
+ * INVALIDATE are IOTLB_MSG requests, always with NEED_REPLY (QEMU's
+ * rule); MISS and ACCESS_FAIL come as BACKEND_IOTLB_MSG on the channel.
+ * UPDATE's uaddr is this process's address of guest memory, the
+ * userspace_addr space of SET_MEM_TABLE, as QEMU's is.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -36,6 +45,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <linux/vhost_types.h>
 
 #include "vmm.h"
 
@@ -50,6 +60,9 @@
 #define VU_WANT_PROTOCOL ((1ULL << VMM_VU_PROTOCOL_F_MQ) | \
 			  (1ULL << VMM_VU_PROTOCOL_F_REPLY_ACK) | \
 			  (1ULL << VMM_VU_PROTOCOL_F_NET_MTU))
+/* ... and those the device IOTLB needs, with IOMMU_PLATFORM offered */
+#define VU_IOMMU_PROTOCOL ((1ULL << VMM_VU_PROTOCOL_F_REPLY_ACK) | \
+			   (1ULL << VMM_VU_PROTOCOL_F_BACKEND_REQ))
 
 struct vu_mem_region {
 	uint64_t gpa, size, uaddr, mmap_offset;
@@ -184,17 +197,16 @@ static int want_reply(struct vmm *v)
 	return !!(v->vu_protocol & (1ULL << VMM_VU_PROTOCOL_F_REPLY_ACK));
 }
 
-int vmm_vu_call(struct vmm *v, uint32_t req, const void *payload,
-		uint32_t size, const int *fds, unsigned int nfds,
-		void *reply, uint32_t reply_size)
+static int vu_call_locked(struct vmm *v, uint32_t req, uint32_t flags,
+			  const void *payload, uint32_t size, const int *fds,
+			  unsigned int nfds, void *reply, uint32_t reply_size)
 {
-	int ack = !reply && want_reply(v);
 	struct vmm_vu_hdr h;
 	uint64_t u = 0;
+	int ack = !!(flags & VU_F_NEED_REPLY);
 	int r;
 
-	r = vmm_vu_send(v->fd, req, VU_VERSION | (ack ? VU_F_NEED_REPLY : 0),
-			payload, size, fds, nfds);
+	r = vmm_vu_send(v->fd, req, flags, payload, size, fds, nfds);
 	if (r || (!reply && !ack))
 		return r;
 	if (!reply) {
@@ -210,6 +222,20 @@ int vmm_vu_call(struct vmm *v, uint32_t req, const void *payload,
 	return ack && u ? -EIO : 0;
 }
 
+int vmm_vu_call(struct vmm *v, uint32_t req, const void *payload,
+		uint32_t size, const int *fds, unsigned int nfds,
+		void *reply, uint32_t reply_size)
+{
+	int ack = !reply && want_reply(v);
+	int r;
+
+	pthread_mutex_lock(&v->vu_lock);
+	r = vu_call_locked(v, req, VU_VERSION | (ack ? VU_F_NEED_REPLY : 0),
+			   payload, size, fds, nfds, reply, reply_size);
+	pthread_mutex_unlock(&v->vu_lock);
+	return r;
+}
+
 static int vu_get_u64(struct vmm *v, uint32_t req, uint64_t *val)
 {
 	return vmm_vu_call(v, req, NULL, 0, NULL, 0, val, sizeof(*val));
@@ -218,6 +244,24 @@ static int vu_get_u64(struct vmm *v, uint32_t req, uint64_t *val)
 static int vu_set_u64(struct vmm *v, uint32_t req, uint64_t val)
 {
 	return vmm_vu_call(v, req, &val, sizeof(val), NULL, 0, NULL, 0);
+}
+
+/* SET_BACKEND_REQ_FD with the far end of a new socketpair. */
+static int vu_backend_channel(struct vmm *v)
+{
+	int sv[2], r;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	r = vmm_vu_call(v, VMM_VU_SET_BACKEND_REQ_FD, NULL, 0, &sv[1], 1,
+			NULL, 0);
+	close(sv[1]);
+	if (r) {
+		close(sv[0]);
+		return r;
+	}
+	v->vu_backend_fd = sv[0];
+	return 0;
 }
 
 int vmm_vu_handshake(struct vmm *v)
@@ -234,11 +278,18 @@ int vmm_vu_handshake(struct vmm *v)
 	r = vu_get_u64(v, VMM_VU_GET_PROTOCOL_FEATURES, &pf);
 	if (r)
 		return r;
-	pf &= VU_WANT_PROTOCOL;
+	pf &= VU_WANT_PROTOCOL |
+	      (v->vu_offered & (1ULL << VMM_VU_F_IOMMU_PLATFORM) ?
+	       VU_IOMMU_PROTOCOL : 0);
 	r = vu_set_u64(v, VMM_VU_SET_PROTOCOL_FEATURES, pf);
 	if (r)
 		return r;
 	v->vu_protocol = pf | (1ULL << VMM_VU_PROTOCOL_NEGOTIATED);
+	if (pf & (1ULL << VMM_VU_PROTOCOL_F_BACKEND_REQ)) {
+		r = vu_backend_channel(v);
+		if (r)
+			return r;
+	}
 	v->vu_queues = 1;
 	if (pf & (1ULL << VMM_VU_PROTOCOL_F_MQ)) {
 		r = vu_get_u64(v, VMM_VU_GET_QUEUE_NUM, &f);
@@ -251,6 +302,7 @@ int vmm_vu_handshake(struct vmm *v)
 
 int vmm_vu_open(struct vmm *v, const char *sock_path)
 {
+	pthread_mutex_init(&v->vu_lock, NULL);
 	v->user = 1;
 	v->fd = vmm_vu_connect(sock_path);
 	if (v->fd < 0)
@@ -412,4 +464,62 @@ int vmm_vu_ioctl(struct vmm *v, unsigned long req, void *arg)
 		return vmm_vu_enable(v, f->index, 0);
 	}
 	return -ENOTTY;
+}
+
+static int vu_has_iotlb(struct vmm *v)
+{
+	return v->user && v->vu_backend_fd >= 0 &&
+	       (v->vu_protocol & (1ULL << VMM_VU_PROTOCOL_F_REPLY_ACK));
+}
+
+int vmm_vu_iotlb_send(struct vmm *v, const struct vhost_iotlb_msg *m)
+{
+	int r;
+
+	if (!vu_has_iotlb(v))
+		return -EOPNOTSUPP;
+	pthread_mutex_lock(&v->vu_lock);
+	r = vu_call_locked(v, VMM_VU_IOTLB_MSG, VU_VERSION | VU_F_NEED_REPLY,
+			   m, sizeof(*m), NULL, 0, NULL, 0);
+	pthread_mutex_unlock(&v->vu_lock);
+	return r;
+}
+
+int vmm_vu_backend_reply(struct vmm *v, uint32_t req, uint64_t val)
+{
+	return vmm_vu_send(v->vu_backend_fd, req, VU_VERSION | VU_F_REPLY,
+			   &val, sizeof(val), NULL, 0);
+}
+
+int vmm_vu_iotlb_recv(struct vmm *v, struct vhost_iotlb_msg *m,
+		      int *need_reply, int timeout_ms)
+{
+	struct pollfd p = { .fd = v->vu_backend_fd, .events = POLLIN };
+	struct vmm_vu_hdr h;
+	int r;
+
+	if (!vu_has_iotlb(v))
+		return -EOPNOTSUPP;
+	for (;;) {
+		r = poll(&p, 1, timeout_ms);
+		if (r < 0)
+			return -errno;
+		if (!r)
+			return 0;
+		memset(m, 0, sizeof(*m));
+		r = vmm_vu_recv(v->vu_backend_fd, &h, m, sizeof(*m),
+				VU_REPLY_TIMEOUT_MS);
+		if (r < 0 && r != -EMSGSIZE)
+			return r;
+		*need_reply = !!(h.flags & VU_F_NEED_REPLY);
+		if (h.request == VMM_VU_BACKEND_IOTLB_MSG &&
+		    r == (int)sizeof(*m))
+			return 1;
+		/* not an IOTLB message we can read: refuse it, go on */
+		if (*need_reply) {
+			r = vmm_vu_backend_reply(v, h.request, 1);
+			if (r)
+				return r;
+		}
+	}
 }

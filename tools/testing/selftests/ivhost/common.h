@@ -13,7 +13,10 @@
  * is named by $IVHOST_USER_TAP (the harness started the backend on a tap
  * it owns; tools/testing/vhost-user/check-vhost-user).  A test of what
  * only the ioctl interface has (errno values, fd semantics, the tap fd as
- * a backend) starts with KERNEL_ONLY(why), which skips it there.
+ * a backend) starts with KERNEL_ONLY(why), which skips it there.  A test
+ * of ivhost's IOTLB core, which ivhost-user shares, starts with
+ * IVHOST_CORE_ONLY(): it runs on ivhost and, when $IVHOST_USER_BACKEND
+ * says so, on ivhost-user.
  */
 #ifndef IVHOST_SELFTEST_COMMON_H
 #define IVHOST_SELFTEST_COMMON_H
@@ -67,6 +70,26 @@ static inline int ivhost_dev_is_ivhost(void)
 	if (ivhost_dev_is_user())					\
 		SKIP(longjmp(_metadata->env, 1),			\
 		     "ioctl interface only: %s", why);			\
+} while (0)
+
+/*
+ * The device under test runs ivhost's IOTLB core: ivhost, or ivhost-user
+ * over vhost-user (check-vhost-user sets IVHOST_USER_BACKEND).
+ */
+static inline int ivhost_dev_has_ivhost_core(void)
+{
+	const char *b = getenv("IVHOST_USER_BACKEND");
+
+	if (ivhost_dev_is_user())
+		return b && !strcmp(b, "ivhost-user");
+	return ivhost_dev_is_ivhost();
+}
+
+/* Skip the current test unless the device runs ivhost's IOTLB core. */
+#define IVHOST_CORE_ONLY() do {						\
+	if (!ivhost_dev_has_ivhost_core())				\
+		SKIP(return, "ivhost IOTLB core behaviour (%s)",	\
+		     ivhost_dev_path());				\
 } while (0)
 
 /* Skip the current test unless the device under test is ivhost. */

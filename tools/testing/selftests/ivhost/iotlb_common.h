@@ -11,6 +11,14 @@
  * default) holding the missing byte, as QEMU answers with one vIOMMU
  * page; a server thread can do that in the background.
  *
+ * On a vhost-user device (IVHOST_DEV=vhost-user:SOCKET) a message goes
+ * as VHOST_USER_IOTLB_MSG (vu.c): it_send() returns the 72 bytes a
+ * write() would once the backend acked it with 0, -EIO if it refused;
+ * it_read() gives a MISS or ACCESS_FAIL from the backend channel in the
+ * same 72-byte v2 form (the 32 bytes received at offset 8), replying 0 at
+ * once to one sent with NEED_REPLY.  vhost-user has no message versions:
+ * it_set_v2() only records which form it_read() fills in.
+ *
  * Everything is static: each test binary includes this once.
  */
 #ifndef IVHOST_IOTLB_COMMON_H
@@ -71,6 +79,11 @@ static inline ssize_t it_send(struct it *it, uint8_t type, uint64_t iova,
 	ssize_t r;
 
 	it_fill(buf, it->v2, type, iova, size, uaddr, perm);
+	if (it->d.v.user) {
+		r = vmm_vu_iotlb_send(&it->d.v,
+				      (struct vhost_iotlb_msg *)(buf + 8));
+		return r ? r : IT_MSG_SIZE;
+	}
 	r = write(it->d.v.fd, buf, sizeof(buf));
 	return r < 0 ? -errno : r;
 }
@@ -135,7 +148,8 @@ static inline int it_set_addr(struct it *it, unsigned int qi)
 static inline int it_set_v2(struct it *it, int v2)
 {
 	uint64_t bf = v2 ? 1ULL << VHOST_BACKEND_F_IOTLB_MSG_V2 : 0;
-	int r = vmm_ioctl(&it->d.v, VHOST_SET_BACKEND_FEATURES, &bf);
+	int r = it->d.v.user ? 0 :
+		vmm_ioctl(&it->d.v, VHOST_SET_BACKEND_FEATURES, &bf);
 
 	if (!r)
 		it->v2 = v2;
@@ -173,7 +187,7 @@ static inline int it_up_mem(struct it *it, uint64_t features,
 		return r;
 	if (!(it->d.v.features & F(VIRTIO_F_ACCESS_PLATFORM)))
 		return -EOPNOTSUPP;
-	if (fcntl(it->d.v.fd, F_SETFL, O_NONBLOCK) < 0)
+	if (!it->d.v.user && fcntl(it->d.v.fd, F_SETFL, O_NONBLOCK) < 0)
 		return -errno;
 	r = it_set_v2(it, 1);
 	for (i = 0; !r && i < VMM_NVQS; i++)
@@ -184,9 +198,25 @@ static inline int it_up_mem(struct it *it, uint64_t features,
 /* Read one message (non-blocking): its size, or -errno. */
 static inline ssize_t it_read(struct it *it, void *buf, size_t size)
 {
-	ssize_t r = read(it->d.v.fd, buf, size);
+	struct vhost_iotlb_msg m;
+	int need = 0, r;
+	ssize_t n;
 
-	return r < 0 ? -errno : r;
+	if (!it->d.v.user) {
+		n = read(it->d.v.fd, buf, size);
+		return n < 0 ? -errno : n;
+	}
+	if (size < IT_MSG_SIZE)
+		return -EINVAL;
+	r = vmm_vu_iotlb_recv(&it->d.v, &m, &need, 0);
+	if (r <= 0)
+		return r ? r : -EAGAIN;
+	if (need && vmm_vu_backend_reply(&it->d.v, VMM_VU_BACKEND_IOTLB_MSG,
+					 0))
+		return -EIO;
+	it_fill(buf, it->v2, 0, 0, 0, 0, 0);
+	memcpy((uint8_t *)buf + 8, &m, sizeof(m));
+	return IT_MSG_SIZE;
 }
 
 /* Parse a message read back: the inner vhost_iotlb_msg. */
@@ -198,7 +228,8 @@ static inline void it_parse(const uint8_t *buf, struct vhost_iotlb_msg *m)
 /* Wait for a message to be readable; 1 yes, 0 timeout. */
 static inline int it_wait_msg(struct it *it, int ms)
 {
-	struct pollfd p = { .fd = it->d.v.fd, .events = POLLIN };
+	struct pollfd p = { .fd = it->d.v.user ? it->d.v.vu_backend_fd :
+				  it->d.v.fd, .events = POLLIN };
 
 	return poll(&p, 1, ms) == 1 && (p.revents & POLLIN);
 }

@@ -18,6 +18,12 @@
  *                            kicks again: the TX / RX queue resumes on
  *                            each UPDATE, including a miss on the last
  *                            byte of the UPDATE's range
+ *   traffic.evicted_then_remapped, traffic.update_replaces_mapping
+ *                            an UPDATE of a held IOVA with a new uaddr
+ *                            replaces it (after eviction, and at once)
+ *   traffic.invalidate_up_to_2_64
+ *                            INVALIDATE iova X size 2^64 - X removes
+ *                            the translations above X
  *   traffic.ivhost_only_isolation
  *                            after INVALIDATE and a remap the old memory
  *                            is never touched again
@@ -721,10 +727,9 @@ static void send_one(struct __test_metadata *_metadata, struct tdev *d,
 	ASSERT_EQ(0, memcmp(rbuf, frame, n));
 }
 
-/* Point the page of @iova at a spare page with the same bytes, and tell
- * the device with an UPDATE only (no INVALIDATE first). */
-static int remap_without_invalidate(struct viommu *vi, uint64_t iova,
-				    void **old)
+/* Point the page of @iova at a spare page with the same bytes in the
+ * VMM's table only (the device is not told): the new page's address. */
+static void *remap_table_only(struct viommu *vi, uint64_t iova, void **old)
 {
 	int64_t s = (int64_t)((iova - vi->iova_base) >> vi->shift), pg, npg;
 	uint8_t *mem = vi->v->mem;
@@ -733,7 +738,7 @@ static int remap_without_invalidate(struct viommu *vi, uint64_t iova,
 	pg = vi->page_of[s];
 	if (pg < 0 || !vi->nspare) {
 		pthread_mutex_unlock(&vi->lock);
-		return -ENOSPC;
+		return NULL;
 	}
 	npg = vi->spare[--vi->nspare];
 	memcpy(mem + (npg << vi->shift), mem + (pg << vi->shift), vi->ps);
@@ -742,10 +747,21 @@ static int remap_without_invalidate(struct viommu *vi, uint64_t iova,
 	vi->slot_of[pg] = -1;
 	*old = mem + (pg << vi->shift);
 	pthread_mutex_unlock(&vi->lock);
+	return mem + (npg << vi->shift);
+}
+
+/* The same, and tell the device with an UPDATE only (no INVALIDATE
+ * first). */
+static int remap_without_invalidate(struct viommu *vi, uint64_t iova,
+				    void **old)
+{
+	void *np = remap_table_only(vi, iova, old);
+
+	if (!np)
+		return -ENOSPC;
 	return viommu_send(vi, VHOST_IOTLB_UPDATE,
 			   iova & ~(uint64_t)(vi->ps - 1), vi->ps,
-			   (uintptr_t)(mem + (npg << vi->shift)),
-			   VHOST_ACCESS_RW);
+			   (uintptr_t)np, VHOST_ACCESS_RW);
 }
 
 /*
@@ -781,6 +797,58 @@ TEST_F_TIMEOUT(traffic, evicted_then_remapped, 120)
 }
 
 /*
+ * Last write wins: an UPDATE of an IOVA the device holds a translation
+ * of, with another uaddr and no INVALIDATE before it, replaces that
+ * translation at once (the kernel device's semantics; QEMU relies on it
+ * when a vIOMMU page is remapped without an unmap it was told of).  The
+ * old memory is poisoned: a frame read from it differs.
+ */
+TEST_F_TIMEOUT(traffic, update_replaces_mapping, 60)
+{
+	uint64_t iova;
+	void *old;
+	int head, head2;
+
+	if (variant->shift != VIOMMU_4K_SHIFT || variant->flags)
+		SKIP(return, "one variant is enough");
+	UP(0, 0, 0);
+	send_one(_metadata, &self->d, 1, &head);
+	iova = viommu_slot_iova(&self->d.vi, &self->d.v.vq[VMM_TX], head);
+	ASSERT_EQ(0, remap_without_invalidate(&self->d.vi, iova, &old));
+	memset(old, 0x5a, self->d.vi.ps);
+	/* The same head again (the free list is LIFO): the same IOVA. */
+	send_one(_metadata, &self->d, 2, &head2);
+	ASSERT_EQ(head, head2);
+}
+
+/*
+ * An INVALIDATE whose range ends at exactly 2^64 (iova + size wraps to 0,
+ * as QEMU sends on a lazy DEVIOTLB flush) removes every translation from
+ * its iova up: the buffer's page, pointed at other memory in the VMM's
+ * table, is asked for again and read from the new memory.
+ */
+TEST_F_TIMEOUT(traffic, invalidate_up_to_2_64, 60)
+{
+	uint64_t iova, base;
+	void *old;
+	int head, head2;
+
+	if (variant->shift != VIOMMU_4K_SHIFT || variant->flags)
+		SKIP(return, "one variant is enough");
+	UP(0, 0, 0);
+	send_one(_metadata, &self->d, 1, &head);
+	iova = viommu_slot_iova(&self->d.vi, &self->d.v.vq[VMM_TX], head);
+	base = iova & ~(uint64_t)(self->d.vi.ps - 1);
+	ASSERT_EQ(0, viommu_send(&self->d.vi, VHOST_IOTLB_INVALIDATE, base,
+				 0 - base, 0, 0));
+	ASSERT_NE(NULL, remap_table_only(&self->d.vi, iova, &old));
+	memset(old, 0x5a, self->d.vi.ps);
+	send_one(_metadata, &self->d, 2, &head2);
+	ASSERT_EQ(head, head2);
+	TH_LOG("%lu misses served", self->d.vi.updates);
+}
+
+/*
  * A chain waiting on a MISS has the buffers of the chains after it asked
  * for too: with 8 frames posted and nothing of theirs mapped, 8 buffer
  * MISS messages queue before the VMM answers any (vhost_net asks for one
@@ -795,7 +863,7 @@ TEST_F_TIMEOUT(traffic, ivhost_only_misses_ask_ahead, 120)
 	long long end;
 	int r;
 
-	IVHOST_ONLY();
+	IVHOST_CORE_ONLY();
 	if (variant->shift != VIOMMU_4K_SHIFT || variant->flags)
 		SKIP(return, "one variant is enough");
 	UP(0, 1, 0);
@@ -838,7 +906,7 @@ TEST_F_TIMEOUT(traffic, ivhost_only_isolation, 300)
 	uint64_t r = seed() * 5 + 3;
 	int e;
 
-	IVHOST_ONLY();
+	IVHOST_CORE_ONLY();
 	UP(0, 0, 0);
 	/* Warm the cache: every data page gets used. */
 	ASSERT_EQ(0, tx_stream(&self->d, 1, 600, fixed_1514, &st));

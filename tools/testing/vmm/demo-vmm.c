@@ -22,14 +22,19 @@
  * With --iotlb it also plays the vIOMMU (viommu.c): it negotiates
  * VIRTIO_F_ACCESS_PLATFORM, maps guest memory at random IOVAs in 4 KiB
  * pages (2 MiB with --iotlb-2m), gives the device IOVAs only, answers
- * every MISS with an UPDATE from a thread, and prints the device's
- * IVHOST_GET_IOTLB_STATS counters at the end.
+ * every MISS with an UPDATE from a thread, unmaps the whole IOVA window
+ * with one INVALIDATE once the traffic is done (as a guest driver going
+ * away), and prints its own figures (misses answered, UPDATEs and
+ * INVALIDATEs sent) and the device's IVHOST_GET_IOTLB_STATS counters.
  *
  * With --dev vhost-user:SOCKET the same calls go as vhost-user messages to
  * a backend listening on SOCKET (the test VMM's vu.c).  The backend owns
  * its tap: --tap NAME (or $IVHOST_USER_TAP) names it, and the frames are
- * captured there; the backend's tap takes the virtio-net header.  No
- * --iotlb there (ivhost-user has no IOTLB yet).
+ * captured there; the backend's tap takes the virtio-net header.  --iotlb
+ * works there too (VIRTIO_F_IOMMU_PLATFORM: UPDATE and INVALIDATE as
+ * IOTLB_MSG, MISS on the backend channel); IVHOST_GET_IOTLB_STATS is a
+ * kernel ioctl, so the backend's IOTLB counters are its own business
+ * (ivhost-user prints them on SIGUSR1 and at exit).
  *
  * Usage: demo-vmm [--dev PATH | --dev vhost-user:SOCKET --tap NAME]
  *                 [--count N] [--ring N] [--tap-vnet-hdr]
@@ -72,6 +77,7 @@ struct demo {
 	struct vmm_tx_stats st;
 	unsigned int layouts[3];
 	struct viommu vi;
+	unsigned long invalidations;	/* INVALIDATEs sent */
 };
 
 static const struct {
@@ -180,9 +186,10 @@ static int demo_bringup(struct demo *d)
 		       "rings", d->v.vq[VMM_RX].num, d->v.vq[VMM_TX].num,
 		       (unsigned long long)viommu_iova(&d->vi,
 						       d->v.vq[VMM_TX].desc));
-		printf("  %-13s guest memory at random IOVAs from 0x%llx in %zu KiB pages; misses answered by a thread (IOTLB_MSG_%s)\n",
+		printf("  %-13s guest memory at random IOVAs from 0x%llx in %zu KiB pages; misses answered by a thread (%s)\n",
 		       "vIOMMU", (unsigned long long)d->vi.iova_base,
-		       d->vi.ps >> 10, d->vi.v2 ? "V2" : "V1");
+		       d->vi.ps >> 10, d->o.tap ? "VHOST_USER_IOTLB_MSG" :
+		       d->vi.v2 ? "IOTLB_MSG_V2" : "IOTLB_MSG_V1");
 		return 0;
 	}
 	printf("  %-13s RX %u, TX %u entries; TX descriptors at gpa 0x%llx\n",
@@ -241,6 +248,21 @@ static int demo_send(struct demo *d)
 	return 0;
 }
 
+/* With --iotlb, after the traffic: the guest unmaps the whole window. */
+static int demo_unmap(struct demo *d)
+{
+	int r;
+
+	if (!d->o.iotlb)
+		return 0;
+	r = viommu_send(&d->vi, VHOST_IOTLB_INVALIDATE, d->vi.iova_base,
+			(uint64_t)d->vi.nslots * d->vi.ps, 0, 0);
+	if (r)
+		return demo_fail(d, "INVALIDATE", r);
+	d->invalidations++;
+	return 0;
+}
+
 /* With --iotlb: what the vIOMMU and the device's IOTLB counted. */
 static void demo_iotlb_report(struct demo *d)
 {
@@ -252,6 +274,18 @@ static void demo_iotlb_report(struct demo *d)
 	printf("  %-13s %lu MISS messages read, %lu answered with an UPDATE, %lu unmapped, %lu ACCESS_FAIL\n",
 	       "vIOMMU", d->vi.misses, d->vi.updates, d->vi.unmapped,
 	       d->vi.access_fails);
+	printf("  %-13s sent %lu UPDATEs (%lu for misses, %lu used-ring pages\n",
+	       "", d->vi.updates + d->vi.manual_updates, d->vi.updates,
+	       d->vi.manual_updates);
+	printf("  %-13s before the backend), %lu INVALIDATE (the window, at the end)\n",
+	       "", d->invalidations);
+	if (d->o.tap) {
+		printf("  %-13s counted by the backend: IVHOST_GET_IOTLB_STATS is\n",
+		       "IOTLB");
+		printf("  %-13s a kernel ioctl (ivhost-user: SIGUSR1, or at exit)\n",
+		       "");
+		return;
+	}
 	r = viommu_get_stats(&d->vi, &s);
 	if (r) {
 		printf("  %-13s IVHOST_GET_IOTLB_STATS: %s\n", "IOTLB",
@@ -327,11 +361,13 @@ static void usage(FILE *f)
 		"                  the device (VHOST_NET_F_VIRTIO_NET_HDR off)\n"
 		"  --iotlb         negotiate VIRTIO_F_ACCESS_PLATFORM: guest memory at\n"
 		"                  random IOVAs in 4 KiB pages, misses served by the\n"
-		"                  VMM, IOTLB counters printed at the end\n"
+		"                  VMM, the window unmapped after the traffic, IOTLB\n"
+		"                  counters printed at the end (the kernel device's;\n"
+		"                  a vhost-user backend keeps its own)\n"
 		"  --iotlb-2m      the same with 2 MiB pages\n");
 }
 
-/* vhost-user wants the backend's tap, and has no IOTLB or tap header. */
+/* vhost-user wants the backend's tap, and has no tap header. */
 static int demo_check_user(struct demo_opts *o)
 {
 	if (strncmp(o->dev, VMM_VU_PREFIX, strlen(VMM_VU_PREFIX))) {
@@ -346,9 +382,8 @@ static int demo_check_user(struct demo_opts *o)
 		fprintf(stderr, "demo-vmm: vhost-user needs --tap NAME (or IVHOST_USER_TAP)\n");
 		return 2;
 	}
-	if (o->iotlb || o->tap_vnet_hdr) {
-		fprintf(stderr, "demo-vmm: --%s is not for vhost-user\n",
-			o->iotlb ? "iotlb" : "tap-vnet-hdr");
+	if (o->tap_vnet_hdr) {
+		fprintf(stderr, "demo-vmm: --tap-vnet-hdr is not for vhost-user\n");
 		return 2;
 	}
 	return 0;
@@ -442,6 +477,8 @@ int main(int argc, char **argv)
 		r = demo_attach(&d);
 	if (!r)
 		r = demo_send(&d);
+	if (!r)
+		r = demo_unmap(&d);
 	if (!r)
 		r = demo_report(&d);
 	if (d.o.iotlb)

@@ -77,7 +77,7 @@ static bool ivu_net_tx(struct ivu_dev *d, struct ivu_vring *vq)
 			break;
 		}
 		if (r < 0)
-			return false;
+			break;	/* stopped: what went out is still used */
 		if (!r) {
 			ivu_vring_notify(d, vq, true);
 			if (!ivu_vring_has_avail(vq))
@@ -88,7 +88,7 @@ static bool ivu_net_tx(struct ivu_dev *d, struct ivu_vring *vq)
 		if (b->n_in) {
 			ivu_vring_break(d, vq, "writable descriptor in TX chain, head",
 					b->head);
-			return false;
+			break;
 		}
 		if (ivu_net_tx_one(d, vq, b)) {
 			st->tx_frames++;

@@ -198,6 +198,9 @@ static void ivu_iotlb_watch_out(struct ivu_dev *d, bool on)
  * A message part-sent on it is lost (the rings that wait for it ask
  * again); queued ones, and one that found the channel failing before a
  * byte of it went out, wait for the next channel (or the next flush).
+ * The misses sent on it are forgotten: the frontend may never have read
+ * them, and a ring waiting for one (an RX ring has no kick to run it
+ * again) asks again, on the next channel.
  */
 void ivu_iotlb_backend_closed(struct ivu_dev *d)
 {
@@ -209,6 +212,7 @@ void ivu_iotlb_backend_closed(struct ivu_dev *d)
 		memcpy(&msg, t->out + IVU_BACKEND_HDR, sizeof(msg));
 		ivu_iotlb_wake_vqs(d, ivhost_devtlb_unsent(&t->tlb, &msg));
 	}
+	ivu_iotlb_wake_vqs(d, ivhost_devtlb_forget_sent(&t->tlb));
 	if (d->backend_fd >= 0)
 		ivu_iotlb_watch_out(d, false);
 	d->iotlb.out_watched = false;

@@ -773,6 +773,7 @@ from attack_iotlb import (iotlb_access_fail, iotlb_ask_ahead,  # noqa: E402
                           iotlb_invalidate_drops_rings,
                           iotlb_used_flags_write_only,
                           iotlb_used_ring_write_only,
+                          iotlb_rx_miss_channel_replaced,
                           iotlb_rx_waits_for_miss, iotlb_tx_waits_for_miss,
                           iotlb_update_replies)
 
@@ -823,5 +824,6 @@ CHECKS = [
     ("iotlb-eviction-barrier", iotlb_eviction_barrier),
     ("iotlb-frame-too-many-entries", iotlb_frame_too_many_entries),
     ("iotlb-backend-channel-replaced", iotlb_backend_channel_replaced),
+    ("iotlb-rx-miss-channel-replaced", iotlb_rx_miss_channel_replaced),
     ("sigterm-connected", sigterm_connected),
 ]

@@ -35,8 +35,17 @@
 
 #include "ivu.h"
 
-/* Translations the cache keeps, as the kernel device's default. */
+/*
+ * Translations the cache keeps per queue pair: the kernel device's
+ * default for its one pair.  Each ring may have a frame in progress of
+ * IVU_FRAME_MAX_ENTRIES, its rings (up to 213 pages) and what it asks
+ * ahead; all of it, for every ring of the device, fits at once, so that
+ * answering one frame's misses never evicts what another still needs.
+ */
 #define IVU_IOTLB_ENTRIES	2048
+_Static_assert(IVU_IOTLB_ENTRIES >=
+	       2 * (IVU_FRAME_MAX_ENTRIES + 213 + IVU_ASK_AHEAD),
+	       "a queue pair's frames and rings fit in its share");
 /* Backend request carrying an IOTLB message, and its header's size. */
 #define IVU_BACKEND_IOTLB_MSG	1
 #define IVU_BACKEND_HDR		12
@@ -110,11 +119,12 @@ static const struct ivhost_devtlb_ops ivu_iotlb_ops = {
 
 /**
  * ivu_iotlb_init() - set up the device's empty IOTLB
- * @d: the device
+ * @d: the device, with its number of queue pairs set
  */
 void ivu_iotlb_init(struct ivu_dev *d)
 {
-	ivhost_devtlb_init(&d->iotlb.tlb, IVU_IOTLB_ENTRIES, &ivu_iotlb_ops);
+	ivhost_devtlb_init(&d->iotlb.tlb, IVU_IOTLB_ENTRIES * d->queues,
+			   &ivu_iotlb_ops);
 }
 
 /**

@@ -768,6 +768,7 @@ def rx_held_offloads_dropped(d):
 from attack_iotlb import (iotlb_access_fail, iotlb_ask_ahead,  # noqa: E402
                           iotlb_backend_full,
                           iotlb_backend_channel_replaced,
+                          iotlb_cache_fits_queues,
                           iotlb_eviction_barrier,
                           iotlb_frame_too_many_entries,
                           iotlb_invalidate_drops_rings,
@@ -825,5 +826,6 @@ CHECKS = [
     ("iotlb-frame-too-many-entries", iotlb_frame_too_many_entries),
     ("iotlb-backend-channel-replaced", iotlb_backend_channel_replaced),
     ("iotlb-rx-miss-channel-replaced", iotlb_rx_miss_channel_replaced),
+    ("iotlb-cache-fits-queues", iotlb_cache_fits_queues),
     ("sigterm-connected", sigterm_connected),
 ]

@@ -481,6 +481,25 @@ def iotlb_rx_miss_channel_replaced(d):
     done(fe, g)
 
 
+def iotlb_cache_fits_queues(d):
+    """With --queues 2, every ring of the device may have a frame in
+    progress of 512 entries, its rings (up to 213 pages) and 16 asked
+    ahead, all at once: the cache holds 4 * (512 + 213 + 16) translations
+    without evicting any (the kernel device's promise, per queue pair)."""
+    d.restart("--queues", "2")
+    fe, g, _, sk = iotlb_running(d, vqs=())
+    need = 4 * (512 + 213 + 16)
+    for i in range(need):
+        assert iotlb(fe, T_UPDATE, 0x80000000 + i * 8192, 4096,
+                     REGION_QVA + BUF_BASE, 1) == 0
+    st = iotlb_counters(d)
+    assert int(st["evictions"]) == 0 and int(st["entries"]) == need, \
+        "%s entries kept of %d, %s evicted" % (st["entries"], need,
+                                               st["evictions"])
+    sk.close()
+    done(fe, g)
+
+
 def iotlb_used_flags_write_only(d):
     """A used ring whose mapping an UPDATE turned write-only while the
     ring runs: the daemon goes on writing it (flags, used entries, index)

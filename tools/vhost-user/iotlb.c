@@ -26,6 +26,7 @@
  * The IOTLB is flushed on a new memory table, on GET_VRING_BASE, on a
  * feature change and when the frontend goes away.
  */
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -43,9 +44,10 @@
  * answering one frame's misses never evicts what another still needs.
  */
 #define IVU_IOTLB_ENTRIES	2048
-_Static_assert(IVU_IOTLB_ENTRIES >=
-	       2 * (IVU_FRAME_MAX_ENTRIES + 213 + IVU_ASK_AHEAD),
-	       "a queue pair's frames and rings fit in its share");
+static_assert(IVU_IOTLB_ENTRIES >=
+	      2 * (IVU_FRAME_MAX_ENTRIES + 213 + IVU_ASK_AHEAD),
+	      "a queue pair's frames and rings fit in its share");
+
 /* Backend request carrying an IOTLB message, and its header's size. */
 #define IVU_BACKEND_IOTLB_MSG	1
 #define IVU_BACKEND_HDR		12

@@ -293,6 +293,22 @@ ivhost_devtlb_new_miss(struct ivhost_devtlb *tlb, u64 granule, u8 perm)
 	return miss;
 }
 
+/* Is the MISS reporting @miss still in the queue, not yet taken? */
+static bool ivhost_devtlb_miss_queued(struct ivhost_devtlb *tlb,
+				      const struct ivhost_devtlb_miss *miss)
+	__must_hold(&tlb->lock)
+{
+	struct ivhost_devtlb_msg *m;
+
+	lockdep_assert_held(&tlb->lock);
+	list_for_each_entry(m, &tlb->msgs, node)
+		if (m->msg.type == VHOST_IOTLB_MISS &&
+		    m->msg.iova >> IVHOST_DEVTLB_MISS_SHIFT == miss->granule &&
+		    m->msg.perm == miss->perm)
+			return true;
+	return false;
+}
+
 /*
  * A miss the VMM read a while ago and never answered (QEMU drops a MISS
  * it cannot translate, for one): the next vq that meets it asks again,
@@ -302,17 +318,10 @@ static bool ivhost_devtlb_miss_stale(struct ivhost_devtlb *tlb,
 				     const struct ivhost_devtlb_miss *miss)
 	__must_hold(&tlb->lock)
 {
-	struct ivhost_devtlb_msg *m;
-
 	lockdep_assert_held(&tlb->lock);
 	if (ktime_get_ns() - miss->queued_ns < IVHOST_DEVTLB_MISS_TTL_NS)
 		return false;
-	list_for_each_entry(m, &tlb->msgs, node)
-		if (m->msg.type == VHOST_IOTLB_MISS &&
-		    m->msg.iova >> IVHOST_DEVTLB_MISS_SHIFT == miss->granule &&
-		    m->msg.perm == miss->perm)
-			return false;
-	return true;
+	return !ivhost_devtlb_miss_queued(tlb, miss);
 }
 
 static void ivhost_devtlb_miss(struct ivhost_devtlb *tlb, unsigned int vq,
@@ -431,6 +440,37 @@ unsigned long ivhost_devtlb_lost(struct ivhost_devtlb *tlb,
 	ivhost_devtlb_free_miss(tlb, miss);
 	return vqs;
 }
+
+/**
+ * ivhost_devtlb_forget_sent() - forget the misses already handed over
+ * @tlb: the IOTLB
+ *
+ * For a transport whose channel to the VMM was replaced: a MISS taken off
+ * the queue went out on the old channel, and may never be answered.  The
+ * misses it reported are forgotten, so that their vqs ask again (on the
+ * new channel) rather than wait for them; the misses whose MISS is still
+ * queued are kept, and go out on the new channel.
+ *
+ * Context: any; takes &tlb->lock.
+ * Return: the vqs that waited for a forgotten miss, a bit per index, for
+ * the caller to wake.
+ */
+unsigned long ivhost_devtlb_forget_sent(struct ivhost_devtlb *tlb)
+{
+	struct ivhost_devtlb_miss *miss, *tmp;
+	unsigned long vqs = 0;
+
+	spin_lock(&tlb->lock);
+	list_for_each_entry_safe(miss, tmp, &tlb->misses, node) {
+		if (ivhost_devtlb_miss_queued(tlb, miss))
+			continue;
+		vqs |= miss->vqs;
+		ivhost_devtlb_free_miss(tlb, miss);
+	}
+	spin_unlock(&tlb->lock);
+	return vqs;
+}
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_devtlb_forget_sent);
 
 /* How many bytes from @iova on @e covers, capped at @len (>= 1). */
 static u64 ivhost_devtlb_span(const struct ivhost_iotlb_entry *e, u64 iova,

@@ -160,6 +160,7 @@ unsigned long ivhost_devtlb_answered(struct ivhost_devtlb *tlb, u64 start,
 				     u64 last, u8 perm);
 unsigned long ivhost_devtlb_lost(struct ivhost_devtlb *tlb,
 				 const struct vhost_iotlb_msg *msg);
+unsigned long ivhost_devtlb_forget_sent(struct ivhost_devtlb *tlb);
 
 /* devtlb_msg.c: the messages, whatever the transport */
 void ivhost_devtlb_batch_drop(struct ivhost_devtlb *tlb);

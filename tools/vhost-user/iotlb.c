@@ -26,6 +26,7 @@
  * The IOTLB is flushed on a new memory table, on GET_VRING_BASE, on a
  * feature change and when the frontend goes away.
  */
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -35,8 +36,18 @@
 
 #include "ivu.h"
 
-/* Translations the cache keeps, as the kernel device's default. */
+/*
+ * Translations the cache keeps per queue pair: the kernel device's
+ * default for its one pair.  Each ring may have a frame in progress of
+ * IVU_FRAME_MAX_ENTRIES, its rings (up to 213 pages) and what it asks
+ * ahead; all of it, for every ring of the device, fits at once, so that
+ * answering one frame's misses never evicts what another still needs.
+ */
 #define IVU_IOTLB_ENTRIES	2048
+static_assert(IVU_IOTLB_ENTRIES >=
+	      2 * (IVU_FRAME_MAX_ENTRIES + 213 + IVU_ASK_AHEAD),
+	      "a queue pair's frames and rings fit in its share");
+
 /* Backend request carrying an IOTLB message, and its header's size. */
 #define IVU_BACKEND_IOTLB_MSG	1
 #define IVU_BACKEND_HDR		12
@@ -110,11 +121,12 @@ static const struct ivhost_devtlb_ops ivu_iotlb_ops = {
 
 /**
  * ivu_iotlb_init() - set up the device's empty IOTLB
- * @d: the device
+ * @d: the device, with its number of queue pairs set
  */
 void ivu_iotlb_init(struct ivu_dev *d)
 {
-	ivhost_devtlb_init(&d->iotlb.tlb, IVU_IOTLB_ENTRIES, &ivu_iotlb_ops);
+	ivhost_devtlb_init(&d->iotlb.tlb, IVU_IOTLB_ENTRIES * d->queues,
+			   &ivu_iotlb_ops);
 }
 
 /**
@@ -198,6 +210,9 @@ static void ivu_iotlb_watch_out(struct ivu_dev *d, bool on)
  * A message part-sent on it is lost (the rings that wait for it ask
  * again); queued ones, and one that found the channel failing before a
  * byte of it went out, wait for the next channel (or the next flush).
+ * The misses sent on it are forgotten: the frontend may never have read
+ * them, and a ring waiting for one (an RX ring has no kick to run it
+ * again) asks again, on the next channel.
  */
 void ivu_iotlb_backend_closed(struct ivu_dev *d)
 {
@@ -209,6 +224,7 @@ void ivu_iotlb_backend_closed(struct ivu_dev *d)
 		memcpy(&msg, t->out + IVU_BACKEND_HDR, sizeof(msg));
 		ivu_iotlb_wake_vqs(d, ivhost_devtlb_unsent(&t->tlb, &msg));
 	}
+	ivu_iotlb_wake_vqs(d, ivhost_devtlb_forget_sent(&t->tlb));
 	if (d->backend_fd >= 0)
 		ivu_iotlb_watch_out(d, false);
 	d->iotlb.out_watched = false;

@@ -1065,6 +1065,39 @@ static void forget_wakes_crowded_out_queues(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, stats(d).msgs_queued, 0ULL);
 }
 
+/*
+ * A channel replaced: the misses already sent are asked again, the ones
+ * still queued are not forgotten (nor sent twice).
+ */
+static void forget_sent_asks_again(struct kunit *test)
+{
+	struct fake_dev *d = test->priv;
+	struct iovec iov;
+
+	KUNIT_EXPECT_EQ(test, xlate(d, 0, 0x5000, 1, IVHOST_PERM_RO, &iov, 1),
+			-EAGAIN);
+	expect_msg(test, d, true, VHOST_IOTLB_MISS, 0x5000, IVHOST_PERM_RO);
+	KUNIT_EXPECT_EQ(test, xlate(d, 1, 0x9000, 1, IVHOST_PERM_WO, &iov, 1),
+			-EAGAIN);
+	KUNIT_EXPECT_EQ(test, xlate(d, 2, 0x9008, 1, IVHOST_PERM_WO, &iov, 1),
+			-EAGAIN);
+
+	KUNIT_EXPECT_EQ(test, ivhost_devtlb_forget_sent(&d->tlb), BIT(0));
+	KUNIT_EXPECT_EQ(test, stats(d).msgs_queued, 1ULL);
+	/* The forgotten miss is news again; the queued one is still joined. */
+	KUNIT_EXPECT_EQ(test, xlate(d, 0, 0x5008, 1, IVHOST_PERM_RO, &iov, 1),
+			-EAGAIN);
+	KUNIT_EXPECT_EQ(test, xlate(d, 3, 0x9010, 1, IVHOST_PERM_WO, &iov, 1),
+			-EAGAIN);
+	KUNIT_EXPECT_EQ(test, stats(d).msgs_queued, 2ULL);
+	expect_msg(test, d, true, VHOST_IOTLB_MISS, 0x9000, IVHOST_PERM_WO);
+	expect_msg(test, d, true, VHOST_IOTLB_MISS, 0x5008, IVHOST_PERM_RO);
+	UPDATE(test, d, 0x9000, 0x1000, UA, IVHOST_PERM_RW);
+	KUNIT_EXPECT_EQ(test, d->last_wake, BIT(1) | BIT(2) | BIT(3));
+	UPDATE(test, d, 0x5000, 0x1000, UA, IVHOST_PERM_RW);
+	KUNIT_EXPECT_EQ(test, d->last_wake, BIT(0));
+}
+
 static void access_fail(struct kunit *test)
 {
 	struct fake_dev *d = test->priv;
@@ -1154,6 +1187,7 @@ static struct kunit_case ivhost_devtlb_cases[] = {
 	KUNIT_CASE(ask_reports_only_misses),
 	KUNIT_CASE(frame_budget),
 	KUNIT_CASE(stale_miss_is_asked_again),
+	KUNIT_CASE(forget_sent_asks_again),
 	KUNIT_CASE(forget_wakes_crowded_out_queues),
 	KUNIT_CASE(translate_segments),
 	{}

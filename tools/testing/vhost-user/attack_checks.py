@@ -768,11 +768,13 @@ def rx_held_offloads_dropped(d):
 from attack_iotlb import (iotlb_access_fail, iotlb_ask_ahead,  # noqa: E402
                           iotlb_backend_full,
                           iotlb_backend_channel_replaced,
+                          iotlb_cache_fits_queues,
                           iotlb_eviction_barrier,
                           iotlb_frame_too_many_entries,
                           iotlb_invalidate_drops_rings,
                           iotlb_used_flags_write_only,
                           iotlb_used_ring_write_only,
+                          iotlb_rx_miss_channel_replaced,
                           iotlb_rx_waits_for_miss, iotlb_tx_waits_for_miss,
                           iotlb_update_replies)
 
@@ -823,5 +825,7 @@ CHECKS = [
     ("iotlb-eviction-barrier", iotlb_eviction_barrier),
     ("iotlb-frame-too-many-entries", iotlb_frame_too_many_entries),
     ("iotlb-backend-channel-replaced", iotlb_backend_channel_replaced),
+    ("iotlb-rx-miss-channel-replaced", iotlb_rx_miss_channel_replaced),
+    ("iotlb-cache-fits-queues", iotlb_cache_fits_queues),
     ("sigterm-connected", sigterm_connected),
 ]

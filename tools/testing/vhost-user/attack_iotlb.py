@@ -228,12 +228,13 @@ def iotlb_access_fail(d):
     done(fe, g)
 
 
-def iotlb_rx_waits_for_miss(d):
-    """An RX frame whose guest buffer is not mapped yet waits for the
-    UPDATE answering the MISS (perm WO) and is then delivered, whole."""
-    fe, g, kicks, sk = iotlb_running(d, vqs=(0,))
-    rings = 0x10000                     # vq 0's rings, below the buffers
-    assert iotlb(fe, T_UPDATE, IOVA, rings, REGION_QVA, 3) == 0
+RX_RINGS = 0x10000     # vq 0's rings, below the buffers
+
+
+def rx_frame_unmapped(fe, g, kicks):
+    """Vq 0's rings mapped, one RX buffer posted and not mapped, a frame
+    injected; the buffer's IOVA and offset in guest memory."""
+    assert iotlb(fe, T_UPDATE, IOVA, RX_RINGS, REGION_QVA, 3) == 0
     gpa, off = g.buf(2048)
     iova = IOVA + (gpa - REGION_GPA)
     g.set_desc(0, 0, iova, 2048, D_WRITE)
@@ -241,12 +242,20 @@ def iotlb_rx_waits_for_miss(d):
     g.set_avail_idx(0, 1)
     os.eventfd_write(kicks[0], 1)
     inject_frames(1, 200)
+    return iova, off
+
+
+def iotlb_rx_waits_for_miss(d):
+    """An RX frame whose guest buffer is not mapped yet waits for the
+    UPDATE answering the MISS (perm WO) and is then delivered, whole."""
+    fe, g, kicks, sk = iotlb_running(d, vqs=(0,))
+    iova, off = rx_frame_unmapped(fe, g, kicks)
     misses = []
     end = time.monotonic() + 3
     while not misses and time.monotonic() < end:
         # The rings' own misses, from before their UPDATE, may come first.
         misses = [m for m in backend_msgs(sk, 0.5)
-                  if m[3] == T_MISS and m[4] >= IOVA + rings]
+                  if m[3] == T_MISS and m[4] >= IOVA + RX_RINGS]
     assert misses, "no MISS for the RX buffer"
     assert misses[0][4] == iova and misses[0][5] == 2, \
         "MISS iova 0x%x perm %d" % (misses[0][4], misses[0][5])
@@ -446,6 +455,48 @@ def iotlb_backend_channel_replaced(d):
         got = [m for m in backend_msgs(ours, 0.5) if m[3] == T_MISS]
     assert g.used_idx(1) == 1, "frame not sent after the new channel's MISS"
     ours.close()
+    done(fe, g)
+
+
+def iotlb_rx_miss_channel_replaced(d):
+    """An RX frame waits for a MISS the daemon sent on a backend channel
+    the frontend then replaced without reading it (and so never answers).
+    The miss is not left outstanding: an RX ring has no kick to run it
+    again, so it must be asked again on the new channel, and the UPDATE
+    answering that moves the frame."""
+    fe, g, kicks, old = iotlb_running(d, vqs=(0,))
+    iova, _ = rx_frame_unmapped(fe, g, kicks)
+    time.sleep(0.5)                     # the MISS is in the old channel
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    assert fe.call(SET_BACKEND_REQ_FD, b"", [theirs.fileno()]) == 0
+    theirs.close()
+    old.close()                         # unread
+    got = [m for m in backend_msgs(ours, 2.5)
+           if m[3] == T_MISS and m[4] == iova]
+    assert got, "the RX buffer's MISS not asked again on the new channel"
+    page = iova & ~0xfff
+    assert iotlb(fe, T_UPDATE, page, 8192, REGION_QVA + page - IOVA, 3) == 0
+    assert wait_used(g, 0, 1) == 1, "held RX frame not delivered"
+    ours.close()
+    done(fe, g)
+
+
+def iotlb_cache_fits_queues(d):
+    """With --queues 2, every ring of the device may have a frame in
+    progress of 512 entries, its rings (up to 213 pages) and 16 asked
+    ahead, all at once: the cache holds 4 * (512 + 213 + 16) translations
+    without evicting any (the kernel device's promise, per queue pair)."""
+    d.restart("--queues", "2")
+    fe, g, _, sk = iotlb_running(d, vqs=())
+    need = 4 * (512 + 213 + 16)
+    for i in range(need):
+        assert iotlb(fe, T_UPDATE, 0x80000000 + i * 8192, 4096,
+                     REGION_QVA + BUF_BASE, 1) == 0
+    st = iotlb_counters(d)
+    assert int(st["evictions"]) == 0 and int(st["entries"]) == need, \
+        "%s entries kept of %d, %s evicted" % (st["entries"], need,
+                                               st["evictions"])
+    sk.close()
     done(fe, g)
 
 

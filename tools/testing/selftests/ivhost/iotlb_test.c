@@ -811,6 +811,9 @@ TEST_F_TIMEOUT(traffic, update_replaces_mapping, 60)
 
 	if (variant->shift != VIOMMU_4K_SHIFT || variant->flags)
 		SKIP(return, "one variant is enough");
+	if (!ivhost_dev_is_user() && !ivhost_dev_is_ivhost())
+		SKIP(return, "vhost_net keeps overlapping UPDATEs side by side "
+		     "and answers the older one (a documented difference)");
 	UP(0, 0, 0);
 	send_one(_metadata, &self->d, 1, &head);
 	iova = viommu_slot_iova(&self->d.vi, &self->d.v.vq[VMM_TX], head);

@@ -9,8 +9,8 @@ import socket
 import time
 
 from attack_client import *  # noqa: F401,F403
-from attack_checks import (TAP, done, efd, rx_post, running,  # noqa: E402
-                           used_elem, wait_used)
+from attack_checks import (TAP, done, efd, readable, rx_post,  # noqa: E402
+                           running, used_elem, wait_used)
 from attack_iotlb import (IOVA, T_UPDATE, backend_msgs,  # noqa: E402
                           iotlb, iotlb_running)
 
@@ -113,14 +113,31 @@ def setup_cut_mid_message(d):
     done(fe, g)
 
 
+def setup_memfd_shrunk(d):
+    """The guest's memory shrinks under running rings (SIGBUS caught)."""
+    err = efd()
+    fe, g, kicks = running(d, err=lambda vq: err)
+    tx_frames(g, kicks[1], 1)
+    wait_used(g, 1, 1)
+    g.set_avail_idx(1, 2)
+    os.ftruncate(g.fd, 0)
+    os.eventfd_write(kicks[1], 1)
+    assert readable(err, 2), "ring not stopped after the memory shrank"
+    fe.close()
+    os.close(g.fd)
+    os.close(err)
+
+
 SETUPS = (setup_closed_at_once, setup_mem_table, setup_rings_traffic,
-          setup_rings_stopped, setup_iotlb, setup_cut_mid_message)
+          setup_rings_stopped, setup_iotlb, setup_cut_mid_message,
+          setup_memfd_shrunk)
 
 
 def leak_100_connections(d):
     """100 frontends, each with its own setup (none, memory tables, rings
     with traffic, rings stopped and reset, the IOTLB with a backend
-    channel and a miss outstanding, a message cut short), each gone
+    channel and a miss outstanding, a message cut short, guest memory
+    shrunk under running rings), each gone
     without a goodbye: the daemon ends with the fds and mappings it had,
     and its RSS within RSS_SLACK_KB of where it was."""
     for s in SETUPS:            # warm-up: the allocator's first growth

@@ -23,7 +23,9 @@
 #                   FUZZ_SEED= repeats a run
 #   make htmldocs   Documentation/ as HTML in Documentation/output/html,
 #                   checked: sphinx-build -W and kernel-doc (check-docs)
-#   make install    ivhost-user into $(INSTALL_MOD_PATH)/usr/local/sbin,
+#   make install    ivhost-user into $(INSTALL_MOD_PATH)/usr/local/sbin
+#                   (its systemd unit ivhost-user@.service and an example
+#                   config too: tools/vhost-user/README, Restarts),
 #                   the modules into /lib/modules/<release>/extra (all under
 #                   INSTALL_MOD_PATH if set; <release> is KDIR's), depmod,
 #                   and a udev rule (/etc/udev/rules.d/60-ivhost.rules)

@@ -777,6 +777,7 @@ from attack_iotlb import (iotlb_access_fail, iotlb_ask_ahead,  # noqa: E402
                           iotlb_rx_miss_channel_replaced,
                           iotlb_rx_waits_for_miss, iotlb_tx_waits_for_miss,
                           iotlb_update_replies)
+from attack_restart import RESTART_CHECKS  # noqa: E402
 
 
 CHECKS = [
@@ -829,3 +830,4 @@ CHECKS = [
     ("iotlb-cache-fits-queues", iotlb_cache_fits_queues),
     ("sigterm-connected", sigterm_connected),
 ]
+CHECKS += RESTART_CHECKS

@@ -205,6 +205,9 @@ def notifier_register(d):
     assert pages[0][0][:2] != b"\0\0" and pages[1][0][:2] != b"\1\0", \
         "a fresh doorbell page already holds its queue's kick"
     assert not nb_msgs(sk, 0.3), "more than one registration per start"
+    total, _ = kick_counters(d)
+    assert total.get("doorbell") == "0", \
+        "doorbell kicks counted before the guest rang: %s" % total
     assert fe.alive()
     close_pages(pages)
     sk.close()

@@ -196,11 +196,7 @@ static void ivu_iotlb_watch_out(struct ivu_dev *d, bool on)
 	if (t->out_watched == on)
 		return;
 	t->out_watched = on;
-	if (on)
-		ivu_watch(d, d->backend_fd, EPOLLOUT,
-			  IVU_TAG(IVU_EV_BACKEND, 0));
-	else
-		ivu_unwatch(d, d->backend_fd);
+	ivu_backend_watch(d);	/* with the doorbells' answers */
 }
 
 /**
@@ -267,8 +263,7 @@ static void ivu_iotlb_channel_error(struct ivu_dev *d, int err)
 {
 	ivu_log("backend channel: %s; IOTLB misses can no longer be sent",
 		strerror(-err));
-	ivu_iotlb_backend_closed(d);
-	ivu_close(&d->backend_fd);
+	ivu_backend_close(d);
 }
 
 /**
@@ -296,6 +291,9 @@ void ivu_iotlb_send(struct ivu_dev *d)
 		return;
 	if (t->out_len)
 		err = ivu_iotlb_push_out(d);
+	/* Between whole messages: the host notifiers' (notifier.c). */
+	if (!err)
+		err = ivu_notifier_out(d);
 	while (!err && ivhost_devtlb_peek(tlb, &msg)) {
 		ivu_iotlb_frame(t, &msg);
 		err = ivu_iotlb_push_out(d);

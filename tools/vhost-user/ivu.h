@@ -65,12 +65,16 @@ struct ivu_qp_stats {
  * @connections: frontends served
  * @proto_errors: requests refused (bad size, fds, values, unknown ids)
  * @broken_rings: rings stopped because the guest broke them
+ * @kicks_eventfd: per vq, kick eventfd reads that found a kick
+ * @kicks_doorbell: per vq, kicks seen in its host notifier page
  */
 struct ivu_stats {
 	struct ivu_qp_stats qp[IVU_MAX_QP];
 	u64 connections;
 	u64 proto_errors;
 	u64 broken_rings;
+	u64 kicks_eventfd[IVU_MAX_VQ];
+	u64 kicks_doorbell[IVU_MAX_VQ];
 };
 
 /**
@@ -186,6 +190,71 @@ struct ivu_iotlb {
 };
 
 /**
+ * struct ivu_nb_vq - one vq's host notifier (notifier.c)
+ * @want: the message it wants sent: none, register or withdraw
+ * @armed: its page is polled
+ * @sent: a registration went out since the ring started
+ * @gen: bumped at every stop: an answer for an older one is stale
+ * @busy_until: CLOCK_MONOTONIC ns until which the loop busy-polls
+ */
+struct ivu_nb_vq {
+	u8 want;
+	bool armed, sent;
+	u32 gen;
+	u64 busy_until;
+};
+
+/**
+ * struct ivu_nb_wait - a registration waiting for its answer
+ * @vq: its vq
+ * @gen: the vq's generation when it was sent
+ */
+struct ivu_nb_wait {
+	u32 vq;
+	u32 gen;
+};
+
+/**
+ * struct ivu_notifier - host notifiers (--host-notifier, notifier.c)
+ * @enabled: offered (--host-notifier)
+ * @memfd: the doorbell pages, one per vq, for the daemon's life
+ * @pages: them, mapped
+ * @refused: the frontend refused one: eventfd kicks for this connection
+ * @reading: answers are due on the backend channel: it is read
+ * @vq: per vq
+ * @wait: registrations waiting for their answers, oldest first
+ * @wait_head: index of the oldest
+ * @nwait: how many
+ * @in: an answer being read
+ * @in_len: bytes of it read
+ * @out: a message being sent
+ * @out_len: its size, 0 if none
+ * @out_off: bytes of it sent
+ * @out_fd: it carries the memfd (with its first byte)
+ * @idle_ticks: loop ticks since a doorbell last rang
+ * @registered: registrations sent
+ * @mapped: registrations answered 0
+ * @refusals: registrations answered non-zero
+ * @withdrawn: withdrawals sent
+ */
+struct ivu_notifier {
+	bool enabled;
+	int memfd;
+	unsigned char *pages;
+	bool refused, reading;
+	struct ivu_nb_vq vq[IVU_MAX_VQ];
+	struct ivu_nb_wait wait[64];
+	unsigned int wait_head, nwait;
+	unsigned char in[12 + 8];
+	size_t in_len;
+	unsigned char out[12 + 24];
+	size_t out_len, out_off;
+	bool out_fd;
+	unsigned int idle_ticks;
+	u64 registered, mapped, refusals, withdrawn;
+};
+
+/**
  * struct ivu_dev - the device a frontend drives
  * @queues: queue pairs (--queues)
  * @tap_name: the tap's name
@@ -201,6 +270,7 @@ struct ivu_iotlb {
  * @vq: the virtqueues
  * @qp: the queue pairs
  * @iotlb: the device IOTLB (used with VIRTIO_F_IOMMU_PLATFORM)
+ * @notifier: host notifiers
  * @stats: counters
  */
 struct ivu_dev {
@@ -218,6 +288,7 @@ struct ivu_dev {
 	struct ivu_vring vq[IVU_MAX_VQ];
 	struct ivu_qp qp[IVU_MAX_QP];
 	struct ivu_iotlb iotlb;
+	struct ivu_notifier notifier;
 	struct ivu_stats stats;
 };
 
@@ -299,6 +370,20 @@ int ivu_iotlb_iov(struct ivu_dev *d, struct ivu_vring *vq, u64 iova, u64 len,
 		  u8 perm, struct iovec *iov, unsigned int max);
 int ivu_iotlb_ptr(struct ivu_dev *d, struct ivu_vring *vq, u64 iova, u64 len,
 		  u8 perm, bool frame, void **ptr);
+
+/* notifier.c */
+int ivu_notifier_init(struct ivu_dev *d);
+u64 ivu_notifier_protocol(const struct ivu_dev *d);
+void ivu_notifier_start(struct ivu_dev *d, struct ivu_vring *vq);
+void ivu_notifier_stop(struct ivu_dev *d, struct ivu_vring *vq);
+void ivu_notifier_reset(struct ivu_dev *d);
+int ivu_notifier_out(struct ivu_dev *d);
+void ivu_notifier_read(struct ivu_dev *d);
+void ivu_notifier_poll(struct ivu_dev *d);
+int ivu_notifier_timeout(struct ivu_dev *d);
+void ivu_notifier_stats(struct ivu_dev *d, FILE *f);
+void ivu_backend_watch(struct ivu_dev *d);
+void ivu_backend_close(struct ivu_dev *d);
 
 /* stats.c */
 void ivu_stats_print(struct ivu_dev *d, FILE *f);

@@ -93,7 +93,7 @@ static void ivu_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: ivhost-user --socket PATH --tap NAME [--queues N] [--client]\n"
-		"                   [--verbose]\n"
+		"                   [--host-notifier] [--verbose]\n"
 		"A vhost-user net backend: serves a vhost-user frontend (QEMU's\n"
 		"-netdev vhost-user) and moves its frames to and from a tap.\n"
 		"  --socket PATH  the vhost-user socket: listened on (one frontend\n"
@@ -105,6 +105,9 @@ static void ivu_usage(FILE *f)
 		"  --queues N     queue pairs, 1..%d (default 1); N > 1 makes the\n"
 		"                 tap IFF_MULTI_QUEUE, one tap queue per pair\n"
 		"  --client       connect instead of listening\n"
+		"  --host-notifier  offer host notifiers: a doorbell page per queue,\n"
+		"                 registered at every ring start (QEMU maps it with\n"
+		"                 page-per-vq=on), polled; eventfd kicks otherwise\n"
 		"  --verbose      log every request\n"
 		"  --help         this text\n"
 		"With VIRTIO_F_IOMMU_PLATFORM acked, guest addresses are IOVAs,\n"
@@ -121,6 +124,7 @@ static int ivu_args(struct ivu_main *im, int argc, char **argv)
 		{ "tap", required_argument, NULL, 't' },
 		{ "queues", required_argument, NULL, 'q' },
 		{ "client", no_argument, NULL, 'c' },
+		{ "host-notifier", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -129,7 +133,7 @@ static int ivu_args(struct ivu_main *im, int argc, char **argv)
 	long n;
 	int o;
 
-	while ((o = getopt_long(argc, argv, "s:t:q:cvh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "s:t:q:cnvh", opts, NULL)) != -1) {
 		switch (o) {
 		case 's':
 			im->path = optarg;
@@ -145,6 +149,9 @@ static int ivu_args(struct ivu_main *im, int argc, char **argv)
 			break;
 		case 'c':
 			im->client = true;
+			break;
+		case 'n':
+			im->d.notifier.enabled = true;
 			break;
 		case 'v':
 			ivu_verbose = 1;
@@ -307,6 +314,7 @@ static bool ivu_event(struct ivu_main *im, u64 tag)
 		ivu_net_tap_ready(d, idx);
 		break;
 	case IVU_EV_BACKEND:
+		ivu_notifier_read(d);
 		ivu_iotlb_send(d);
 		break;
 	}
@@ -358,7 +366,9 @@ static int ivu_loop(struct ivu_main *im)
 	int n, i;
 
 	for (;;) {
-		n = epoll_wait(im->d.epfd, ev, 16, more ? 0 : -1);
+		/* Host notifiers: polled, so the sleep may be bounded. */
+		n = epoll_wait(im->d.epfd, ev, 16,
+			       more ? 0 : ivu_notifier_timeout(&im->d));
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		for (i = 0; i < n; i++) {
@@ -366,6 +376,8 @@ static int ivu_loop(struct ivu_main *im)
 				return 0;
 			ivu_mem_faulted(&im->d);
 		}
+		ivu_notifier_poll(&im->d);
+		ivu_mem_faulted(&im->d);
 		more = ivu_more_rounds(&im->d);
 		ivu_mem_faulted(&im->d);
 	}
@@ -396,6 +408,11 @@ static int ivu_setup(struct ivu_main *im)
 	for (i = 0; i < IVU_MAX_VQ; i++)
 		ivu_vring_init(&d->vq[i], i);
 	ivu_iotlb_init(d);
+	err = ivu_notifier_init(d);
+	if (err) {
+		ivu_log("doorbell pages: %s", strerror(-err));
+		return err;
+	}
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);

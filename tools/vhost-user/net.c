@@ -320,6 +320,8 @@ void ivu_net_kick(struct ivu_dev *d, struct ivu_vring *vq)
 	u64 v;
 
 	n = read(vq->kick_fd, &v, sizeof(v));
+	if (n == sizeof(v))
+		d->stats.kicks_eventfd[vq->index]++;
 	if (n != sizeof(v) && !(n < 0 && errno == EAGAIN)) {
 		/*
 		 * An eventfd reads 8 bytes or EAGAIN.  Anything else (a pipe

@@ -65,8 +65,8 @@ enum {
 #define IVU_PF_BACKEND_REQ	5
 /*
  * The device IOTLB (VIRTIO_F_IOMMU_PLATFORM, IOTLB_MSG: iotlb.c) needs
- * REPLY_ACK and BACKEND_REQ; issue 18 (host notifiers) adds
- * BACKEND_SEND_FD (10) and HOST_NOTIFIER (11) here.
+ * REPLY_ACK and BACKEND_REQ; --host-notifier adds BACKEND_SEND_FD (10)
+ * and HOST_NOTIFIER (11) (ivu_notifier_protocol(), notifier.c).
  */
 #define IVU_PROTOCOL_FEATURES	((1ULL << IVU_PF_MQ) | \
 				 (1ULL << IVU_PF_REPLY_ACK) | \
@@ -393,6 +393,7 @@ static int ivu_set_vring_kick(struct ivu_dev *d, struct ivu_msg *m)
 		if (!(d->features & (1ULL << IVU_F_PROTOCOL_FEATURES)))
 			vq->enabled = true;
 		ivu_watch(d, fd, EPOLLIN, IVU_TAG(IVU_EV_KICK, vq->index));
+		ivu_notifier_start(d, vq);
 	}
 	ivu_net_rearm(d, vq->index / 2);
 	ivu_net_round(d, vq);
@@ -428,12 +429,13 @@ static int ivu_set_vring_err(struct ivu_dev *d, struct ivu_msg *m)
 
 static int ivu_get_protocol_features(struct ivu_dev *d, struct ivu_msg *m)
 {
-	return ivu_reply_u64(d, m, IVU_PROTOCOL_FEATURES);
+	return ivu_reply_u64(d, m, IVU_PROTOCOL_FEATURES |
+			     ivu_notifier_protocol(d));
 }
 
 static int ivu_set_protocol_features(struct ivu_dev *d, struct ivu_msg *m)
 {
-	if (m->p.u64 & ~IVU_PROTOCOL_FEATURES)
+	if (m->p.u64 & ~(IVU_PROTOCOL_FEATURES | ivu_notifier_protocol(d)))
 		return -EINVAL;
 	d->protocol = m->p.u64;
 	return 0;
@@ -468,8 +470,7 @@ static int ivu_net_set_mtu(struct ivu_dev *d, struct ivu_msg *m)
 
 static int ivu_set_backend_req_fd(struct ivu_dev *d, struct ivu_msg *m)
 {
-	ivu_iotlb_backend_closed(d);
-	ivu_close(&d->backend_fd);
+	ivu_backend_close(d);
 	d->backend_fd = m->fds[0];
 	m->nfds = 0;
 	return 0;
@@ -607,8 +608,8 @@ void ivu_dev_reset(struct ivu_dev *d)
 	for (i = 0; i < IVU_MAX_VQ; i++)
 		ivu_vring_clear(d, &d->vq[i]);
 	ivu_mem_free(&d->mem);
-	ivu_iotlb_backend_closed(d);
-	ivu_close(&d->backend_fd);
+	ivu_backend_close(d);
+	ivu_notifier_reset(d);
 	d->owner = false;
 	d->features = 0;
 	ivu_iotlb_flush(d);

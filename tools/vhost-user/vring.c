@@ -151,6 +151,8 @@ void ivu_vring_stop(struct ivu_dev *d, struct ivu_vring *vq)
 		ivu_unwatch(d, vq->kick_fd);
 		ivu_close(&vq->kick_fd);
 	}
+	if (vq->started)
+		ivu_notifier_stop(d, vq);
 	vq->started = false;
 	vq->more = false;
 	vq->desc = NULL;

@@ -777,6 +777,10 @@ from attack_iotlb import (iotlb_access_fail, iotlb_ask_ahead,  # noqa: E402
                           iotlb_rx_miss_channel_replaced,
                           iotlb_rx_waits_for_miss, iotlb_tx_waits_for_miss,
                           iotlb_update_replies)
+from attack_notifier import (notifier_bad_answers,  # noqa: E402
+                             notifier_doorbell, notifier_iotlb_channel,
+                             notifier_refused, notifier_register,
+                             notifier_reregister)
 from attack_restart import RESTART_CHECKS  # noqa: E402
 
 
@@ -828,6 +832,12 @@ CHECKS = [
     ("iotlb-backend-channel-replaced", iotlb_backend_channel_replaced),
     ("iotlb-rx-miss-channel-replaced", iotlb_rx_miss_channel_replaced),
     ("iotlb-cache-fits-queues", iotlb_cache_fits_queues),
+    ("notifier-register", notifier_register),
+    ("notifier-doorbell", notifier_doorbell),
+    ("notifier-reregister", notifier_reregister),
+    ("notifier-refused", notifier_refused),
+    ("notifier-bad-answers", notifier_bad_answers),
+    ("notifier-iotlb-channel", notifier_iotlb_channel),
     ("sigterm-connected", sigterm_connected),
 ]
 CHECKS += RESTART_CHECKS

@@ -283,6 +283,22 @@ def iotlb_counters(d):
     return dict(zip(words[2::2], words[3::2]))
 
 
+def tx_at_new_iova(fe, g, kick, i, gpa, length):
+    """TX frame @i (avail slot @i) of @length at @gpa, seen at an IOVA
+    of its own: posted and kicked, then (its MISS sent first) mapped
+    read-only by an UPDATE that must be acked at once; it must go out."""
+    page = (gpa - REGION_GPA) & ~0xfff
+    iova = 0x60000000 + i * 4096
+    g.set_desc(1, i % g.num, iova + (gpa - REGION_GPA - page), length)
+    g.post(1, i, i % g.num)
+    g.set_avail_idx(1, i + 1)
+    os.eventfd_write(kick, 1)
+    time.sleep(0.005)               # its MISS first
+    assert iotlb(fe, T_UPDATE, iova, 4096, REGION_QVA + page, 1) == 0, \
+        "UPDATE %d not acked (the daemon blocked?)" % i
+    assert wait_used(g, 1, i + 1) == i + 1, "frame %d not sent" % i
+
+
 def iotlb_backend_full(d):
     """A frontend that does not read the backend channel: the daemon goes
     on serving the socket and moving frames (each UPDATE is sent without
@@ -294,19 +310,8 @@ def iotlb_backend_full(d):
     gpa, off = g.buf(256)
     frame = b"\xff" * 6 + b"\x02\0\0\0\0\1\x88\xb5" + b"f" * 100
     g.m[off:off + 12 + len(frame)] = bytes(12) + frame
-    page = (gpa - REGION_GPA) & ~0xfff
-    n = 80
-    for i in range(n):
-        iova = 0x60000000 + i * 4096
-        g.set_desc(1, i % g.num, iova + (gpa - REGION_GPA - page),
-                   12 + len(frame))
-        g.post(1, i, i % g.num)
-        g.set_avail_idx(1, i + 1)
-        os.eventfd_write(kicks[1], 1)
-        time.sleep(0.005)               # its MISS first
-        assert iotlb(fe, T_UPDATE, iova, 4096, REGION_QVA + page, 1) == 0, \
-            "UPDATE %d not acked (the daemon blocked?)" % i
-        assert wait_used(g, 1, i + 1) == i + 1, "frame %d not sent" % i
+    for i in range(80):
+        tx_at_new_iova(fe, g, kicks[1], i, gpa, 12 + len(frame))
     assert fe.alive()
     st = iotlb_counters(d)
     assert int(st["msgs_queued"]) > 0, \

@@ -52,5 +52,6 @@ void ivu_stats_print(struct ivu_dev *d, FILE *f)
 			(unsigned long long)q->rx_drops);
 	}
 	ivu_stats_iotlb(d, f);
+	ivu_dirty_stats(d, f);
 	fflush(f);
 }

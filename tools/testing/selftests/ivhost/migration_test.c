@@ -69,6 +69,7 @@ FIXTURE_SETUP(migration)
 
 	memset(&self->log, 0, sizeof(self->log));
 	self->log.fd = -1;
+	self->log.memfd = -1;
 	self->vcpu = NULL;
 	self->shadow = NULL;
 	r = rt_up(&self->d, RT_BASE_FEATURES, RING);

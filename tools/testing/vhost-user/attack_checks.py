@@ -777,6 +777,9 @@ from attack_iotlb import (iotlb_access_fail, iotlb_ask_ahead,  # noqa: E402
                           iotlb_rx_miss_channel_replaced,
                           iotlb_rx_waits_for_miss, iotlb_tx_waits_for_miss,
                           iotlb_update_replies)
+from attack_log import (log_bad_base, log_iotlb_gpa, log_marks,  # noqa: E402
+                        log_tiny, log_truncated, log_used_outside,
+                        log_vring_addr, rarp_announce)
 
 
 CHECKS = [
@@ -827,5 +830,13 @@ CHECKS = [
     ("iotlb-backend-channel-replaced", iotlb_backend_channel_replaced),
     ("iotlb-rx-miss-channel-replaced", iotlb_rx_miss_channel_replaced),
     ("iotlb-cache-fits-queues", iotlb_cache_fits_queues),
+    ("log-tiny", log_tiny),
+    ("log-used-outside", log_used_outside),
+    ("log-bad-base", log_bad_base),
+    ("log-vring-addr", log_vring_addr),
+    ("log-truncated", log_truncated),
+    ("log-marks", log_marks),
+    ("log-iotlb-gpa", log_iotlb_gpa),
+    ("rarp-announce", rarp_announce),
     ("sigterm-connected", sigterm_connected),
 ]

@@ -255,6 +255,29 @@ struct ivu_notifier {
 };
 
 /**
+ * struct ivu_dirty - the dirty log for live migration (log.c)
+ * @map: the log's mapping, from the page of its first byte, or NULL
+ * @map_len: the mapping's length
+ * @bits: the log's first byte: bit n stands for guest page n
+ * @size: the log's size in bytes (SET_LOG_BASE's mmap_size)
+ * @efd: SET_LOG_FD's eventfd, valid if @efd_set
+ * @efd_set: @efd is ours to signal and close
+ * @marked: pages were marked since @efd was last signalled
+ * @pages: pages marked, over the daemon's life
+ * @failures: writes that could not be marked (their ring stopped)
+ */
+struct ivu_dirty {
+	void *map;
+	size_t map_len;
+	u8 *bits;
+	u64 size;
+	int efd;
+	bool efd_set;
+	bool marked;
+	u64 pages, failures;
+};
+
+/**
  * struct ivu_dev - the device a frontend drives
  * @queues: queue pairs (--queues)
  * @tap_name: the tap's name
@@ -271,6 +294,7 @@ struct ivu_notifier {
  * @qp: the queue pairs
  * @iotlb: the device IOTLB (used with VIRTIO_F_IOMMU_PLATFORM)
  * @notifier: host notifiers
+ * @dirty: the dirty log (SET_LOG_BASE, VHOST_F_LOG_ALL)
  * @stats: counters
  */
 struct ivu_dev {
@@ -289,6 +313,7 @@ struct ivu_dev {
 	struct ivu_qp qp[IVU_MAX_QP];
 	struct ivu_iotlb iotlb;
 	struct ivu_notifier notifier;
+	struct ivu_dirty dirty;
 	struct ivu_stats stats;
 };
 
@@ -325,6 +350,7 @@ void *ivu_mem_qva(const struct ivu_mem *m, u64 qva, u64 len);
 int ivu_mem_gpa_iov(const struct ivu_mem *m, u64 gpa, u64 len,
 		    struct iovec *iov, unsigned int max);
 void *ivu_mem_gpa(const struct ivu_mem *m, u64 gpa, u64 len);
+void ivu_mem_track(void *base, size_t len, void *old);
 
 /* vring.c */
 void ivu_vring_init(struct ivu_vring *vq, int index);
@@ -384,6 +410,23 @@ int ivu_notifier_timeout(struct ivu_dev *d);
 void ivu_notifier_stats(struct ivu_dev *d, FILE *f);
 void ivu_backend_watch(struct ivu_dev *d);
 void ivu_backend_close(struct ivu_dev *d);
+/* log.c */
+bool ivu_dirty_on(const struct ivu_dev *d);
+void ivu_dirty_reset(struct ivu_dev *d);
+int ivu_dirty_set_base(struct ivu_dev *d, const void *payload, int fd);
+void ivu_dirty_set_fd(struct ivu_dev *d, int fd);
+int ivu_dirty_buf(struct ivu_dev *d, struct ivu_vring *vq,
+		  const struct ivu_buf *b, size_t len);
+void ivu_dirty_used(struct ivu_dev *d, struct ivu_vring *vq, const void *p,
+		    size_t len);
+void ivu_dirty_used_elems(struct ivu_dev *d, struct ivu_vring *vq, u16 from,
+			  u16 n);
+void ivu_dirty_done(struct ivu_dev *d);
+int ivu_dirty_check_addr(const struct vhost_vring_addr *a);
+void ivu_dirty_stats(const struct ivu_dev *d, FILE *f);
+
+/* rarp.c */
+int ivu_rarp_send(struct ivu_dev *d, const u8 *mac);
 
 /* stats.c */
 void ivu_stats_print(struct ivu_dev *d, FILE *f);

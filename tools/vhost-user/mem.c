@@ -44,11 +44,20 @@ struct ivu_user_region {
 static struct {
 	char *base;
 	size_t len;
-} ivu_mapped[2 * IVU_MAX_REGIONS];
+} ivu_mapped[2 * IVU_MAX_REGIONS + 1];	/* + the dirty log */
 static int ivu_faulted;	/* set by the handler, atomically */
 
-/* Add a mapping to the list (@base) or take one off it (@base NULL). */
-static void ivu_mem_track(void *base, size_t len, void *old)
+/**
+ * ivu_mem_track() - list a mapping of the frontend's files for SIGBUS
+ * @base: the mapping to add, or NULL to take @old off the list
+ * @len: its length
+ * @old: the entry to replace (NULL: a free one)
+ *
+ * Guest memory here; the dirty log too (log.c), whose file the frontend
+ * may also shrink.
+ * Context: the loop's thread, never while the mapping is being touched.
+ */
+void ivu_mem_track(void *base, size_t len, void *old)
 {
 	unsigned int i;
 

@@ -201,6 +201,10 @@ static int ivu_net_rx_place(struct ivu_dev *d, struct ivu_vring *vq,
 			ivu_net_find_u16(b, 10, nb_at);
 		n = left < b->in_len ? left : b->in_len;
 		ivu_net_copy_in(b, q->rx_buf + (q->rx_len - left), n);
+		if (ivu_dirty_buf(d, vq, b, n)) {
+			ivu_vring_unpop(vq, heads);
+			return -1;	/* the ring stopped; the frame waits */
+		}
 		used[heads - 1].head = b->head;
 		used[heads - 1].len = n;
 		left -= n;
@@ -238,7 +242,9 @@ static bool ivu_net_rx(struct ivu_dev *d, struct ivu_vring *vq)
 			q->rx_len = n;
 			q->rx_features = d->features;
 		}
-		if (q->rx_len <= d->hdr_len || q->rx_features != d->features) {
+		if (q->rx_len <= d->hdr_len ||
+		    ((q->rx_features ^ d->features) &
+		     ~(1ULL << VHOST_F_LOG_ALL))) {
 			/*
 			 * Runt, or read for other features: its header's size
 			 * or offloads are no longer what the guest acked.

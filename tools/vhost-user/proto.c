@@ -32,6 +32,8 @@ enum {
 	IVU_SET_OWNER = 3,
 	IVU_RESET_OWNER = 4,
 	IVU_SET_MEM_TABLE = 5,
+	IVU_SET_LOG_BASE = 6,
+	IVU_SET_LOG_FD = 7,
 	IVU_SET_VRING_NUM = 8,
 	IVU_SET_VRING_ADDR = 9,
 	IVU_SET_VRING_BASE = 10,
@@ -43,6 +45,7 @@ enum {
 	IVU_SET_PROTOCOL_FEATURES = 16,
 	IVU_GET_QUEUE_NUM = 17,
 	IVU_SET_VRING_ENABLE = 18,
+	IVU_SEND_RARP = 19,
 	IVU_NET_SET_MTU = 20,
 	IVU_SET_BACKEND_REQ_FD = 21,
 	IVU_IOTLB_MSG = 22,
@@ -60,6 +63,8 @@ enum {
 
 /* Protocol features (bits of GET_PROTOCOL_FEATURES). */
 #define IVU_PF_MQ		0
+#define IVU_PF_LOG_SHMFD	1
+#define IVU_PF_RARP		2
 #define IVU_PF_REPLY_ACK	3
 #define IVU_PF_NET_MTU		4
 #define IVU_PF_BACKEND_REQ	5
@@ -71,7 +76,11 @@ enum {
 #define IVU_PROTOCOL_FEATURES	((1ULL << IVU_PF_MQ) | \
 				 (1ULL << IVU_PF_REPLY_ACK) | \
 				 (1ULL << IVU_PF_NET_MTU) | \
-				 (1ULL << IVU_PF_BACKEND_REQ))
+				 (1ULL << IVU_PF_BACKEND_REQ) | \
+				 IVU_MIGRATION_PROTOCOL)
+/* Live migration (log.c, rarp.c). */
+#define IVU_MIGRATION_PROTOCOL	((1ULL << IVU_PF_LOG_SHMFD) | \
+				 (1ULL << IVU_PF_RARP))
 
 struct ivu_hdr {
 	u32 request;
@@ -115,6 +124,7 @@ u64 ivu_proto_features(const struct ivu_dev *d)
 		(1ULL << VIRTIO_RING_F_INDIRECT_DESC) |
 		(1ULL << VIRTIO_RING_F_EVENT_IDX) |
 		(1ULL << VIRTIO_F_NOTIFY_ON_EMPTY) |
+		(1ULL << VHOST_F_LOG_ALL) |
 		(1ULL << IVU_F_PROTOCOL_FEATURES) |
 		(1ULL << VIRTIO_F_VERSION_1) |
 		(1ULL << VIRTIO_F_ACCESS_PLATFORM);
@@ -327,7 +337,7 @@ static int ivu_set_vring_addr(struct ivu_dev *d, struct ivu_msg *m)
 {
 	struct ivu_vring *vq = ivu_msg_vq(d, m->p.addr.index);
 
-	if (!vq)
+	if (!vq || ivu_dirty_check_addr(&m->p.addr))
 		return -EINVAL;
 	vq->addr = m->p.addr;
 	vq->addr_set = true;
@@ -476,6 +486,44 @@ static int ivu_set_backend_req_fd(struct ivu_dev *d, struct ivu_msg *m)
 	return 0;
 }
 
+/*
+ * SET_LOG_BASE, only with LOG_SHMFD: QEMU always waits for its reply, 0
+ * once the log is mapped.  A log that cannot be mapped is answered 1 and
+ * the connection closed: QEMU does not look at the value, and must not
+ * migrate a guest whose writes go unlogged.
+ */
+static int ivu_set_log_base(struct ivu_dev *d, struct ivu_msg *m)
+{
+	int err;
+
+	if (!(d->protocol & (1ULL << IVU_PF_LOG_SHMFD)))
+		return -EINVAL;
+	err = ivu_dirty_set_base(d, m->p.raw, m->fds[0]);
+	if (ivu_reply_u64(d, m, err ? 1 : 0))
+		return -EPIPE;
+	return err;
+}
+
+static int ivu_set_log_fd(struct ivu_dev *d, struct ivu_msg *m)
+{
+	int fd, fl = fcntl(m->fds[0], F_GETFL);
+
+	if (fl < 0 || fcntl(m->fds[0], F_SETFL, fl | O_NONBLOCK))
+		return -EINVAL;
+	fd = m->fds[0];
+	m->nfds = 0;
+	ivu_dirty_set_fd(d, fd);
+	return 0;
+}
+
+/* SEND_RARP: the guest's MAC in the first 6 bytes of a u64. */
+static int ivu_send_rarp(struct ivu_dev *d, struct ivu_msg *m)
+{
+	if (!(d->protocol & (1ULL << IVU_PF_RARP)))
+		return -EINVAL;
+	return ivu_rarp_send(d, m->p.raw);
+}
+
 static int ivu_iotlb(struct ivu_dev *d, struct ivu_msg *m)
 {
 	return ivu_iotlb_msg(d, &m->p.iotlb);
@@ -506,6 +554,8 @@ static const struct ivu_req ivu_reqs[] = {
 	IVU_REQ(IVU_SET_OWNER, 0, 0, false, ivu_set_owner),
 	IVU_REQ(IVU_RESET_OWNER, 0, 0, false, ivu_reset_owner),
 	IVU_REQ(IVU_SET_MEM_TABLE, -1, -1, false, ivu_set_mem_table),
+	IVU_REQ(IVU_SET_LOG_BASE, 16, 1, true, ivu_set_log_base),
+	IVU_REQ(IVU_SET_LOG_FD, 0, 1, false, ivu_set_log_fd),
 	IVU_REQ(IVU_SET_VRING_NUM, 8, 0, false, ivu_set_vring_num),
 	IVU_REQ(IVU_SET_VRING_ADDR, 40, 0, false, ivu_set_vring_addr),
 	IVU_REQ(IVU_SET_VRING_BASE, 8, 0, false, ivu_set_vring_base),
@@ -519,6 +569,7 @@ static const struct ivu_req ivu_reqs[] = {
 		ivu_set_protocol_features),
 	IVU_REQ(IVU_GET_QUEUE_NUM, 0, 0, true, ivu_get_queue_num),
 	IVU_REQ(IVU_SET_VRING_ENABLE, 8, 0, false, ivu_set_vring_enable),
+	IVU_REQ(IVU_SEND_RARP, 8, 0, false, ivu_send_rarp),
 	IVU_REQ(IVU_NET_SET_MTU, 8, 0, false, ivu_net_set_mtu),
 	IVU_REQ(IVU_SET_BACKEND_REQ_FD, 0, 1, false, ivu_set_backend_req_fd),
 	IVU_REQ(IVU_IOTLB_MSG, 32, 0, false, ivu_iotlb),
@@ -610,6 +661,7 @@ void ivu_dev_reset(struct ivu_dev *d)
 	ivu_mem_free(&d->mem);
 	ivu_backend_close(d);
 	ivu_notifier_reset(d);
+	ivu_dirty_reset(d);
 	d->owner = false;
 	d->features = 0;
 	ivu_iotlb_flush(d);

@@ -53,5 +53,6 @@ void ivu_stats_print(struct ivu_dev *d, FILE *f)
 	}
 	ivu_stats_iotlb(d, f);
 	ivu_notifier_stats(d, f);
+	ivu_dirty_stats(d, f);
 	fflush(f);
 }

@@ -539,6 +539,11 @@ void ivu_vring_flush(struct ivu_dev *d, struct ivu_vring *vq)
 		return;
 	ivu_wmb();
 	ivu_wr16(&vq->used->idx, vq->last_used);
+	/* The entries and the index written, then marked (log.c). */
+	ivu_dirty_used_elems(d, vq, vq->published_used,
+			     vq->last_used - vq->published_used);
+	ivu_dirty_used(d, vq, &vq->used->idx, sizeof(vq->used->idx));
+	ivu_dirty_done(d);
 	vq->published_used = vq->last_used;
 	if (!ivu_vring_need_signal(d, vq))
 		return;
@@ -556,10 +561,12 @@ void ivu_vring_flush(struct ivu_dev *d, struct ivu_vring *vq)
  */
 void ivu_vring_notify_at(struct ivu_dev *d, struct ivu_vring *vq, u16 idx)
 {
-	if (ivu_event_idx(d))
+	if (ivu_event_idx(d)) {
 		ivu_wr16(&vq->used->ring[vq->num], idx);
-	else
+		ivu_dirty_used(d, vq, &vq->used->ring[vq->num], sizeof(u16));
+	} else {
 		ivu_vring_notify(d, vq, true);
+	}
 	ivu_mb();
 }
 
@@ -573,14 +580,18 @@ void ivu_vring_notify(struct ivu_dev *d, struct ivu_vring *vq, bool on)
 {
 	if (ivu_event_idx(d)) {
 		/* Off: leave avail_event behind; the guest stops kicking. */
-		if (on)
+		if (on) {
 			ivu_wr16(&vq->used->ring[vq->num], vq->last_avail);
+			ivu_dirty_used(d, vq, &vq->used->ring[vq->num],
+				       sizeof(u16));
+		}
 	} else {
 		/*
 		 * The device owns used->flags, NO_NOTIFY its only bit: written,
 		 * never read (with the IOTLB the ring may be write-only).
 		 */
 		ivu_wr16(&vq->used->flags, on ? 0 : VRING_USED_F_NO_NOTIFY);
+		ivu_dirty_used(d, vq, &vq->used->flags, sizeof(u16));
 	}
 	/* The guest's next avail->idx is read after it can see this. */
 	if (on)

@@ -782,6 +782,9 @@ from attack_notifier import (notifier_bad_answers,  # noqa: E402
                              notifier_refused, notifier_register,
                              notifier_reregister)
 from attack_restart import RESTART_CHECKS  # noqa: E402
+from attack_log import (log_bad_base, log_iotlb_gpa, log_marks,  # noqa: E402
+                        log_tiny, log_truncated, log_used_outside,
+                        log_vring_addr, rarp_announce)
 
 
 CHECKS = [
@@ -838,6 +841,14 @@ CHECKS = [
     ("notifier-refused", notifier_refused),
     ("notifier-bad-answers", notifier_bad_answers),
     ("notifier-iotlb-channel", notifier_iotlb_channel),
+    ("log-tiny", log_tiny),
+    ("log-used-outside", log_used_outside),
+    ("log-bad-base", log_bad_base),
+    ("log-vring-addr", log_vring_addr),
+    ("log-truncated", log_truncated),
+    ("log-marks", log_marks),
+    ("log-iotlb-gpa", log_iotlb_gpa),
+    ("rarp-announce", rarp_announce),
     ("sigterm-connected", sigterm_connected),
 ]
 CHECKS += RESTART_CHECKS

@@ -330,6 +330,7 @@ enum {
 
 /* Protocol feature bits; NEGOTIATED is ours: SET_PROTOCOL_FEATURES done. */
 #define VMM_VU_PROTOCOL_F_MQ		0
+#define VMM_VU_PROTOCOL_F_LOG_SHMFD	1
 #define VMM_VU_PROTOCOL_F_REPLY_ACK	3
 #define VMM_VU_PROTOCOL_F_NET_MTU	4
 #define VMM_VU_PROTOCOL_F_BACKEND_REQ	5
@@ -370,6 +371,13 @@ int vmm_vu_call(struct vmm *v, uint32_t req, const void *payload,
 /* SET_VRING_ENABLE; NET_SET_MTU (-EOPNOTSUPP unless NET_MTU was acked). */
 int vmm_vu_enable(struct vmm *v, unsigned int index, int enable);
 int vmm_vu_set_mtu(struct vmm *v, unsigned int mtu);
+/*
+ * SET_LOG_BASE with LOG_SHMFD: the log is @size bytes at @offset of @fd;
+ * 0 once the backend replied (empty, or u64 0), -EIO for a non-zero u64,
+ * -EOPNOTSUPP without LOG_SHMFD.
+ */
+int vmm_vu_set_log_base(struct vmm *v, int fd, uint64_t size,
+			uint64_t offset);
 /*
  * The device IOTLB over vhost-user (the backend offered IOMMU_PLATFORM
  * and acked REPLY_ACK and BACKEND_REQ at connect; else -EOPNOTSUPP).

@@ -19,7 +19,7 @@
  *
  * At connect the transport does what QEMU does (vhost-user.md, section 3):
  * GET_FEATURES and, when bit 30 is offered, GET/SET_PROTOCOL_FEATURES
- * (MQ, REPLY_ACK and NET_MTU, those of them offered), then GET_QUEUE_NUM
+ * (MQ, REPLY_ACK, NET_MTU and LOG_SHMFD, those of them offered), then GET_QUEUE_NUM
  * with MQ.  With REPLY_ACK every request that has no reply of its own
  * carries NEED_REPLY, and a non-zero ack is -EIO.  Guest memory of such a
  * vmm is a memfd mapped MAP_SHARED (vmm_mem_init()); SET_MEM_TABLE passes
@@ -33,6 +33,11 @@
  * rule); MISS and ACCESS_FAIL come as BACKEND_IOTLB_MSG on the channel.
  * UPDATE's uaddr is this process's address of guest memory, the
  * userspace_addr space of SET_MEM_TABLE, as QEMU's is.
+ *
+ * Dirty logging: with LOG_SHMFD acked, vmm_vu_set_log_base() passes the
+ * log as QEMU does (a memfd, its size and offset; the backend's u64 reply
+ * is awaited) in place of VHOST_SET_LOG_BASE's address, and
+ * VHOST_SET_LOG_FD is SET_LOG_FD with the eventfd.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -59,7 +64,8 @@
 /* The protocol features this frontend acks when they are offered. */
 #define VU_WANT_PROTOCOL ((1ULL << VMM_VU_PROTOCOL_F_MQ) | \
 			  (1ULL << VMM_VU_PROTOCOL_F_REPLY_ACK) | \
-			  (1ULL << VMM_VU_PROTOCOL_F_NET_MTU))
+			  (1ULL << VMM_VU_PROTOCOL_F_NET_MTU) | \
+			  (1ULL << VMM_VU_PROTOCOL_F_LOG_SHMFD))
 /* ... and those the device IOTLB needs, with IOMMU_PLATFORM offered */
 #define VU_IOMMU_PROTOCOL ((1ULL << VMM_VU_PROTOCOL_F_REPLY_ACK) | \
 			   (1ULL << VMM_VU_PROTOCOL_F_BACKEND_REQ))
@@ -458,12 +464,43 @@ int vmm_vu_ioctl(struct vmm *v, unsigned long req, void *arg)
 		return vu_set_file(v, VMM_VU_SET_VRING_CALL, arg);
 	case VHOST_SET_VRING_ERR:
 		return vu_set_file(v, VMM_VU_SET_VRING_ERR, arg);
+	case VHOST_SET_LOG_FD:
+		return vmm_vu_call(v, VMM_VU_SET_LOG_FD, NULL, 0, arg,
+				   *(int *)arg < 0 ? 0 : 1, NULL, 0);
 	case VHOST_NET_SET_BACKEND:
 		if (f->fd >= 0)
 			return vu_attach(v, f->index);
 		return vmm_vu_enable(v, f->index, 0);
 	}
 	return -ENOTTY;
+}
+
+int vmm_vu_set_log_base(struct vmm *v, int fd, uint64_t size,
+			uint64_t offset)
+{
+	uint64_t msg[2] = { size, offset }, reply = 0;
+	struct vmm_vu_hdr h;
+	int r;
+
+	if (!(v->vu_protocol & (1ULL << VMM_VU_PROTOCOL_F_LOG_SHMFD)))
+		return -EOPNOTSUPP;
+	pthread_mutex_lock(&v->vu_lock);
+	r = vmm_vu_send(v->fd, VMM_VU_SET_LOG_BASE, VU_VERSION, msg,
+			sizeof(msg), &fd, 1);
+	if (!r)
+		r = vmm_vu_recv(v->fd, &h, &reply, sizeof(reply),
+				VU_REPLY_TIMEOUT_MS);
+	pthread_mutex_unlock(&v->vu_lock);
+	if (r < 0)
+		return r;
+	/*
+	 * As QEMU: the reply's id and flags count, its payload may be
+	 * empty (DPDK) or a u64 (ivhost-user: non-zero is a refusal).
+	 */
+	if (h.request != VMM_VU_SET_LOG_BASE ||
+	    h.flags != (VU_VERSION | VU_F_REPLY) || (r && r != 8))
+		return -EPROTO;
+	return reply ? -EIO : 0;
 }
 
 static int vu_has_iotlb(struct vmm *v)

@@ -859,9 +859,9 @@ FIXTURE_SETUP(zlen)
 {
 	int r;
 
-	KERNEL_ONLY_FIXTURE("VHOST_SET_LOG_BASE dirty logging");
 	memset(&self->log, 0, sizeof(self->log));
 	self->log.fd = -1;
+	self->log.memfd = -1;
 	r = rt_up(&self->d, RT_BASE_FEATURES, FLOOD_RING);
 	if (rt_missing(r))
 		SKIP(return, "%s: %s", ivhost_dev_path(), strerror(-r));
@@ -894,6 +894,17 @@ TEST_F_TIMEOUT(zlen, zero_length_descriptors_logged, 120)
 	if (_metadata->skip)
 		return;
 	ASSERT_NE(NULL, want);
+	if (ivhost_dev_is_user()) {
+		size_t first, end;
+
+		/*
+		 * Over vhost-user, attaching RX enabled TX too (vu.c), and
+		 * starting it may write its used ring: what follows is the
+		 * test's.
+		 */
+		rt_log_guest_words(&self->log, &d->v, &first, &end);
+		memset(self->log.bits + first, 0, (end - first) * 8);
+	}
 	for (i = 0; i < ARRAY_SIZE(c3); i++)
 		c3[i] = i == ARRAY_SIZE(c3) - 1 ? 2048 : 0;
 	heads[n++] = rt_post_rx(q, ARRAY_SIZE(c1), c1, 3000, 0);

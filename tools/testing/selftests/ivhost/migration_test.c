@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Live migration with dirty logging, against $IVHOST_DEV (ivhost, and the
- * kernel's vhost_net for parity).
+ * Live migration with dirty logging, against $IVHOST_DEV (ivhost, the
+ * kernel's vhost_net for parity, and over vhost-user ivhost-user, where
+ * the log is a memfd passed with SET_LOG_BASE and LOG_SHMFD).
  *
  * The test plays a migrating VMM.  While its guest driver moves traffic
  * both ways (frames injected into the tap for RX, frames posted for TX),
@@ -69,6 +70,7 @@ FIXTURE_SETUP(migration)
 
 	memset(&self->log, 0, sizeof(self->log));
 	self->log.fd = -1;
+	self->log.memfd = -1;
 	self->vcpu = NULL;
 	self->shadow = NULL;
 	r = rt_up(&self->d, RT_BASE_FEATURES, RING);

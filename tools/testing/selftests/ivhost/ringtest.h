@@ -331,21 +331,32 @@ static inline long long rt_worker_ns(pid_t tid)
  * A dirty bitmap covering guest-physical addresses up to @max_addr, in a
  * sparse mapping: pages the device never touches stay non-resident, so a
  * bit logged at a wild address (a user address, say) shows up as a
- * resident page outside the guest's part of the bitmap.
+ * resident page outside the guest's part of the bitmap.  Over vhost-user
+ * the bitmap is a memfd, as QEMU's log is, passed with SET_LOG_BASE.
  */
 struct rt_log {
 	uint64_t *bits;
 	size_t bytes;
 	int fd;			/* VHOST_SET_LOG_FD eventfd */
+	int memfd;		/* vhost-user: the bitmap's memfd, or -1 */
 };
 
 static inline int rt_log_alloc(struct rt_log *l, uint64_t max_addr)
 {
 	size_t bytes = (max_addr / RT_PAGE / 8 + RT_PAGE) & ~(RT_PAGE - 1);
-	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	int user = ivhost_dev_is_user();
+	void *p;
 
 	l->fd = -1;
+	l->memfd = -1;
+	if (user) {
+		l->memfd = memfd_create("rt-log", MFD_CLOEXEC);
+		if (l->memfd < 0 || ftruncate(l->memfd, bytes))
+			return -errno;
+	}
+	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_NORESERVE |
+		 (user ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS),
+		 l->memfd, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	l->bits = p;
@@ -359,8 +370,11 @@ static inline void rt_log_free(struct rt_log *l)
 		munmap(l->bits, l->bytes);
 	if (l->fd >= 0)
 		close(l->fd);
+	if (l->memfd >= 0)
+		close(l->memfd);
 	l->bits = NULL;
 	l->fd = -1;
+	l->memfd = -1;
 }
 
 /* Highest address the log must cover for @v: its GPAs and its user
@@ -392,8 +406,9 @@ static inline int rt_set_addr_log(struct vmm *v, unsigned int index, int log)
 
 /*
  * Turn logging on the way a VMM does at the start of migration:
- * SET_FEATURES with VHOST_F_LOG_ALL, SET_LOG_BASE, SET_LOG_FD, and
- * SET_VRING_ADDR with VHOST_VRING_F_LOG for both queues.
+ * SET_FEATURES with VHOST_F_LOG_ALL, SET_LOG_BASE (over vhost-user: the
+ * memfd), SET_LOG_FD, and SET_VRING_ADDR with VHOST_VRING_F_LOG for both
+ * queues.
  */
 static inline int rt_log_start(struct vmm *v, struct rt_log *l)
 {
@@ -405,7 +420,9 @@ static inline int rt_log_start(struct vmm *v, struct rt_log *l)
 	if (l->fd < 0)
 		return -errno;
 	r = vmm_set_features(v, v->features | F(VHOST_F_LOG_ALL));
-	if (!r)
+	if (!r && l->memfd >= 0)
+		r = vmm_vu_set_log_base(v, l->memfd, l->bytes, 0);
+	else if (!r)
 		r = vmm_ioctl(v, VHOST_SET_LOG_BASE, &base);
 	fd = l->fd;
 	if (!r)

@@ -19,6 +19,12 @@
  * without this header.  A filter matching no test of the binary is a
  * mistake, not a pass: the binary prints the names it has and exits
  * with KSFT_FAIL (1) without running anything.
+ *
+ * IVHOST_TEST_SKIP, the same kind of list, leaves out the tests it
+ * matches (after IVHOST_TEST picked its own); they are not run and not
+ * reported, so the caller reports them (check-vhost-user lists the
+ * documented DPDK differences this way, instead of waiting out their
+ * timeouts).  It may leave no test at all.
  */
 #ifndef IVHOST_SELFTEST_HARNESS_FILTER_H
 #define IVHOST_SELFTEST_HARNESS_FILTER_H
@@ -71,22 +77,27 @@ static int ivhost_filter_match(const char *pats, const char *f,
 })
 
 /*
- * The matching tests of one fixture run with one variant (@v NULL: the
- * fixture has none), as a fixture of their own appended to @list.
- * Returns how many tests it kept.
+ * The tests of one fixture run with one variant (@v NULL: the fixture
+ * has none) that @pats (NULL: all) keeps and @skip (NULL: none) does not
+ * leave out, as a fixture of their own appended to @list.  Returns how
+ * many tests matched @pats, left out or not.
  */
 static unsigned int
-ivhost_filter_variant(const char *pats, struct __fixture_metadata **list,
+ivhost_filter_variant(const char *pats, const char *skip,
+		      struct __fixture_metadata **list,
 		      struct __fixture_metadata *f,
 		      struct __fixture_variant_metadata *v)
 {
 	struct __fixture_metadata *nf = NULL;
 	struct __test_metadata *t;
 	unsigned int kept = 0;
+	const char *vn = v ? v->name : "";
 
 	for (t = f->tests; t; t = t->next) {
-		if (!ivhost_filter_match(pats, f->name, v ? v->name : "",
-					 t->name))
+		if (pats && !ivhost_filter_match(pats, f->name, vn, t->name))
+			continue;
+		kept++;
+		if (skip && ivhost_filter_match(skip, f->name, vn, t->name))
 			continue;
 		if (!nf) {
 			nf = IVHOST_FILTER_APPEND(list, f);
@@ -96,7 +107,6 @@ ivhost_filter_variant(const char *pats, struct __fixture_metadata **list,
 				IVHOST_FILTER_APPEND(&nf->variant, v);
 		}
 		IVHOST_FILTER_APPEND(&nf->tests, t);
-		kept++;
 	}
 	return kept;
 }
@@ -117,25 +127,32 @@ static void ivhost_filter_list(void)
 }
 
 /*
- * Keep only the tests $IVHOST_TEST names in the harness's lists; exit
- * with KSFT_FAIL when it names none.  Call before test_harness_run().
+ * Keep only the tests $IVHOST_TEST names, less those $IVHOST_TEST_SKIP
+ * names, in the harness's lists; exit with KSFT_FAIL when IVHOST_TEST
+ * names none.  Call before test_harness_run().
  */
 static void ivhost_harness_filter(const char *prog)
 {
 	const char *pats = getenv("IVHOST_TEST");
+	const char *skip = getenv("IVHOST_TEST_SKIP");
 	struct __fixture_metadata *list = NULL, *f;
 	struct __fixture_variant_metadata *v;
 	unsigned int kept = 0;
 
-	if (!pats || !*pats)
+	if (pats && !*pats)
+		pats = NULL;
+	if (skip && !*skip)
+		skip = NULL;
+	if (!pats && !skip)
 		return;
 	for (f = __fixture_list; f; f = f->next) {
 		if (!f->variant)
-			kept += ivhost_filter_variant(pats, &list, f, NULL);
+			kept += ivhost_filter_variant(pats, skip, &list, f,
+						      NULL);
 		for (v = f->variant; v; v = v->next)
-			kept += ivhost_filter_variant(pats, &list, f, v);
+			kept += ivhost_filter_variant(pats, skip, &list, f, v);
 	}
-	if (!kept) {
+	if (pats && !kept) {
 		ksft_print_msg("IVHOST_TEST='%s' matches no test of %s; it has:\n",
 			       pats, prog);
 		ivhost_filter_list();

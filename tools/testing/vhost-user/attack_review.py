@@ -1,0 +1,234 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Second-look attacks on host notifiers, dirty logging and SEND_RARP
+(issue 18's review) for attack-ivhost-user: a frontend that shrinks the
+doorbell memfd it was given, or a huge dirty log's file; a migration
+whose dirty bitmap is fetched and cleared while the daemon writes (as
+QEMU's migration thread does), checked against a shadow copy of guest
+memory; an announcement the tap cannot take.  Listed in
+attack_checks.CHECKS; they use its helpers."""
+import ctypes
+import mmap
+import os
+import socket
+import subprocess
+import struct
+import threading
+import time
+
+from attack_client import *  # noqa: F401,F403
+from attack_checks import (TAP, done, efd, readable,  # noqa: E402
+                           wait_used)
+from attack_log import (F_LOG_ALL, PAGE, PF_LOG_SHMFD, PF_RARP,  # noqa: E402
+                        SEND_RARP, VRING_F_LOG, addr, log_file, logging,
+                        set_log_base, traffic)
+from attack_notifier import (close_pages, nb_frontend,  # noqa: E402
+                             registrations, ring, start_vq, tx_frame)
+
+
+def notifier_memfd_shrunk(d):
+    """The frontend gets the doorbell memfd itself (SCM_RIGHTS): shrinking
+    it must not kill the daemon, whose polling reads the pages, nor take
+    the pages from the next frontend.  Either the shrink is refused, or
+    the daemon survives it; in the first case the doorbell still works."""
+    fe, g, sk = nb_frontend(d)
+    start_vq(fe, g, 0)
+    start_vq(fe, g, 1)
+    pages = registrations(sk, 2)
+    fd = pages[1][1]
+    try:
+        os.ftruncate(fd, 0)
+        shrunk = True
+    except OSError:
+        shrunk = False
+    time.sleep(0.3)     # the daemon polls the armed pages every tick
+    assert d.p.poll() is None, \
+        "daemon died (status %d) after the frontend shrank the doorbell " \
+        "memfd" % d.p.returncode
+    if not shrunk:
+        tx_frame(g, 0, b"AFTER-SHRINK")
+        ring(pages, 1)
+        assert wait_used(g, 1, 1) == 1, "doorbell dead after a refused shrink"
+        close_pages(pages)
+    assert fe.alive()
+    sk.close()
+    done(fe, g)
+
+
+def meminfo_kb(key):
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def log_huge_truncated(d):
+    """A log larger than the machine's memory and swap (a sparse memfd,
+    as a frontend may give), then shrunk to nothing under running rings:
+    the daemon must survive the fault (the rings stop), however large the
+    mapping it has to replace."""
+    kb = meminfo_kb("MemTotal") + meminfo_kb("SwapTotal")
+    size = 2 * kb * 1024
+    fd = os.memfd_create("ivu-attack-log")
+    os.ftruncate(fd, size)
+    fe, g, kicks, errs = logging(d, fd, size)
+    os.ftruncate(fd, 0)
+    traffic(g, kicks)
+    time.sleep(0.3)
+    assert d.p.poll() is None, \
+        "daemon died (status %d) when a %d GiB log's file shrank" % (
+            d.p.returncode, size >> 30)
+    for vq, e in errs.items():
+        assert readable(e, 1), "vq %d not stopped when its log shrank" % vq
+    assert fe.alive()
+    done(fe, g)
+    os.close(fd)
+
+
+class Bitmap:
+    """The frontend's side of a dirty log: fetch-and-clear, 8 bytes at a
+    time, atomically, while the daemon sets bits (QEMU's vhost_log_sync
+    does qatomic_xchg on the same words)."""
+
+    def __init__(self, m):
+        self.m = m
+        self.base = ctypes.addressof(ctypes.c_char.from_buffer(m))
+        lib = ctypes.CDLL("libatomic.so.1")
+        self.xchg = getattr(lib, "__atomic_exchange_8")
+        self.xchg.restype = ctypes.c_uint64
+        self.xchg.argtypes = (ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int)
+
+    def fetch_clear(self, word):
+        return self.xchg(self.base + 8 * word, 0, 5)
+
+
+def log_migration_shadow(d):
+    """A migration as QEMU runs it: a shadow copy of guest memory (the
+    destination) gets every page whose bit it fetches and clears, while
+    mergeable RX frames arrive, each over 14 small buffers; then the ring
+    is stopped (GET_VRING_BASE), the bitmap synced a last time, and the
+    shadow must equal guest memory.  A byte written after its page was
+    marked (the promise: a mark comes after the write it stands for) is
+    missing from the shadow when the sync fell in between."""
+    num, frames, flen = 4096, 200, 200
+    chains = (12 + flen + 15) // 16            # 16-byte buffers per frame
+    gsize = 4 << 20
+    g = Guest(size=gsize, num=num)
+    desc, avail, used = 0x100000, 0x120000, 0x130000
+    small = 0x140000                # the other buffers, one after another
+    first = 0x200000                # each frame's first buffer: its own page
+    for s in range(num):
+        if s % chains == 0 and s // chains < frames + 8:
+            off = first + (s // chains) * PAGE
+        else:
+            off = small + 16 * s
+        struct.pack_into("<QIHH", g.m, desc + 16 * s, REGION_GPA + off, 16,
+                         D_WRITE, 0)
+        struct.pack_into("<H", g.m, avail + 4 + 2 * s, s)
+    struct.pack_into("<H", g.m, avail + 2, num)
+    lsize = (REGION_GPA + gsize) // PAGE // 8
+    fd = log_file(lsize)
+    logm = mmap.mmap(fd, lsize)
+    bm = Bitmap(logm)
+    fe = Frontend(d.path)
+    fe.call(SET_OWNER)
+    assert fe.u64(SET_PROTOCOL_FEATURES, PF_LOG_SHMFD) == 0
+    assert fe.u64(SET_FEATURES, F_VERSION_1 | F_MRG_RXBUF | F_LOG_ALL) == 0
+    assert fe.call(SET_MEM_TABLE, g.table(), [g.fd]) == 0
+    assert set_log_base(fe, fd, lsize) == 0
+    assert fe.state(SET_VRING_NUM, 0, num) == 0
+    assert fe.state(SET_VRING_BASE, 0, 0) == 0
+    assert fe.call(SET_VRING_ADDR, struct.pack(
+        "<IIQQQQ", 0, VRING_F_LOG, REGION_QVA + desc, REGION_QVA + used,
+        REGION_QVA + avail, REGION_GPA + used)) == 0
+    err = efd()
+    assert fe.u64(SET_VRING_ERR, 0, [err]) == 0
+    assert fe.u64(SET_VRING_CALL, 0, [efd()]) == 0
+    shadow = bytearray(g.m[:])
+    stop = threading.Event()
+    words = (lsize + 7) // 8
+
+    def sync():
+        for w in range(words):
+            bits = bm.fetch_clear(w)
+            while bits:
+                low = bits & -bits
+                pfn = 64 * w + low.bit_length() - 1
+                bits ^= low
+                off = pfn * PAGE - REGION_GPA
+                if 0 <= off < gsize:
+                    shadow[off:off + PAGE] = g.m[off:off + PAGE]
+
+    def sweeper():
+        while not stop.is_set():
+            sync()
+    t = threading.Thread(target=sweeper)
+    t.start()
+    try:
+        assert fe.u64(SET_VRING_KICK, 0, [efd()]) == 0
+        sk = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+        sk.bind((TAP, 0))
+        frame = b"\xff" * 6 + b"\x02\0\0\0\0\1\x88\xb5" + b"s" * (flen - 14)
+        for i in range(frames):
+            sk.send(frame)
+            if i % 16 == 15:
+                time.sleep(0.005)
+        sk.close()
+        end = time.monotonic() + 5
+        while struct.unpack_from("<H", g.m, used + 2)[0] < frames * chains \
+                and time.monotonic() < end:
+            time.sleep(0.02)
+        got = struct.unpack_from("<H", g.m, used + 2)[0]
+        fe.call(GET_VRING_BASE, struct.pack("<II", 0, 0))
+    finally:
+        stop.set()
+        t.join()
+    sync()                          # the last sync, the ring stopped
+    assert not readable(err, 0), "the ring stopped while logging"
+    assert got >= frames * chains // 2, "only %d chains used" % got
+    bad = [o for o in range(0, gsize, PAGE)
+           if shadow[o:o + PAGE] != g.m[o:o + PAGE]]
+    detail = ""
+    if bad:
+        o = bad[0]
+        i = next(i for i in range(PAGE) if shadow[o + i] != g.m[o + i])
+        detail = " (first at gpa %#x: %d in the shadow, %d in memory)" % (
+            REGION_GPA + o + i, shadow[o + i], g.m[o + i])
+    logm.close()
+    done(fe, g)
+    os.close(fd)
+    assert not bad, "%d page(s) written after their last mark%s" % (
+        len(bad), detail)
+
+
+def rarp_tap_down(d):
+    """SEND_RARP as QEMU sends it (no NEED_REPLY) when the tap cannot take
+    the announcement (its link set down by the host): a best-effort
+    announce that fails must not cost the migrated guest its NIC: the
+    connection stays, the failure is logged."""
+    mac = bytes([0x52, 0x54, 0x00, 0x12, 0x34, 0x56])
+    fe = Frontend(d.path)
+    fe.call(SET_OWNER)
+    assert fe.u64(SET_PROTOCOL_FEATURES, PF_RARP) == 0, "RARP refused"
+    subprocess.run(["ip", "link", "set", TAP, "down"], check=True)
+    try:
+        fe.send(SEND_RARP, mac + b"\0\0", flags=0x1)
+        time.sleep(0.2)
+        assert fe.alive(), \
+            "connection closed after an announcement the tap refused"
+        assert "RARP" in d.logtext() or "announce" in d.logtext(), \
+            "the failed announcement is not logged"
+        # asked for a reply, the failure is reported
+        assert fe.call(SEND_RARP, mac + b"\0\0") != 0, \
+            "a failed announcement acked 0"
+    finally:
+        subprocess.run(["ip", "link", "set", TAP, "up"], check=True)
+    fe.close()
+
+
+REVIEW_CHECKS = [
+    ("notifier-memfd-shrunk", notifier_memfd_shrunk),
+    ("log-huge-truncated", log_huge_truncated),
+    ("log-migration-shadow", log_migration_shadow),
+    ("rarp-tap-down", rarp_tap_down),
+]

@@ -37,6 +37,7 @@
  * after a refusal) are served as without host notifiers.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
@@ -86,6 +87,10 @@ static u16 *ivu_nb_page(struct ivu_notifier *nf, unsigned int vq)
  * @d: the device; d->notifier.enabled set from the command line
  *
  * One memfd of a page per possible vq, mapped for the daemon's life.
+ * Every registration hands the frontend the memfd itself, so it is
+ * sealed at its size: a frontend that could shrink it would make the
+ * daemon's next poll fault (SIGBUS), and take the pages from the next
+ * frontend.
  *
  * Return: 0, or a negative errno.
  */
@@ -98,8 +103,11 @@ int ivu_notifier_init(struct ivu_dev *d)
 	nf->memfd = -1;
 	if (!nf->enabled)
 		return 0;
-	nf->memfd = memfd_create("ivhost-user-doorbells", MFD_CLOEXEC);
-	if (nf->memfd < 0 || ftruncate(nf->memfd, len))
+	nf->memfd = memfd_create("ivhost-user-doorbells",
+				 MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (nf->memfd < 0 || ftruncate(nf->memfd, len) ||
+	    fcntl(nf->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+		  F_SEAL_SEAL))
 		return -errno;
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, nf->memfd, 0);
 	if (p == MAP_FAILED)

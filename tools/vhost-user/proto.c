@@ -516,12 +516,23 @@ static int ivu_set_log_fd(struct ivu_dev *d, struct ivu_msg *m)
 	return 0;
 }
 
-/* SEND_RARP: the guest's MAC in the first 6 bytes of a u64. */
+/*
+ * SEND_RARP: the guest's MAC in the first 6 bytes of a u64.  QEMU sends
+ * it without NEED_REPLY once a migrated guest runs: an announcement the
+ * tap does not take (its link down) is logged, and answered non-zero
+ * only to a frontend that asks; it does not close the connection, which
+ * would cost the guest its NIC for a best-effort broadcast.
+ */
 static int ivu_send_rarp(struct ivu_dev *d, struct ivu_msg *m)
 {
+	int err;
+
 	if (!(d->protocol & (1ULL << IVU_PF_RARP)))
 		return -EINVAL;
-	return ivu_rarp_send(d, m->p.raw);
+	err = ivu_rarp_send(d, m->p.raw);
+	if (err)
+		ivu_log("RARP announcement not sent: %s", strerror(-err));
+	return m->h.flags & IVU_NEED_REPLY ? err : 0;
 }
 
 static int ivu_iotlb(struct ivu_dev *d, struct ivu_msg *m)

@@ -19,10 +19,12 @@ from attack_client import *  # noqa: F401,F403
 from attack_checks import (TAP, done, efd, readable,  # noqa: E402
                            wait_used)
 from attack_log import (F_LOG_ALL, PAGE, PF_LOG_SHMFD, PF_RARP,  # noqa: E402
-                        SEND_RARP, VRING_F_LOG, addr, log_file, logging,
+                        SEND_RARP, SET_LOG_FD, VRING_F_LOG, addr, log_file, logging,
                         set_log_base, traffic)
-from attack_notifier import (close_pages, nb_frontend,  # noqa: E402
+from attack_notifier import (HOST_NOTIFIER_MSG, NB_NOFD, PF_NB,  # noqa: E402
+                             answer, area, close_pages, nb_frontend, nb_msgs,
                              registrations, ring, start_vq, tx_frame)
+from attack_iotlb import F_IOMMU, IOVA, T_UPDATE, iotlb  # noqa: E402
 
 
 def notifier_memfd_shrunk(d):
@@ -226,9 +228,179 @@ def rarp_tap_down(d):
     fe.close()
 
 
+def notifier_cycles_unanswered(d):
+    """100 stop/start cycles of a ring while the frontend answers none of
+    the registrations (its answers come late, all at once): the daemon
+    neither blocks nor overflows what it waits for; once the answers
+    came, the running ring's doorbell is registered and serves it."""
+    fe, g, sk = nb_frontend(d)
+    start_vq(fe, g, 1)
+    for i in range(100):
+        fe.call(GET_VRING_BASE, struct.pack("<II", 1, 0))
+        start_vq(fe, g, 1)
+    assert fe.alive(), "daemon not serving after 100 unanswered cycles"
+    msgs = nb_msgs(sk, 1.0)
+    pages = {}
+    for _ in range(4):
+        regs = [m for m in msgs if m["req"] == HOST_NOTIFIER_MSG and
+                not area(m)[0] & NB_NOFD]
+        for m in regs:
+            answer(sk, 0)
+        for m in msgs:
+            for fd in m["fds"][:-1]:
+                os.close(fd)
+        if regs:
+            last = regs[-1]
+            if 1 in pages:
+                close_pages(pages)
+            pages = {1: (mmap.mmap(last["fds"][-1], PAGE,
+                                   offset=area(last)[2]), last["fds"][-1])}
+        msgs = nb_msgs(sk, 0.5)
+        if not msgs:
+            break
+    assert pages, "no registration at all"
+    tx_frame(g, 0, b"CYCLED")
+    ring(pages, 1)
+    assert wait_used(g, 1, 1) == 1, \
+        "the running ring's doorbell not served once the answers came"
+    close_pages(pages)
+    sk.close()
+    done(fe, g)
+
+
+def disconnect_steps(iommu):
+    """The steps of a migrating, doorbell-ringing frontend, for
+    disconnect_every_step."""
+    mac = bytes([0x52, 0x54, 0, 1, 2, 3])
+    feats = F_VERSION_1 | F_MRG_RXBUF | F_LOG_ALL | (F_IOMMU if iommu else 0)
+    base = IOVA if iommu else REGION_QVA
+
+    def backend(s):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        theirs.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        assert s.fe.call(SET_BACKEND_REQ_FD, b"", [theirs.fileno()]) == 0
+        theirs.close()
+        s.sk = ours
+
+    def log(s):
+        s.logfd = log_file((REGION_GPA + IOVA + (1 << 20)) // PAGE // 8)
+        assert set_log_base(s.fe, s.logfd, os.fstat(s.logfd).st_size) == 0
+
+    def rings(s):
+        for vq in (0, 1):
+            assert s.fe.state(SET_VRING_NUM, vq, s.g.num) == 0
+            assert s.fe.call(SET_VRING_ADDR, addr(
+                s.g, vq, base, REGION_GPA + s.g.used_off(vq))) == 0
+            assert s.fe.u64(SET_VRING_CALL, vq, [efd()]) == 0
+            assert s.fe.u64(SET_VRING_ERR, vq, [efd()]) == 0
+
+    def kicks(s):
+        s.kicks = {vq: efd() for vq in (0, 1)}
+        for vq in (0, 1):
+            assert s.fe.u64(SET_VRING_KICK, vq, [s.kicks[vq]]) == 0
+
+    def traffic_(s):
+        if iommu:
+            assert iotlb(s.fe, T_UPDATE, IOVA, 0x10000, REGION_QVA, 3) == 0
+        traffic(s.g, s.kicks)
+
+    def doorbells(s):
+        for m in nb_msgs(s.sk, 0.3):
+            for fd in m["fds"]:
+                os.close(fd)
+            if m["flags"] & 0x8:
+                answer(s.sk, 0)
+
+    return [
+        lambda s: s.fe.call(SET_OWNER),
+        lambda s: s.fe.u64(SET_PROTOCOL_FEATURES, PF_NB | PF_LOG_SHMFD |
+                           PF_RARP),
+        backend,
+        lambda s: s.fe.u64(SET_FEATURES, feats),
+        lambda s: s.fe.call(SET_MEM_TABLE, s.g.table(), [s.g.fd]),
+        log,
+        lambda s: s.fe.call(SET_LOG_FD, b"", [efd()]),
+        rings,
+        kicks,
+        traffic_,
+        doorbells,
+        lambda s: s.fe.call(GET_VRING_BASE, struct.pack("<II", 1, 0)),
+        kicks,
+        lambda s: s.fe.call(SEND_RARP, mac + b"\0\0"),
+        lambda s: s.fe.call(SET_MEM_TABLE, s.g.table(), [s.g.fd]),
+        log,
+        lambda s: s.fe.u64(SET_FEATURES, feats & ~F_LOG_ALL),
+        lambda s: s.fe.call(RESET_OWNER),
+    ]
+
+
+class Steps:
+    pass
+
+
+def disconnect_every_step(d):
+    """A frontend with a log mapped, doorbells registered (answered or
+    not), the IOTLB on or off, goes away after each step of its set-up:
+    the daemon serves the next one, with the fds and mappings it had
+    (the runner compares them), for every prefix."""
+    try:
+        d.restart("--host-notifier")
+    except RuntimeError as e:
+        raise AssertionError("no daemon with --host-notifier: %s" %
+                             str(e)[-200:])
+    for iommu in (False, True):
+        steps = disconnect_steps(iommu)
+        for n in range(1, len(steps) + 1):
+            s = Steps()
+            s.fe, s.g, s.sk, s.logfd = Frontend(d.path), Guest(), None, None
+            try:
+                for step in steps[:n]:
+                    step(s)
+            except (Closed, OSError) as e:
+                raise AssertionError("iommu %s, step %d: %s" % (iommu, n, e))
+            done(s.fe, s.g)
+            if s.sk:
+                s.sk.close()
+            if s.logfd is not None:
+                os.close(s.logfd)
+            probe = Frontend(d.path)
+            assert probe.alive(), "not served after %d steps (iommu %s)" % (
+                n, iommu)
+            probe.close()
+
+
+def replies_unread(d):
+    """A frontend that sends requests and never reads the replies (its
+    socket full): the daemon must not block on its next reply, which
+    would freeze the datapath and SIGTERM with it; the next frontend is
+    served while the first still holds its connection."""
+    fe = Frontend(d.path)
+    fe.s.setblocking(False)
+    hdr = struct.pack("<III", GET_FEATURES, 0x1, 0)
+    sent = 0
+    try:
+        while sent < 100000:
+            fe.s.send(hdr)
+            sent += 1
+    except (BlockingIOError, BrokenPipeError, ConnectionResetError):
+        pass
+    time.sleep(0.2)
+    probe = Frontend(d.path, timeout=3)
+    try:
+        assert probe.alive(), \
+            "daemon blocked on a frontend that does not read its replies " \
+            "(%d requests sent)" % sent
+    finally:
+        probe.close()
+        fe.close()
+
+
 REVIEW_CHECKS = [
     ("notifier-memfd-shrunk", notifier_memfd_shrunk),
     ("log-huge-truncated", log_huge_truncated),
     ("log-migration-shadow", log_migration_shadow),
     ("rarp-tap-down", rarp_tap_down),
+    ("notifier-cycles-unanswered", notifier_cycles_unanswered),
+    ("disconnect-every-step", disconnect_every_step),
+    ("replies-unread", replies_unread),
 ]

@@ -167,6 +167,12 @@ static int ivu_msg_recv(int fd, struct ivu_msg *m)
 	return 0;
 }
 
+/*
+ * Send a reply, never waiting: QEMU reads each reply before its next
+ * request, so a socket with no room for one belongs to a frontend that
+ * does not read them; blocking on it would freeze the datapath and the
+ * daemon's signals.  Its connection is closed instead.
+ */
 static int ivu_msg_reply(struct ivu_dev *d, const struct ivu_msg *m,
 			 const void *payload, u32 size)
 {
@@ -179,9 +185,12 @@ static int ivu_msg_reply(struct ivu_dev *d, const struct ivu_msg *m,
 	r.h.flags = IVU_VERSION | IVU_REPLY;
 	r.h.size = size;
 	memcpy(r.p, payload, size);
-	if (send(d->conn_fd, &r, sizeof(r.h) + size, MSG_NOSIGNAL) !=
-	    (ssize_t)(sizeof(r.h) + size))
+	if (send(d->conn_fd, &r, sizeof(r.h) + size,
+		 MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)(sizeof(r.h) + size)) {
+		ivu_log("request %u: no room for the reply, or the frontend left",
+			m->h.request);
 		return -EPIPE;
+	}
 	return 0;
 }
 

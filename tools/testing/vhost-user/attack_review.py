@@ -377,14 +377,21 @@ def replies_unread(d):
     fe = Frontend(d.path)
     fe.s.setblocking(False)
     hdr = struct.pack("<III", GET_FEATURES, 0x1, 0)
-    sent = 0
-    try:
-        while sent < 100000:
+    sent, stuck_since = 0, None
+    # Until the daemon closes the connection, or stops reading it (its
+    # replies have filled the socket) for a second.
+    while sent < 100000:
+        try:
             fe.s.send(hdr)
             sent += 1
-    except (BlockingIOError, BrokenPipeError, ConnectionResetError):
-        pass
-    time.sleep(0.2)
+            stuck_since = None
+        except BlockingIOError:
+            stuck_since = stuck_since or time.monotonic()
+            if time.monotonic() - stuck_since > 1:
+                break
+            time.sleep(0.02)
+        except (BrokenPipeError, ConnectionResetError):
+            break
     probe = Frontend(d.path, timeout=3)
     try:
         assert probe.alive(), \

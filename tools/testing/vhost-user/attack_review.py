@@ -268,6 +268,37 @@ def notifier_cycles_unanswered(d):
     done(fe, g)
 
 
+def notifier_stale_refusal(d):
+    """A refusal that answers a registration a stop made stale (the ring
+    restarted before the frontend answered) is ignored, as documented:
+    the current registration, answered 0, keeps its doorbell, and the
+    daemon does not fall back to eventfd kicks."""
+    fe, g, sk = nb_frontend(d)
+    start_vq(fe, g, 1)
+    old = nb_msgs(sk, 2, 1)
+    assert old, "no registration"
+    fe.call(GET_VRING_BASE, struct.pack("<II", 1, 0))
+    start_vq(fe, g, 1)
+    msgs = nb_msgs(sk, 2, 2)        # the withdrawal, the new registration
+    new = [m for m in msgs if m["fds"]]
+    assert new, "no registration after the restart"
+    answer(sk, 1)                   # the stale one: refused
+    answer(sk, 0)                   # the current one: mapped
+    m = new[-1]
+    pages = {1: (mmap.mmap(m["fds"][0], PAGE, offset=area(m)[2]),
+                 m["fds"][0])}
+    time.sleep(0.2)
+    assert "host notifier refused" not in d.logtext(), \
+        "a stale refusal was taken"
+    tx_frame(g, 0, b"STALE-REFUSAL")
+    ring(pages, 1)
+    assert wait_used(g, 1, 1) == 1, "doorbell dead after a stale refusal"
+    close_pages(pages)
+    os.close(old[0]["fds"][0])
+    sk.close()
+    done(fe, g)
+
+
 def disconnect_steps(iommu):
     """The steps of a migrating, doorbell-ringing frontend, for
     disconnect_every_step."""
@@ -408,6 +439,7 @@ REVIEW_CHECKS = [
     ("log-migration-shadow", log_migration_shadow),
     ("rarp-tap-down", rarp_tap_down),
     ("notifier-cycles-unanswered", notifier_cycles_unanswered),
+    ("notifier-stale-refusal", notifier_stale_refusal),
     ("disconnect-every-step", disconnect_every_step),
     ("replies-unread", replies_unread),
 ]

@@ -98,6 +98,7 @@ int ivu_notifier_init(struct ivu_dev *d)
 {
 	struct ivu_notifier *nf = &d->notifier;
 	size_t len = (size_t)IVU_MAX_VQ * IVU_NB_PAGE;
+	unsigned int i;
 	void *p;
 
 	nf->memfd = -1;
@@ -113,6 +114,8 @@ int ivu_notifier_init(struct ivu_dev *d)
 	if (p == MAP_FAILED)
 		return -errno;
 	nf->pages = p;
+	for (i = 0; i < IVU_MAX_VQ; i++)
+		*ivu_nb_page(nf, i) = IVU_NB_IDLE;	/* nothing rang yet */
 	return 0;
 }
 
@@ -182,6 +185,23 @@ void ivu_notifier_reset(struct ivu_dev *d)
 		d->notifier.refused = false;
 }
 
+/*
+ * Reset vq @i's page before its registration goes out.  A frontend that
+ * kept the page mapped (the ring started again without a stop) may have
+ * let the guest kick through it since the ring last polled it: such a
+ * kick is served (a round), never wiped.
+ */
+static void ivu_nb_reset_page(struct ivu_dev *d, unsigned int i)
+{
+	u16 v = __atomic_exchange_n(ivu_nb_page(&d->notifier, i), IVU_NB_IDLE,
+				    __ATOMIC_SEQ_CST);
+
+	if (v == IVU_NB_IDLE)
+		return;
+	d->stats.kicks_doorbell[i]++;
+	d->vq[i].more = d->vq[i].started;
+}
+
 /* Frame the next message some ring wants into nf->out: false if none. */
 static bool ivu_nb_frame(struct ivu_dev *d)
 {
@@ -218,8 +238,7 @@ static bool ivu_nb_frame(struct ivu_dev *d)
 		area[1] = IVU_NB_PAGE;
 		area[2] = (u64)i * IVU_NB_PAGE;
 		nf->out_fd = true;
-		__atomic_store_n(ivu_nb_page(nf, i), IVU_NB_IDLE,
-				 __ATOMIC_SEQ_CST);
+		ivu_nb_reset_page(d, i);
 		nf->vq[i].armed = true;
 		nf->vq[i].sent = true;
 		nf->vq[i].busy_until = 0;

@@ -299,6 +299,38 @@ def notifier_stale_refusal(d):
     done(fe, g)
 
 
+def notifier_kick_at_reregistration(d):
+    """A ring started again without a stop (SET_VRING_KICK anew) while
+    the frontend still maps its page, and the registration cannot go
+    out yet (64 answers overdue): the guest kicks through the page it
+    has.  The daemon's reset of the page when the registration finally
+    goes out must not swallow that kick: the frame is sent."""
+    fe, g, sk = nb_frontend(d)
+    start_vq(fe, g, 1)
+    pages = registrations(sk, 1)
+    start_vq(fe, g, 0)
+    for _ in range(70):             # registrations nobody answers
+        assert fe.u64(SET_VRING_KICK, 0, [efd()]) == 0
+    assert fe.u64(SET_VRING_KICK, 1, [efd()]) == 0
+    tx_frame(g, 0, b"KICK-AT-REREG")
+    ring(pages, 1)                  # the page the frontend still maps
+    time.sleep(0.1)
+    for _ in range(4):              # the answers, late
+        msgs = nb_msgs(sk, 0.5)
+        for m in msgs:
+            for fd in m["fds"]:
+                os.close(fd)
+            if m["flags"] & 0x8:
+                answer(sk, 0)
+        if not msgs:
+            break
+    assert wait_used(g, 1, 1) == 1, \
+        "a doorbell kick made before the re-registration was lost"
+    close_pages(pages)
+    sk.close()
+    done(fe, g)
+
+
 def disconnect_steps(iommu):
     """The steps of a migrating, doorbell-ringing frontend, for
     disconnect_every_step."""
@@ -440,6 +472,7 @@ REVIEW_CHECKS = [
     ("rarp-tap-down", rarp_tap_down),
     ("notifier-cycles-unanswered", notifier_cycles_unanswered),
     ("notifier-stale-refusal", notifier_stale_refusal),
+    ("notifier-kick-at-reregistration", notifier_kick_at_reregistration),
     ("disconnect-every-step", disconnect_every_step),
     ("replies-unread", replies_unread),
 ]

@@ -24,7 +24,8 @@ from attack_log import (F_LOG_ALL, PAGE, PF_LOG_SHMFD, PF_RARP,  # noqa: E402
 from attack_notifier import (HOST_NOTIFIER_MSG, NB_NOFD, PF_NB,  # noqa: E402
                              answer, area, close_pages, nb_frontend, nb_msgs,
                              registrations, ring, start_vq, tx_frame)
-from attack_iotlb import F_IOMMU, IOVA, T_UPDATE, iotlb  # noqa: E402
+from attack_iotlb import (F_IOMMU, IOVA, PF_BACKEND_REQ,  # noqa: E402
+                          PF_REPLY_ACK, T_UPDATE, iotlb)
 
 
 def notifier_memfd_shrunk(d):
@@ -104,7 +105,13 @@ class Bitmap:
         return self.xchg(self.base + 8 * word, 0, 5)
 
 
-def log_migration_shadow(d):
+def log_migration_shadow_iommu(d):
+    """log_migration_shadow with the device IOTLB: rings and buffers at
+    IOVAs (the guest at IOVA 1 GiB), QEMU's log_guest_addr an IOVA."""
+    return log_migration_shadow(d, iommu=True)
+
+
+def log_migration_shadow(d, iommu=False):
     """A migration as QEMU runs it: a shadow copy of guest memory (the
     destination) gets every page whose bit it fetches and clears, while
     mergeable RX frames arrive, each over 14 small buffers; then the ring
@@ -124,7 +131,8 @@ def log_migration_shadow(d):
             off = first + (s // chains) * PAGE
         else:
             off = small + 16 * s
-        struct.pack_into("<QIHH", g.m, desc + 16 * s, REGION_GPA + off, 16,
+        struct.pack_into("<QIHH", g.m, desc + 16 * s,
+                         (IOVA if iommu else REGION_GPA) + off, 16,
                          D_WRITE, 0)
         struct.pack_into("<H", g.m, avail + 4 + 2 * s, s)
     struct.pack_into("<H", g.m, avail + 2, num)
@@ -134,15 +142,26 @@ def log_migration_shadow(d):
     bm = Bitmap(logm)
     fe = Frontend(d.path)
     fe.call(SET_OWNER)
-    assert fe.u64(SET_PROTOCOL_FEATURES, PF_LOG_SHMFD) == 0
-    assert fe.u64(SET_FEATURES, F_VERSION_1 | F_MRG_RXBUF | F_LOG_ALL) == 0
+    pf, ft, sk = PF_LOG_SHMFD, F_VERSION_1 | F_MRG_RXBUF | F_LOG_ALL, None
+    if iommu:
+        pf |= PF_REPLY_ACK | PF_BACKEND_REQ
+        ft |= F_IOMMU
+    assert fe.u64(SET_PROTOCOL_FEATURES, pf) == 0
+    if iommu:
+        sk, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        assert fe.call(SET_BACKEND_REQ_FD, b"", [theirs.fileno()]) == 0
+        theirs.close()
+    assert fe.u64(SET_FEATURES, ft) == 0
     assert fe.call(SET_MEM_TABLE, g.table(), [g.fd]) == 0
     assert set_log_base(fe, fd, lsize) == 0
+    if iommu:
+        assert iotlb(fe, T_UPDATE, IOVA, gsize, REGION_QVA, 3) == 0
+    rb = IOVA if iommu else REGION_QVA
     assert fe.state(SET_VRING_NUM, 0, num) == 0
     assert fe.state(SET_VRING_BASE, 0, 0) == 0
     assert fe.call(SET_VRING_ADDR, struct.pack(
-        "<IIQQQQ", 0, VRING_F_LOG, REGION_QVA + desc, REGION_QVA + used,
-        REGION_QVA + avail, REGION_GPA + used)) == 0
+        "<IIQQQQ", 0, VRING_F_LOG, rb + desc, rb + used, rb + avail,
+        (IOVA if iommu else REGION_GPA) + used)) == 0
     err = efd()
     assert fe.u64(SET_VRING_ERR, 0, [err]) == 0
     assert fe.u64(SET_VRING_CALL, 0, [efd()]) == 0
@@ -197,6 +216,8 @@ def log_migration_shadow(d):
         detail = " (first at gpa %#x: %d in the shadow, %d in memory)" % (
             REGION_GPA + o + i, shadow[o + i], g.m[o + i])
     logm.close()
+    if sk:
+        sk.close()
     done(fe, g)
     os.close(fd)
     assert not bad, "%d page(s) written after their last mark%s" % (
@@ -469,6 +490,7 @@ REVIEW_CHECKS = [
     ("notifier-memfd-shrunk", notifier_memfd_shrunk),
     ("log-huge-truncated", log_huge_truncated),
     ("log-migration-shadow", log_migration_shadow),
+    ("log-migration-shadow-iommu", log_migration_shadow_iommu),
     ("rarp-tap-down", rarp_tap_down),
     ("notifier-cycles-unanswered", notifier_cycles_unanswered),
     ("notifier-stale-refusal", notifier_stale_refusal),

@@ -114,7 +114,8 @@ def log_migration_shadow_iommu(d):
 def log_migration_shadow(d, iommu=False):
     """A migration as QEMU runs it: a shadow copy of guest memory (the
     destination) gets every page whose bit it fetches and clears, while
-    mergeable RX frames arrive, each over 14 small buffers; then the ring
+    mergeable RX frames arrive, each over 14 small buffers (EVENT_IDX on:
+    avail_event is written too); then the ring
     is stopped (GET_VRING_BASE), the bitmap synced a last time, and the
     shadow must equal guest memory.  A byte written after its page was
     marked (the promise: a mark comes after the write it stands for) is
@@ -142,7 +143,8 @@ def log_migration_shadow(d, iommu=False):
     bm = Bitmap(logm)
     fe = Frontend(d.path)
     fe.call(SET_OWNER)
-    pf, ft, sk = PF_LOG_SHMFD, F_VERSION_1 | F_MRG_RXBUF | F_LOG_ALL, None
+    pf, sk = PF_LOG_SHMFD, None
+    ft = F_VERSION_1 | F_MRG_RXBUF | F_EVENT_IDX | F_LOG_ALL
     if iommu:
         pf |= PF_REPLY_ACK | PF_BACKEND_REQ
         ft |= F_IOMMU

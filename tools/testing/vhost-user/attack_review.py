@@ -16,8 +16,8 @@ import threading
 import time
 
 from attack_client import *  # noqa: F401,F403
-from attack_checks import (TAP, done, efd, readable,  # noqa: E402
-                           wait_used)
+from attack_checks import (TAP, done, efd, idle_cpu, readable,  # noqa: E402
+                           running, wait_used)
 from attack_log import (F_LOG_ALL, PAGE, PF_LOG_SHMFD, PF_RARP,  # noqa: E402
                         SEND_RARP, SET_LOG_FD, VRING_F_LOG, addr, log_file, logging,
                         set_log_base, traffic)
@@ -488,6 +488,29 @@ def replies_unread(d):
         fe.close()
 
 
+def tap_deleted(d):
+    """The host deletes the tap under a running daemon (ip link del): its
+    queues report EPOLLERR for ever, which must not spin the loop.  The
+    daemon, with nothing left to serve, exits failing (its service
+    manager restarts it with a tap), saying why.  The runner's checks do
+    not apply (it returns "")."""
+    fe, g, kicks = running(d)
+    subprocess.run(["ip", "link", "del", TAP], check=True)
+    try:
+        rc = d.p.wait(2)
+    except subprocess.TimeoutExpired:
+        spent = idle_cpu(d)
+        done(fe, g)
+        return "daemon still running 2 s after its tap was deleted " \
+            "(%.2f s CPU in 0.5 s)" % spent
+    done(fe, g)
+    if rc == 0 or rc < 0:
+        return "exit status %d after its tap was deleted" % rc
+    if "tap %s" % TAP not in d.logtext():
+        return "no log line names the tap"
+    return ""
+
+
 REVIEW_CHECKS = [
     ("notifier-memfd-shrunk", notifier_memfd_shrunk),
     ("log-huge-truncated", log_huge_truncated),
@@ -499,4 +522,5 @@ REVIEW_CHECKS = [
     ("notifier-kick-at-reregistration", notifier_kick_at_reregistration),
     ("disconnect-every-step", disconnect_every_step),
     ("replies-unread", replies_unread),
+    ("tap-deleted", tap_deleted),
 ]

@@ -262,7 +262,7 @@ def notifier_cycles_unanswered(d):
         fe.call(GET_VRING_BASE, struct.pack("<II", 1, 0))
         start_vq(fe, g, 1)
     assert fe.alive(), "daemon not serving after 100 unanswered cycles"
-    msgs = nb_msgs(sk, 1.0)
+    msgs = nb_msgs(sk, 0.3)
     pages = {}
     for _ in range(4):
         regs = [m for m in msgs if m["req"] == HOST_NOTIFIER_MSG and
@@ -278,7 +278,7 @@ def notifier_cycles_unanswered(d):
                 close_pages(pages)
             pages = {1: (mmap.mmap(last["fds"][-1], PAGE,
                                    offset=area(last)[2]), last["fds"][-1])}
-        msgs = nb_msgs(sk, 0.5)
+        msgs = nb_msgs(sk, 0.2)
         if not msgs:
             break
     assert pages, "no registration at all"
@@ -339,7 +339,7 @@ def notifier_kick_at_reregistration(d):
     ring(pages, 1)                  # the page the frontend still maps
     time.sleep(0.1)
     for _ in range(4):              # the answers, late
-        msgs = nb_msgs(sk, 0.5)
+        msgs = nb_msgs(sk, 0.2)
         for m in msgs:
             for fd in m["fds"]:
                 os.close(fd)
@@ -391,7 +391,7 @@ def disconnect_steps(iommu):
         traffic(s.g, s.kicks)
 
     def doorbells(s):
-        for m in nb_msgs(s.sk, 0.3):
+        for m in nb_msgs(s.sk, 0.05):
             for fd in m["fds"]:
                 os.close(fd)
             if m["flags"] & 0x8:

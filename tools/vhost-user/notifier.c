@@ -213,6 +213,8 @@ static bool ivu_nb_frame(struct ivu_dev *d)
 	for (i = 0; i < IVU_MAX_VQ; i++) {
 		struct ivu_nb_vq *q = &nf->vq[i];
 
+		if (q->want == IVU_NB_REGISTER && nf->refused)
+			q->want = IVU_NB_NONE;	/* held back, now refused */
 		if (q->want == IVU_NB_REGISTER &&
 		    nf->nwait == ARRAY_SIZE(nf->wait))
 			continue;	/* answers overdue: later */

@@ -354,6 +354,33 @@ def notifier_kick_at_reregistration(d):
     done(fe, g)
 
 
+def notifier_refusal_stops_held(d):
+    """A refusal ends registering on the connection (README, ivhost.rst:
+    no ring registers again until the next frontend), also for a
+    registration still held back when the refusal came (64 answers
+    overdue): it is not sent once the answers drained."""
+    fe, g, sk = nb_frontend(d)
+    start_vq(fe, g, 1)                  # its registration: refused below
+    start_vq(fe, g, 0)
+    for _ in range(70):                 # 63 more outstanding, then held
+        assert fe.u64(SET_VRING_KICK, 0, [efd()]) == 0
+    msgs = nb_msgs(sk, 0.3)
+    regs = [m for m in msgs if m["fds"]]
+    assert len(regs) == 64, "%d registrations sent before any answer" % \
+        len(regs)
+    answer(sk, 1)                       # vq 1's, current: refused
+    for _ in regs[1:]:
+        answer(sk, 0)                   # vq 0's, all stale
+    late = [m for m in nb_msgs(sk, 0.3) if m["fds"]]
+    for m in msgs + late:
+        for fd in m["fds"]:
+            os.close(fd)
+    assert "host notifier refused" in d.logtext(), "refusal not logged"
+    assert not late, "%d registration(s) sent after the refusal" % len(late)
+    sk.close()
+    done(fe, g)
+
+
 def disconnect_steps(iommu):
     """The steps of a migrating, doorbell-ringing frontend, for
     disconnect_every_step."""
@@ -519,6 +546,7 @@ REVIEW_CHECKS = [
     ("rarp-tap-down", rarp_tap_down),
     ("notifier-cycles-unanswered", notifier_cycles_unanswered),
     ("notifier-stale-refusal", notifier_stale_refusal),
+    ("notifier-refusal-stops-held", notifier_refusal_stops_held),
     ("notifier-kick-at-reregistration", notifier_kick_at_reregistration),
     ("disconnect-every-step", disconnect_every_step),
     ("replies-unread", replies_unread),

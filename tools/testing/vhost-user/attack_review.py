@@ -9,6 +9,7 @@ attack_checks.CHECKS; they use its helpers."""
 import ctypes
 import mmap
 import os
+import signal
 import socket
 import subprocess
 import struct
@@ -16,8 +17,8 @@ import threading
 import time
 
 from attack_client import *  # noqa: F401,F403
-from attack_checks import (TAP, done, efd, idle_cpu, readable,  # noqa: E402
-                           running, wait_used)
+from attack_checks import (TAP, done, efd, idle_cpu,  # noqa: E402
+                           inject_frames, readable, running, wait_used)
 from attack_log import (F_LOG_ALL, PAGE, PF_LOG_SHMFD, PF_RARP,  # noqa: E402
                         SEND_RARP, SET_LOG_FD, VRING_F_LOG, addr, log_file, logging,
                         set_log_base, traffic)
@@ -381,6 +382,119 @@ def notifier_refusal_stops_held(d):
     done(fe, g)
 
 
+def notifier_log_storm(d):
+    """Every message raced against every other, from one seeded random
+    script: rings started and stopped, doorbells rung with any 16-bit
+    value, TX frames at IOVAs, IOTLB updates and invalidations, MISS
+    traffic and registrations on a backend channel read late, answered
+    anyhow or replaced, logs replaced, VHOST_F_LOG_ALL toggled, new
+    memory tables, SEND_RARP.  The daemon keeps answering; the runner
+    then checks it is alive, leak-free and idle."""
+    import random
+    rnd = random.Random(int(os.environ.get("IVU_STORM_SEED", "18")))
+    fe, g, sk = nb_frontend(d, features=F_VERSION_1 | F_IOMMU | F_LOG_ALL,
+                            proto=PF_NB | PF_LOG_SHMFD | PF_RARP)
+    feats = F_VERSION_1 | F_IOMMU | F_LOG_ALL
+    lsize = (REGION_GPA + g.size) // PAGE // 8
+    logs = [log_file(lsize)]
+    assert set_log_base(fe, logs[0], lsize) == 0
+    for vq in (0, 1):
+        assert fe.state(SET_VRING_NUM, vq, g.num) == 0
+        assert fe.call(SET_VRING_ADDR, addr(g, vq, IOVA, IOVA +
+                                            g.used_off(vq))) == 0
+        assert fe.u64(SET_VRING_CALL, vq, [efd()]) == 0
+    pages, kicks, slot, socks = {}, {}, 0, [sk]
+    gpa, off = g.buf(256)
+    g.m[off:off + 80] = bytes(12) + b"\xff" * 6 + b"\2\0\0\0\0\1\x88\xb5" + \
+        b"z" * 54
+
+    def drain(answer_how):
+        for m in nb_msgs(socks[-1], 0.01):
+            for fd in m["fds"][:-1]:
+                os.close(fd)
+            if m["fds"]:
+                vq = area(m)[0] & 0xff
+                if vq in pages:
+                    close_pages({vq: pages.pop(vq)})
+                pages[vq] = (mmap.mmap(m["fds"][-1], PAGE,
+                                       offset=area(m)[2]), m["fds"][-1])
+            if m["flags"] & 0x8 and answer_how is not None:
+                answer(socks[-1], answer_how)
+
+    for step in range(int(os.environ.get("IVU_STORM_STEPS", "400"))):
+        op = rnd.randrange(14)
+        vq = rnd.randrange(2)
+        if op == 0:
+            kicks[vq] = efd()
+            assert fe.u64(SET_VRING_KICK, vq, [kicks[vq]]) == 0
+        elif op == 1:
+            fe.call(GET_VRING_BASE, struct.pack("<II", vq, slot if vq
+                                                else 0))
+            fe.state(SET_VRING_BASE, vq, slot if vq else 0)
+        elif op == 2 and pages:
+            v = rnd.choice((0, 1, vq, 0xffff, rnd.randrange(1 << 16)))
+            struct.pack_into("<H", rnd.choice(list(pages.values()))[0], 0, v)
+        elif op == 3 and 1 in kicks:
+            g.set_desc(1, slot % g.num, IOVA + off, 80)
+            g.post(1, slot, slot % g.num)
+            slot += 1
+            g.set_avail_idx(1, slot)
+            os.eventfd_write(kicks[1], 1)
+        elif op == 4:
+            iotlb(fe, T_UPDATE, IOVA, g.size, REGION_QVA, 3)
+        elif op == 5:
+            iotlb(fe, 3, 0, 0)
+        elif op in (6, 7):
+            drain(rnd.choice((0,) * 12 + (1, None)))
+        elif op == 8:
+            ours, theirs = socket.socketpair(socket.AF_UNIX,
+                                             socket.SOCK_STREAM)
+            theirs.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+            assert fe.call(SET_BACKEND_REQ_FD, b"", [theirs.fileno()]) == 0
+            theirs.close()
+            socks.append(ours)
+        elif op == 9:
+            logs.append(log_file(lsize))
+            assert set_log_base(fe, logs[-1], lsize) == 0
+        elif op == 10:
+            feats ^= F_LOG_ALL
+            assert fe.u64(SET_FEATURES, feats) == 0
+        elif op == 11:
+            assert fe.call(SET_MEM_TABLE, g.table(), [g.fd]) == 0
+        elif op == 12:
+            fe.call(SEND_RARP, bytes([0x52, 0x54, 0, 0, 0, 1, 0, 0]))
+        elif op == 13:
+            inject_frames(1)
+    assert fe.alive(), "daemon not serving after the storm"
+    # and it still moves frames: vq 1 restarted, mapped, one frame kicked
+    fe.call(GET_VRING_BASE, struct.pack("<II", 1, 0))
+    assert fe.state(SET_VRING_BASE, 1, slot) == 0
+    kicks[1] = efd()
+    assert fe.u64(SET_VRING_KICK, 1, [kicks[1]]) == 0
+    assert iotlb(fe, T_UPDATE, IOVA, g.size, REGION_QVA, 3) == 0
+    drain(0)
+    before = g.used_idx(1)
+    g.set_desc(1, slot % g.num, IOVA + off, 80)
+    g.post(1, slot, slot % g.num)
+    g.set_avail_idx(1, slot + 1)
+    os.eventfd_write(kicks[1], 1)
+    end = time.monotonic() + 2
+    while g.used_idx(1) == before and time.monotonic() < end:
+        time.sleep(0.02)
+    assert g.used_idx(1) == (before + 1) & 0xffff, \
+        "no frame moves after the storm"
+    if os.environ.get("IVU_ATTACK_VERBOSE"):
+        d.p.send_signal(signal.SIGUSR1)
+        time.sleep(0.2)
+        print("\n".join("# " + x for x in d.logtext().splitlines()[-9:]))
+    close_pages(pages)
+    for x in socks:
+        x.close()
+    for fd in logs:
+        os.close(fd)
+    done(fe, g)
+
+
 def disconnect_steps(iommu):
     """The steps of a migrating, doorbell-ringing frontend, for
     disconnect_every_step."""
@@ -547,6 +661,7 @@ REVIEW_CHECKS = [
     ("notifier-cycles-unanswered", notifier_cycles_unanswered),
     ("notifier-stale-refusal", notifier_stale_refusal),
     ("notifier-refusal-stops-held", notifier_refusal_stops_held),
+    ("notifier-log-storm", notifier_log_storm),
     ("notifier-kick-at-reregistration", notifier_kick_at_reregistration),
     ("disconnect-every-step", disconnect_every_step),
     ("replies-unread", replies_unread),

@@ -233,8 +233,7 @@ def rarp_tap_down(d):
     announce that fails must not cost the migrated guest its NIC: the
     connection stays, the failure is logged."""
     mac = bytes([0x52, 0x54, 0x00, 0x12, 0x34, 0x56])
-    fe = Frontend(d.path)
-    fe.call(SET_OWNER)
+    fe, g, kicks = running(d)       # the tap watched: a link down is no error
     assert fe.u64(SET_PROTOCOL_FEATURES, PF_RARP) == 0, "RARP refused"
     subprocess.run(["ip", "link", "set", TAP, "down"], check=True)
     try:
@@ -249,7 +248,7 @@ def rarp_tap_down(d):
             "a failed announcement acked 0"
     finally:
         subprocess.run(["ip", "link", "set", TAP, "up"], check=True)
-    fe.close()
+    done(fe, g)
 
 
 def notifier_cycles_unanswered(d):

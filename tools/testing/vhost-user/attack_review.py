@@ -29,6 +29,22 @@ from attack_iotlb import (F_IOMMU, IOVA, PF_BACKEND_REQ,  # noqa: E402
                           PF_REPLY_ACK, T_UPDATE, iotlb)
 
 
+def give(fe, req, v, payload=None):
+    """Send @req with a fresh eventfd for @v (a u64 payload), closing our
+    copy after: the daemon has its own.  Returns the u64 reply."""
+    fd = efd()
+    try:
+        return fe.u64(req, v, [fd])
+    finally:
+        os.close(fd)
+
+
+def restart_vq(fe, vq):
+    """Stop ring @vq (GET_VRING_BASE) and start it again (a new kick)."""
+    fe.call(GET_VRING_BASE, struct.pack("<II", vq, 0))
+    assert give(fe, SET_VRING_KICK, vq) == 0
+
+
 def notifier_memfd_shrunk(d):
     """The frontend gets the doorbell memfd itself (SCM_RIGHTS): shrinking
     it must not kill the daemon, whose polling reads the pages, nor take
@@ -167,7 +183,7 @@ def log_migration_shadow(d, iommu=False):
         (IOVA if iommu else REGION_GPA) + used)) == 0
     err = efd()
     assert fe.u64(SET_VRING_ERR, 0, [err]) == 0
-    assert fe.u64(SET_VRING_CALL, 0, [efd()]) == 0
+    assert give(fe, SET_VRING_CALL, 0) == 0
     shadow = bytearray(g.m[:])
     stop = threading.Event()
     words = (lsize + 7) // 8
@@ -189,7 +205,7 @@ def log_migration_shadow(d, iommu=False):
     t = threading.Thread(target=sweeper)
     t.start()
     try:
-        assert fe.u64(SET_VRING_KICK, 0, [efd()]) == 0
+        assert give(fe, SET_VRING_KICK, 0) == 0
         sk = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
         sk.bind((TAP, 0))
         frame = b"\xff" * 6 + b"\x02\0\0\0\0\1\x88\xb5" + b"s" * (flen - 14)
@@ -219,6 +235,7 @@ def log_migration_shadow(d, iommu=False):
         detail = " (first at gpa %#x: %d in the shadow, %d in memory)" % (
             REGION_GPA + o + i, shadow[o + i], g.m[o + i])
     logm.close()
+    os.close(err)
     if sk:
         sk.close()
     done(fe, g)
@@ -259,8 +276,7 @@ def notifier_cycles_unanswered(d):
     fe, g, sk = nb_frontend(d)
     start_vq(fe, g, 1)
     for i in range(100):
-        fe.call(GET_VRING_BASE, struct.pack("<II", 1, 0))
-        start_vq(fe, g, 1)
+        restart_vq(fe, 1)
     assert fe.alive(), "daemon not serving after 100 unanswered cycles"
     msgs = nb_msgs(sk, 0.3)
     pages = {}
@@ -300,8 +316,7 @@ def notifier_stale_refusal(d):
     start_vq(fe, g, 1)
     old = nb_msgs(sk, 2, 1)
     assert old, "no registration"
-    fe.call(GET_VRING_BASE, struct.pack("<II", 1, 0))
-    start_vq(fe, g, 1)
+    restart_vq(fe, 1)
     msgs = nb_msgs(sk, 2, 2)        # the withdrawal, the new registration
     new = [m for m in msgs if m["fds"]]
     assert new, "no registration after the restart"
@@ -333,8 +348,8 @@ def notifier_kick_at_reregistration(d):
     pages = registrations(sk, 1)
     start_vq(fe, g, 0)
     for _ in range(70):             # registrations nobody answers
-        assert fe.u64(SET_VRING_KICK, 0, [efd()]) == 0
-    assert fe.u64(SET_VRING_KICK, 1, [efd()]) == 0
+        assert give(fe, SET_VRING_KICK, 0) == 0
+    assert give(fe, SET_VRING_KICK, 1) == 0
     tx_frame(g, 0, b"KICK-AT-REREG")
     ring(pages, 1)                  # the page the frontend still maps
     time.sleep(0.1)
@@ -363,7 +378,7 @@ def notifier_refusal_stops_held(d):
     start_vq(fe, g, 1)                  # its registration: refused below
     start_vq(fe, g, 0)
     for _ in range(70):                 # 63 more outstanding, then held
-        assert fe.u64(SET_VRING_KICK, 0, [efd()]) == 0
+        assert give(fe, SET_VRING_KICK, 0) == 0
     msgs = nb_msgs(sk, 0.3)
     regs = [m for m in msgs if m["fds"]]
     assert len(regs) == 64, "%d registrations sent before any answer" % \
@@ -401,7 +416,7 @@ def notifier_log_storm(d):
         assert fe.state(SET_VRING_NUM, vq, g.num) == 0
         assert fe.call(SET_VRING_ADDR, addr(g, vq, IOVA, IOVA +
                                             g.used_off(vq))) == 0
-        assert fe.u64(SET_VRING_CALL, vq, [efd()]) == 0
+        assert give(fe, SET_VRING_CALL, vq) == 0
     pages, kicks, slot, socks = {}, {}, 0, [sk]
     gpa, off = g.buf(256)
     g.m[off:off + 80] = bytes(12) + b"\xff" * 6 + b"\2\0\0\0\0\1\x88\xb5" + \
@@ -424,6 +439,8 @@ def notifier_log_storm(d):
         op = rnd.randrange(14)
         vq = rnd.randrange(2)
         if op == 0:
+            if vq in kicks:
+                os.close(kicks[vq])
             kicks[vq] = efd()
             assert fe.u64(SET_VRING_KICK, vq, [kicks[vq]]) == 0
         elif op == 1:
@@ -468,6 +485,8 @@ def notifier_log_storm(d):
     # and it still moves frames: vq 1 restarted, mapped, one frame kicked
     fe.call(GET_VRING_BASE, struct.pack("<II", 1, 0))
     assert fe.state(SET_VRING_BASE, 1, slot) == 0
+    if 1 in kicks:
+        os.close(kicks[1])
     kicks[1] = efd()
     assert fe.u64(SET_VRING_KICK, 1, [kicks[1]]) == 0
     assert iotlb(fe, T_UPDATE, IOVA, g.size, REGION_QVA, 3) == 0
@@ -487,6 +506,8 @@ def notifier_log_storm(d):
         time.sleep(0.2)
         print("\n".join("# " + x for x in d.logtext().splitlines()[-9:]))
     close_pages(pages)
+    for fd in kicks.values():
+        os.close(fd)
     for x in socks:
         x.close()
     for fd in logs:
@@ -509,6 +530,8 @@ def disconnect_steps(iommu):
         s.sk = ours
 
     def log(s):
+        if s.logfd is not None:
+            os.close(s.logfd)
         s.logfd = log_file((REGION_GPA + IOVA + (1 << 20)) // PAGE // 8)
         assert set_log_base(s.fe, s.logfd, os.fstat(s.logfd).st_size) == 0
 
@@ -517,13 +540,20 @@ def disconnect_steps(iommu):
             assert s.fe.state(SET_VRING_NUM, vq, s.g.num) == 0
             assert s.fe.call(SET_VRING_ADDR, addr(
                 s.g, vq, base, REGION_GPA + s.g.used_off(vq))) == 0
-            assert s.fe.u64(SET_VRING_CALL, vq, [efd()]) == 0
-            assert s.fe.u64(SET_VRING_ERR, vq, [efd()]) == 0
+            assert give(s.fe, SET_VRING_CALL, vq) == 0
+            assert give(s.fe, SET_VRING_ERR, vq) == 0
 
     def kicks(s):
+        for fd in s.kicks.values():
+            os.close(fd)
         s.kicks = {vq: efd() for vq in (0, 1)}
         for vq in (0, 1):
             assert s.fe.u64(SET_VRING_KICK, vq, [s.kicks[vq]]) == 0
+
+    def log_fd(s):
+        fd = efd()
+        s.fe.call(SET_LOG_FD, b"", [fd])
+        os.close(fd)
 
     def traffic_(s):
         if iommu:
@@ -545,7 +575,7 @@ def disconnect_steps(iommu):
         lambda s: s.fe.u64(SET_FEATURES, feats),
         lambda s: s.fe.call(SET_MEM_TABLE, s.g.table(), [s.g.fd]),
         log,
-        lambda s: s.fe.call(SET_LOG_FD, b"", [efd()]),
+        log_fd,
         rings,
         kicks,
         traffic_,
@@ -579,6 +609,7 @@ def disconnect_every_step(d):
         for n in range(1, len(steps) + 1):
             s = Steps()
             s.fe, s.g, s.sk, s.logfd = Frontend(d.path), Guest(), None, None
+            s.kicks = {}
             try:
                 for step in steps[:n]:
                     step(s)
@@ -589,6 +620,8 @@ def disconnect_every_step(d):
                 s.sk.close()
             if s.logfd is not None:
                 os.close(s.logfd)
+            for fd in s.kicks.values():
+                os.close(fd)
             probe = Frontend(d.path)
             assert probe.alive(), "not served after %d steps (iommu %s)" % (
                 n, iommu)

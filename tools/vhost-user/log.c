@@ -245,6 +245,32 @@ int ivu_dirty_buf(struct ivu_dev *d, struct ivu_vring *vq,
 }
 
 /**
+ * ivu_dirty_mem() - log a write of @len bytes at local @p in guest memory
+ * @d: the device
+ * @vq: the ring the write was for
+ * @p: where (a local address in a memory-table region)
+ * @len: its length
+ *
+ * For a write made after its buffer was logged (num_buffers, once the
+ * frame's chains are counted): the frontend may have fetched and cleared
+ * the earlier mark meanwhile.  Call after the write.  A write that cannot
+ * be marked stops @vq.
+ * Return: 0, or a negative errno when @vq was stopped.
+ */
+int ivu_dirty_mem(struct ivu_dev *d, struct ivu_vring *vq, const void *p,
+		  size_t len)
+{
+	int err;
+
+	if (!ivu_dirty_on(d))
+		return 0;
+	err = ivu_dirty_local(d, p, len);
+	if (err)
+		ivu_dirty_fail(d, vq, err);
+	return err;
+}
+
+/**
  * ivu_dirty_used() - log a write to a ring's used ring
  * @d: the device
  * @vq: the ring, mapped

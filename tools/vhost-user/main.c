@@ -41,6 +41,7 @@ unsigned int tools_alloc_fail;	/* tools/include/linux/slab.h: never fail */
  * @sig_fd: signalfd for SIGINT, SIGTERM, SIGUSR1
  * @timer_fd: reconnect timer (client mode)
  * @backoff_ms: next reconnect delay
+ * @tap_gone: a tap queue was taken from the daemon: it exits, failing
  */
 struct ivu_main {
 	struct ivu_dev d;
@@ -50,6 +51,7 @@ struct ivu_main {
 	int sig_fd;
 	int timer_fd;
 	unsigned int backoff_ms;
+	bool tap_gone;
 };
 
 /**
@@ -285,7 +287,21 @@ static bool ivu_signal(struct ivu_main *im)
 	return si.ssi_signo == SIGUSR1;
 }
 
-static bool ivu_event(struct ivu_main *im, u64 tag)
+/*
+ * The tap was deleted (ip link del) under the daemon: its queues are
+ * detached, and report EPOLLERR for ever (watched or not), which would
+ * spin the loop.  Nothing is left to serve: the daemon exits, failing,
+ * and its service manager starts it again with a tap.
+ */
+static bool ivu_tap_gone(struct ivu_main *im, u32 qp)
+{
+	ivu_log("tap %s: queue %u gone (the tap was deleted?); exiting",
+		im->d.tap_name, qp);
+	im->tap_gone = true;
+	return false;
+}
+
+static bool ivu_event(struct ivu_main *im, u64 tag, u32 events)
 {
 	struct ivu_dev *d = &im->d;
 	u32 idx = (u32)tag;
@@ -311,6 +327,8 @@ static bool ivu_event(struct ivu_main *im, u64 tag)
 			ivu_net_kick(d, &d->vq[idx]);
 		break;
 	case IVU_EV_TAP:
+		if (events & EPOLLERR)
+			return ivu_tap_gone(im, idx);
 		ivu_net_tap_ready(d, idx);
 		break;
 	case IVU_EV_BACKEND:
@@ -372,8 +390,8 @@ static int ivu_loop(struct ivu_main *im)
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		for (i = 0; i < n; i++) {
-			if (!ivu_event(im, ev[i].data.u64))
-				return 0;
+			if (!ivu_event(im, ev[i].data.u64, ev[i].events))
+				return im->tap_gone ? -ENODEV : 0;
 			ivu_mem_faulted(&im->d);
 		}
 		ivu_notifier_poll(&im->d);

@@ -84,8 +84,14 @@ static void ivu_mem_sigbus(int sig, siginfo_t *si, void *uc)
 
 		if (!b || a < b || a >= b + len)
 			continue;
+		/*
+		 * NORESERVE: the frontend chose the size (a sparse file may
+		 * be larger than memory and swap), and an accounted mapping
+		 * that large would be refused: the daemon would die here.
+		 */
 		if (mmap(b, len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == b) {
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
+			 MAP_NORESERVE, -1, 0) == b) {
 			__atomic_store_n(&ivu_faulted, 1, __ATOMIC_RELAXED);
 			return;
 		}

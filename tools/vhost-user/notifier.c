@@ -37,6 +37,7 @@
  * after a refusal) are served as without host notifiers.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
@@ -86,6 +87,10 @@ static u16 *ivu_nb_page(struct ivu_notifier *nf, unsigned int vq)
  * @d: the device; d->notifier.enabled set from the command line
  *
  * One memfd of a page per possible vq, mapped for the daemon's life.
+ * Every registration hands the frontend the memfd itself, so it is
+ * sealed at its size: a frontend that could shrink it would make the
+ * daemon's next poll fault (SIGBUS), and take the pages from the next
+ * frontend.
  *
  * Return: 0, or a negative errno.
  */
@@ -93,18 +98,24 @@ int ivu_notifier_init(struct ivu_dev *d)
 {
 	struct ivu_notifier *nf = &d->notifier;
 	size_t len = (size_t)IVU_MAX_VQ * IVU_NB_PAGE;
+	unsigned int i;
 	void *p;
 
 	nf->memfd = -1;
 	if (!nf->enabled)
 		return 0;
-	nf->memfd = memfd_create("ivhost-user-doorbells", MFD_CLOEXEC);
-	if (nf->memfd < 0 || ftruncate(nf->memfd, len))
+	nf->memfd = memfd_create("ivhost-user-doorbells",
+				 MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (nf->memfd < 0 || ftruncate(nf->memfd, len) ||
+	    fcntl(nf->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+		  F_SEAL_SEAL))
 		return -errno;
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, nf->memfd, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	nf->pages = p;
+	for (i = 0; i < IVU_MAX_VQ; i++)
+		*ivu_nb_page(nf, i) = IVU_NB_IDLE;	/* nothing rang yet */
 	return 0;
 }
 
@@ -174,6 +185,23 @@ void ivu_notifier_reset(struct ivu_dev *d)
 		d->notifier.refused = false;
 }
 
+/*
+ * Reset vq @i's page before its registration goes out.  A frontend that
+ * kept the page mapped (the ring started again without a stop) may have
+ * let the guest kick through it since the ring last polled it: such a
+ * kick is served (a round), never wiped.
+ */
+static void ivu_nb_reset_page(struct ivu_dev *d, unsigned int i)
+{
+	u16 v = __atomic_exchange_n(ivu_nb_page(&d->notifier, i), IVU_NB_IDLE,
+				    __ATOMIC_SEQ_CST);
+
+	if (v == IVU_NB_IDLE)
+		return;
+	d->stats.kicks_doorbell[i]++;
+	d->vq[i].more = d->vq[i].started;
+}
+
 /* Frame the next message some ring wants into nf->out: false if none. */
 static bool ivu_nb_frame(struct ivu_dev *d)
 {
@@ -185,6 +213,8 @@ static bool ivu_nb_frame(struct ivu_dev *d)
 	for (i = 0; i < IVU_MAX_VQ; i++) {
 		struct ivu_nb_vq *q = &nf->vq[i];
 
+		if (q->want == IVU_NB_REGISTER && nf->refused)
+			q->want = IVU_NB_NONE;	/* held back, now refused */
 		if (q->want == IVU_NB_REGISTER &&
 		    nf->nwait == ARRAY_SIZE(nf->wait))
 			continue;	/* answers overdue: later */
@@ -210,8 +240,7 @@ static bool ivu_nb_frame(struct ivu_dev *d)
 		area[1] = IVU_NB_PAGE;
 		area[2] = (u64)i * IVU_NB_PAGE;
 		nf->out_fd = true;
-		__atomic_store_n(ivu_nb_page(nf, i), IVU_NB_IDLE,
-				 __ATOMIC_SEQ_CST);
+		ivu_nb_reset_page(d, i);
 		nf->vq[i].armed = true;
 		nf->vq[i].sent = true;
 		nf->vq[i].busy_until = 0;

@@ -167,6 +167,12 @@ static int ivu_msg_recv(int fd, struct ivu_msg *m)
 	return 0;
 }
 
+/*
+ * Send a reply, never waiting: QEMU reads each reply before its next
+ * request, so a socket with no room for one belongs to a frontend that
+ * does not read them; blocking on it would freeze the datapath and the
+ * daemon's signals.  Its connection is closed instead.
+ */
 static int ivu_msg_reply(struct ivu_dev *d, const struct ivu_msg *m,
 			 const void *payload, u32 size)
 {
@@ -179,9 +185,12 @@ static int ivu_msg_reply(struct ivu_dev *d, const struct ivu_msg *m,
 	r.h.flags = IVU_VERSION | IVU_REPLY;
 	r.h.size = size;
 	memcpy(r.p, payload, size);
-	if (send(d->conn_fd, &r, sizeof(r.h) + size, MSG_NOSIGNAL) !=
-	    (ssize_t)(sizeof(r.h) + size))
+	if (send(d->conn_fd, &r, sizeof(r.h) + size,
+		 MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)(sizeof(r.h) + size)) {
+		ivu_log("request %u: no room for the reply, or the frontend left",
+			m->h.request);
 		return -EPIPE;
+	}
 	return 0;
 }
 
@@ -516,12 +525,23 @@ static int ivu_set_log_fd(struct ivu_dev *d, struct ivu_msg *m)
 	return 0;
 }
 
-/* SEND_RARP: the guest's MAC in the first 6 bytes of a u64. */
+/*
+ * SEND_RARP: the guest's MAC in the first 6 bytes of a u64.  QEMU sends
+ * it without NEED_REPLY once a migrated guest runs: an announcement the
+ * tap does not take (its link down) is logged, and answered non-zero
+ * only to a frontend that asks; it does not close the connection, which
+ * would cost the guest its NIC for a best-effort broadcast.
+ */
 static int ivu_send_rarp(struct ivu_dev *d, struct ivu_msg *m)
 {
+	int err;
+
 	if (!(d->protocol & (1ULL << IVU_PF_RARP)))
 		return -EINVAL;
-	return ivu_rarp_send(d, m->p.raw);
+	err = ivu_rarp_send(d, m->p.raw);
+	if (err)
+		ivu_log("RARP announcement not sent: %s", strerror(-err));
+	return m->h.flags & IVU_NEED_REPLY ? err : 0;
 }
 
 static int ivu_iotlb(struct ivu_dev *d, struct ivu_msg *m)

@@ -782,6 +782,7 @@ from attack_notifier import (notifier_bad_answers,  # noqa: E402
                              notifier_refused, notifier_register,
                              notifier_reregister)
 from attack_restart import RESTART_CHECKS  # noqa: E402
+from attack_review import REVIEW_CHECKS  # noqa: E402
 from attack_log import (log_bad_base, log_iotlb_gpa, log_marks,  # noqa: E402
                         log_tiny, log_truncated, log_used_outside,
                         log_vring_addr, rarp_announce)
@@ -852,3 +853,4 @@ CHECKS = [
     ("sigterm-connected", sigterm_connected),
 ]
 CHECKS += RESTART_CHECKS
+CHECKS += REVIEW_CHECKS

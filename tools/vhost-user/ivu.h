@@ -101,6 +101,8 @@ struct ivu_stats {
  * @started: a kick fd arrived and GET_VRING_BASE has not stopped it
  * @enabled: SET_VRING_ENABLE state
  * @broken: the guest broke the ring; nothing more is done until restart
+ * @err_due: broken with chains pushed but not yet published: the error
+ *	eventfd is signalled once they are (ivu_vring_flush())
  * @more: a round ended on its weight; run another
  */
 struct ivu_vring {
@@ -119,7 +121,7 @@ struct ivu_vring {
 	int kick_fd, call_fd, err_fd;
 	struct ivhost_devtlb_vq tlbq;
 	bool used_idx_unread;
-	bool started, enabled, broken, more;
+	bool started, enabled, broken, err_due, more;
 };
 
 /**

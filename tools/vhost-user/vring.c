@@ -74,6 +74,15 @@ void ivu_vring_clear(struct ivu_dev *d, struct ivu_vring *vq)
 	ivu_vring_init(vq, vq->index);
 }
 
+static void ivu_vring_signal_err(struct ivu_vring *vq)
+{
+	u64 one = 1;
+
+	vq->err_due = false;
+	if (vq->err_fd >= 0 && write(vq->err_fd, &one, sizeof(one)) < 0)
+		ivu_dbg("vq %d: error eventfd: %m", vq->index);
+}
+
 /**
  * ivu_vring_break() - stop a ring the guest broke
  * @d: the device
@@ -84,8 +93,6 @@ void ivu_vring_clear(struct ivu_dev *d, struct ivu_vring *vq)
 void ivu_vring_break(struct ivu_dev *d, struct ivu_vring *vq,
 		     const char *why, long arg)
 {
-	u64 one = 1;
-
 	if (vq->broken)
 		return;
 	ivu_log("vq %d: %s (%ld); queue stopped until restarted",
@@ -93,8 +100,15 @@ void ivu_vring_break(struct ivu_dev *d, struct ivu_vring *vq,
 	vq->broken = true;
 	vq->more = false;
 	d->stats.broken_rings++;
-	if (vq->err_fd >= 0 && write(vq->err_fd, &one, sizeof(one)) < 0)
-		ivu_dbg("vq %d: error eventfd: %m", vq->index);
+	/*
+	 * Every round ends with a flush: chains it pushed before the break
+	 * are published first, so that a frontend woken by the error sees
+	 * them in the used index (what went out is still used).
+	 */
+	if (vq->used && vq->published_used != vq->last_used)
+		vq->err_due = true;
+	else
+		ivu_vring_signal_err(vq);
 }
 
 /**
@@ -113,6 +127,7 @@ int ivu_vring_start(struct ivu_dev *d, struct ivu_vring *vq)
 	vq->avail = NULL;
 	vq->used = NULL;
 	vq->broken = false;
+	vq->err_due = false;
 	vq->signalled_valid = false;
 	if (!n || !vq->addr_set)
 		return -EINVAL;
@@ -526,12 +541,8 @@ static bool ivu_vring_need_signal(struct ivu_dev *d, struct ivu_vring *vq)
 	return !valid || vring_need_event(event, vq->published_used, old);
 }
 
-/**
- * ivu_vring_flush() - publish the pushed chains and interrupt if wanted
- * @d: the device
- * @vq: the ring
- */
-void ivu_vring_flush(struct ivu_dev *d, struct ivu_vring *vq)
+/* Publish the pushed chains; interrupt the guest if it wants. */
+static void ivu_vring_publish(struct ivu_dev *d, struct ivu_vring *vq)
 {
 	u64 one = 1;
 
@@ -549,6 +560,19 @@ void ivu_vring_flush(struct ivu_dev *d, struct ivu_vring *vq)
 		return;
 	if (vq->call_fd >= 0 && write(vq->call_fd, &one, sizeof(one)) < 0)
 		ivu_dbg("vq %d: call eventfd: %m", vq->index);
+}
+
+/**
+ * ivu_vring_flush() - publish the pushed chains, interrupt if wanted, then
+ * signal a break that waited for them (ivu_vring_break())
+ * @d: the device
+ * @vq: the ring
+ */
+void ivu_vring_flush(struct ivu_dev *d, struct ivu_vring *vq)
+{
+	ivu_vring_publish(d, vq);
+	if (vq->err_due)
+		ivu_vring_signal_err(vq);
 }
 
 /**

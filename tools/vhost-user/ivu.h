@@ -417,6 +417,8 @@ int ivu_dirty_set_base(struct ivu_dev *d, const void *payload, int fd);
 void ivu_dirty_set_fd(struct ivu_dev *d, int fd);
 int ivu_dirty_buf(struct ivu_dev *d, struct ivu_vring *vq,
 		  const struct ivu_buf *b, size_t len);
+int ivu_dirty_bytes(struct ivu_dev *d, struct ivu_vring *vq, const void *p,
+		    size_t len);
 void ivu_dirty_used(struct ivu_dev *d, struct ivu_vring *vq, const void *p,
 		    size_t len);
 void ivu_dirty_used_elems(struct ivu_dev *d, struct ivu_vring *vq, u16 from,

@@ -245,6 +245,32 @@ int ivu_dirty_buf(struct ivu_dev *d, struct ivu_vring *vq,
 }
 
 /**
+ * ivu_dirty_bytes() - log a write into a chain's buffer, by local address
+ * @d: the device
+ * @vq: the ring the chain came from
+ * @p: where the write was (inside a segment of the chain)
+ * @len: its length
+ *
+ * For a write made after ivu_dirty_buf() logged the chain (num_buffers,
+ * known once the frame is placed): its page is marked again, after it,
+ * or a log fetched in between would miss it.  A write that cannot be
+ * marked stops @vq.
+ * Return: 0, or a negative errno when @vq was stopped.
+ */
+int ivu_dirty_bytes(struct ivu_dev *d, struct ivu_vring *vq, const void *p,
+		    size_t len)
+{
+	int err;
+
+	if (!ivu_dirty_on(d))
+		return 0;
+	err = ivu_dirty_local(d, p, len);
+	if (err)
+		ivu_dirty_fail(d, vq, err);
+	return err;
+}
+
+/**
  * ivu_dirty_used() - log a write to a ring's used ring
  * @d: the device
  * @vq: the ring, mapped

@@ -213,6 +213,11 @@ static int ivu_net_rx_place(struct ivu_dev *d, struct ivu_vring *vq,
 		/* num_buffers, little-endian, once the count is known. */
 		*nb_at[0] = heads & 0xff;
 		*nb_at[1] = heads >> 8;
+		if (ivu_dirty_bytes(d, vq, nb_at[0], 1) ||
+		    ivu_dirty_bytes(d, vq, nb_at[1], 1)) {
+			ivu_vring_unpop(vq, heads);
+			return -1;	/* the ring stopped; the frame waits */
+		}
 	}
 	for (i = 0; i < heads; i++)
 		ivu_vring_push(vq, used[i].head, used[i].len);

@@ -14,7 +14,9 @@
  * IOTLB, guest addresses are IOVAs and say nothing about guest-physical
  * pages), so it logs by translating each written segment back through the
  * memory table.  Every region that maps the segment's userspace memory is
- * marked, so aliases of the same memory are never missed.
+ * marked, so aliases of the same memory are never missed.  The used ring
+ * is logged at its log_guest_addr, except with the device IOTLB, where
+ * that address is an IOVA: then as the buffers are.
  *
  * A page is marked before the used index that makes the write visible to
  * the guest is published: callers log, then issue the write barrier that
@@ -190,14 +192,31 @@ int ivhost_log_write(struct ivhost_vq *vq, const struct iovec *iov,
 }
 EXPORT_SYMBOL_GPL(ivhost_log_write);
 
+/*
+ * With the device IOTLB: the used ring bytes [offset, offset + len - 1],
+ * by the userspace address the IOTLB translated the ring to.
+ */
+static int ivhost_log_used_uaddr(struct ivhost_vq *vq, u64 offset, u64 len)
+{
+	u64 first, last;
+
+	if (check_add_overflow((u64)(unsigned long)vq->used, offset, &first) ||
+	    check_add_overflow(first, len - 1, &last))
+		return -EINVAL;
+	return ivhost_log_uaddr(vq, first, last);
+}
+
 /**
  * ivhost_log_used() - mark the part of the used ring the device wrote
- * @vq: the vq
+ * @vq: the vq, its used ring translated (&ivhost_vq.used)
  * @offset: byte offset of the write in the used ring
  * @len: bytes written
  *
- * Logs by the ring's guest-physical address given in VHOST_SET_VRING_ADDR
- * (log_guest_addr), when the vq was configured with VHOST_VRING_F_LOG.
+ * Logs when the vq was configured with VHOST_VRING_F_LOG: by the ring's
+ * guest-physical address given in VHOST_SET_VRING_ADDR (log_guest_addr);
+ * with the device IOTLB, where that address is an IOVA (QEMU gives the
+ * ring's), by translating the ring's userspace memory back through the
+ * memory table, as RX buffers are logged.
  *
  * Context: under &vq->mutex, with the owner's mm in use; may sleep.
  * Return: 0 or a negative errno as from ivhost_log_range().
@@ -208,10 +227,12 @@ int ivhost_log_used(struct ivhost_vq *vq, u64 offset, u64 len)
 	u64 gpa;
 
 	lockdep_assert_held(&vq->mutex);
-	if (!(vq->addr_flags & BIT(VHOST_VRING_F_LOG)))
+	if (!(vq->addr_flags & BIT(VHOST_VRING_F_LOG)) || !len)
 		return 0;
 	/* The write, then its mark, as in ivhost_log_write(). */
 	smp_wmb();
+	if (ivhost_vq_iotlb(vq))
+		return ivhost_log_used_uaddr(vq, offset, len);
 	if (check_add_overflow(vq->log_addr, offset, &gpa))
 		return -EINVAL;
 	return ivhost_log_range(vq, gpa, len);

@@ -373,6 +373,9 @@ static int ivu_get_vring_base(struct ivu_dev *d, struct ivu_msg *m)
 
 	if (!vq)
 		return -EINVAL;
+	/* Every round published what it used: last_used is used->idx. */
+	ivu_dbg("vq %d: stopped at avail %u, used %u", vq->index,
+		vq->last_avail, vq->last_used);
 	ivu_vring_stop(d, vq);
 	ivu_net_rearm(d, vq->index / 2);
 	ivu_iotlb_flush(d);

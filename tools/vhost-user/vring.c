@@ -265,6 +265,8 @@ int ivu_vring_rings(struct ivu_dev *d, struct ivu_vring *vq)
 		vq->last_used = ivu_rd16(&vq->used->idx);
 		vq->published_used = vq->last_used;
 		vq->used_idx_unread = false;
+		ivu_dbg("vq %d: started, num %u, avail %u used %u (IOTLB)",
+			vq->index, vq->num, vq->last_avail, vq->last_used);
 	}
 	return 0;
 }

@@ -14,7 +14,9 @@
  * IOTLB, guest addresses are IOVAs and say nothing about guest-physical
  * pages), so it logs by translating each written segment back through the
  * memory table.  Every region that maps the segment's userspace memory is
- * marked, so aliases of the same memory are never missed.  The used ring
+ * marked, so aliases of the same memory are never missed; a segment some
+ * byte of which no region maps cannot be logged, and is an error (the
+ * caller stops the vq) rather than a page left unmarked.  The used ring
  * is logged at its log_guest_addr, except with the device IOTLB, where
  * that address is an IOVA: then as the buffers are.
  *
@@ -128,7 +130,52 @@ static int ivhost_log_range(struct ivhost_vq *vq, u64 gpa, u64 len)
 	return ret;
 }
 
-/* Mark the guest pages of every region that maps [uaddr, ulast]. */
+/*
+ * The last userspace address of region @r: region sizes were checked not
+ * to wrap when the table was built.
+ */
+static u64 ivhost_log_rulast(const struct ivhost_region *r)
+{
+	return r->uaddr + (r->last - r->start);
+}
+
+/*
+ * Whether every byte of [uaddr, ulast] lies in some region of @mt.  Each
+ * step moves past the end of the region reaching furthest from @pos, so
+ * there are at most as many steps as regions.
+ */
+static bool ivhost_log_named(const struct ivhost_memtable *mt, u64 uaddr,
+			     u64 ulast)
+{
+	u64 pos = uaddr, reach, rulast;
+	bool found;
+	u32 i;
+
+	while (mt) {
+		found = false;
+		reach = 0;
+		for (i = 0; i < mt->nregions; i++) {
+			rulast = ivhost_log_rulast(&mt->regions[i]);
+			if (pos < mt->regions[i].uaddr || pos > rulast)
+				continue;
+			found = true;
+			reach = max(reach, rulast);
+		}
+		if (!found)
+			return false;
+		if (reach >= ulast)
+			return true;
+		pos = reach + 1;
+	}
+	return false;
+}
+
+/*
+ * Mark the guest pages of every region that maps [uaddr, ulast]: -EFAULT,
+ * marking nothing, if a byte of it is in no region (with the device
+ * IOTLB the VMM may map guest addresses to memory its memory table does
+ * not name: a write there could not be marked, and must not go unmarked).
+ */
 static int ivhost_log_uaddr(struct ivhost_vq *vq, u64 uaddr, u64 ulast)
 {
 	const struct ivhost_memtable *mt = vq->mem;
@@ -137,10 +184,11 @@ static int ivhost_log_uaddr(struct ivhost_vq *vq, u64 uaddr, u64 ulast)
 	u32 i;
 	int ret;
 
-	for (i = 0; mt && i < mt->nregions; i++) {
+	if (!ivhost_log_named(mt, uaddr, ulast))
+		return -EFAULT;
+	for (i = 0; i < mt->nregions; i++) {
 		r = &mt->regions[i];
-		/* Region sizes were checked not to wrap when the table was built. */
-		rulast = r->uaddr + (r->last - r->start);
+		rulast = ivhost_log_rulast(r);
 		if (ulast < r->uaddr || uaddr > rulast)
 			continue;
 		from = max(uaddr, r->uaddr);
@@ -165,7 +213,8 @@ static int ivhost_log_uaddr(struct ivhost_vq *vq, u64 uaddr, u64 ulast)
  * zero-length segments mark nothing.
  *
  * Context: under &vq->mutex, with the owner's mm in use; may sleep.
- * Return: 0, or a negative errno as from ivhost_log_range().
+ * Return: 0, a negative errno as from ivhost_log_range(), or -EFAULT if
+ * a written byte is in no region of the memory table.
  */
 int ivhost_log_write(struct ivhost_vq *vq, const struct iovec *iov,
 		     unsigned int niov, size_t len)
@@ -219,7 +268,9 @@ static int ivhost_log_used_uaddr(struct ivhost_vq *vq, u64 offset, u64 len)
  * memory table, as RX buffers are logged.
  *
  * Context: under &vq->mutex, with the owner's mm in use; may sleep.
- * Return: 0 or a negative errno as from ivhost_log_range().
+ * Return: 0 or a negative errno as from ivhost_log_range(); with the
+ * device IOTLB also -EFAULT if a written byte is in no region of the
+ * memory table.
  */
 int ivhost_log_used(struct ivhost_vq *vq, u64 offset, u64 len)
 	__must_hold(&vq->mutex)

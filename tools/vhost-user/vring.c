@@ -448,13 +448,17 @@ void ivu_vring_frame_begin(struct ivu_vring *vq)
  * Return: 1 with a chain in @b, 0 if the ring is empty, -EAGAIN if the
  * chain needs a translation the IOTLB does not have yet (nothing taken;
  * the UPDATE wakes the ring), or another negative errno if the guest
- * broke the ring or the IOTLB denied an access (it is then stopped).
+ * broke the ring or the IOTLB denied an access (it is then stopped), or
+ * -EIO if the ring was stopped earlier in the round (a used-ring write
+ * that could not be logged): a stopped ring takes nothing more.
  */
 int ivu_vring_pop(struct ivu_dev *d, struct ivu_vring *vq, struct ivu_buf *b)
 {
 	u16 avail_idx, head;
 	int err;
 
+	if (vq->broken)
+		return -EIO;
 	avail_idx = ivu_rd16(&vq->avail->idx);
 	if (avail_idx == vq->last_avail)
 		return 0;

@@ -785,6 +785,7 @@ from attack_restart import RESTART_CHECKS  # noqa: E402
 from attack_review import REVIEW_CHECKS  # noqa: E402
 from attack_log import (log_bad_base, log_iotlb_gpa, log_marks,  # noqa: E402
                         log_tiny, log_truncated, log_used_outside,
+                        log_used_outside_nothing_more,
                         log_vring_addr, rarp_announce)
 
 
@@ -844,6 +845,7 @@ CHECKS = [
     ("notifier-iotlb-channel", notifier_iotlb_channel),
     ("log-tiny", log_tiny),
     ("log-used-outside", log_used_outside),
+    ("log-used-outside-nothing-more", log_used_outside_nothing_more),
     ("log-bad-base", log_bad_base),
     ("log-vring-addr", log_vring_addr),
     ("log-truncated", log_truncated),

@@ -56,11 +56,12 @@ def addr(g, vq, base, log_addr, flags=VRING_F_LOG):
 
 
 def logging(d, log_fd, log_size, log_addr=None, vqs=(0, 1), protocol=0,
-            features=0):
+            features=0, late=False):
     """A frontend that acked LOG_SHMFD and VHOST_F_LOG_ALL and gave the
     log (@log_size bytes of @log_fd) and rings logging their used ring at
     @log_addr(vq) (default: their guest-physical address), each with an
-    err eventfd.  Returns (fe, g, kicks, errs)."""
+    err eventfd.  With @late the log is left for the caller to give, once
+    the rings run.  Returns (fe, g, kicks, errs)."""
     fe = Frontend(d.path)
     g = Guest()
     fe.call(SET_OWNER)
@@ -69,7 +70,8 @@ def logging(d, log_fd, log_size, log_addr=None, vqs=(0, 1), protocol=0,
     assert fe.u64(SET_FEATURES, F_VERSION_1 | F_LOG_ALL | features) == 0, \
         "VHOST_F_LOG_ALL refused"
     assert fe.call(SET_MEM_TABLE, g.table(), [g.fd]) == 0
-    assert set_log_base(fe, log_fd, log_size) == 0, "a valid log refused"
+    assert late or set_log_base(fe, log_fd, log_size) == 0, \
+        "a valid log refused"
     kicks, errs = {}, {}
     for vq in vqs:
         la = log_addr(vq) if log_addr else REGION_GPA + g.used_off(vq)
@@ -136,6 +138,41 @@ def log_used_outside(d):
         assert fe.alive()
         done(fe, g)
         os.close(fd)
+
+
+def log_used_outside_nothing_more(d):
+    """Rings already running when the log arrives (as at a migration's
+    start), their used ring logged far beyond a log that covers the
+    guest: the first round after it stops each ring at its first used
+    write (the flags), with chains waiting.  The ring then takes none of
+    them: no TX chain used, no RX frame in a buffer or the used ring (a
+    ring that went on would write its used ring unlogged, and the frame
+    it kept for the restart would reach the guest twice); err fires."""
+    far = 0x7f0000000000
+    fd = log_file(2 * PAGE)
+    size = (REGION_GPA + (1 << 20)) // PAGE // 8
+    fe, g, kicks, errs = logging(d, fd, size, log_addr=lambda vq: far,
+                                 late=True)
+    time.sleep(0.1)
+    for head in range(3):
+        tx_chain(g, head=head)
+        g.post(1, head, head)
+    g.set_avail_idx(1, 3)
+    rx_post(g, 2)
+    assert set_log_base(fe, fd, size) == 0, "a valid log refused"
+    os.eventfd_write(kicks[1], 1)
+    os.eventfd_write(kicks[0], 1)
+    inject_frames(2)
+    for vq in (0, 1):
+        assert readable(errs[vq], 2), "vq %d not stopped" % vq
+    time.sleep(0.2)
+    assert g.used_idx(1) == 0, \
+        "TX: %d chains used after the ring stopped" % g.used_idx(1)
+    assert g.used_idx(0) == 0, \
+        "RX: %d frames delivered after the ring stopped" % g.used_idx(0)
+    assert fe.alive()
+    done(fe, g)
+    os.close(fd)
 
 
 def log_bad_base(d):

@@ -31,6 +31,11 @@
  *        log_guest_addr is that IOVA, as QEMU gives it behind a vIOMMU:
  *        the bitmap still marks exactly the guest-physical pages written
  *        (used rings, RX buffers), nothing at the IOVAs.
+ *   iotlb_log.ivhost_only_unnamed_used_ring_stops
+ *        with the device IOTLB the TX used ring's IOVA maps memory of the
+ *        VMM that no region of the memory table names: the device could
+ *        not mark its writes there, so the queue stops (err eventfd) and
+ *        uses nothing, instead of going on unlogged.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -39,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <linux/vhost.h>
 
 #include "kselftest_harness.h"
@@ -517,6 +523,52 @@ TEST_F_TIMEOUT(iotlb_log, used_ring_by_gpa, 120)
 		       (unsigned long long)(vmm_gpa(v, tq->used) +
 					    USED_IOVA_SHIFT));
 	free(want);
+}
+
+TEST_F_TIMEOUT(iotlb_log, ivhost_only_unnamed_used_ring_stops, 60)
+{
+	struct rtdev *d = &self->it.d;
+	struct vmm *v = &d->v;
+	struct vmm_vq *tq = &v->vq[VMM_TX];
+	static const uint8_t hdr[32];
+	uint64_t iova = 64 * USED_IOVA_SHIFT;
+	struct vhost_vring_addr a = {
+		.index = VMM_TX,
+		.flags = 1u << VHOST_VRING_F_LOG,
+		.desc_user_addr = vmm_gpa(v, tq->desc),
+		.avail_user_addr = vmm_gpa(v, tq->avail),
+		.used_user_addr = iova,
+		.log_guest_addr = iova,
+	};
+	size_t size = (6 + 8 * tq->num + IT_PAGE - 1) & ~(IT_PAGE - 1);
+	struct vring_used *used;
+	uint8_t frame[2048];
+
+	if (_metadata->skip)
+		return;
+	IVHOST_ONLY();
+	/* Memory of the VMM, outside the memory table. */
+	used = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, used);
+	ASSERT_EQ(0, rt_log_start(v, &self->log));
+	ASSERT_EQ(IT_MSG_SIZE, it_send(&self->it, VHOST_IOTLB_UPDATE, iova,
+				       size, (uintptr_t)used,
+				       VHOST_ACCESS_RW));
+	ASSERT_EQ(0, vmm_ioctl(v, VHOST_SET_VRING_ADDR, &a));
+	ASSERT_EQ(0, it_server_start(&self->it));
+	ASSERT_EQ(0, vmm_set_backend(v, VMM_TX, d->t.fd));
+	vmm_gen_frame(0, frame, 1000);
+	ASSERT_LE(0, vmm_post_tx(tq, hdr, d->hdr_len, frame, 1000,
+				 VMM_CHAIN, 2));
+	ASSERT_EQ(0, vmm_kick(tq));
+	EXPECT_EQ(1, vmm_wait_fd(tq->err_fd, WAIT_MS))
+		TH_LOG("queue not stopped: used idx %u in unnamed memory",
+		       __atomic_load_n(&used->idx, __ATOMIC_ACQUIRE));
+	EXPECT_EQ(0, __atomic_load_n(&used->idx, __ATOMIC_ACQUIRE))
+		TH_LOG("chains used, in memory the log cannot name");
+	it_server_stop(&self->it);
+	munmap(used, size);
 }
 
 TEST_HARNESS_MAIN

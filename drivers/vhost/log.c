@@ -151,7 +151,9 @@ static bool ivhost_log_named(const struct ivhost_memtable *mt, u64 uaddr,
 	bool found;
 	u32 i;
 
-	while (mt) {
+	if (!mt)
+		return false;
+	for (;;) {
 		found = false;
 		reach = 0;
 		for (i = 0; i < mt->nregions; i++) {
@@ -167,7 +169,6 @@ static bool ivhost_log_named(const struct ivhost_memtable *mt, u64 uaddr,
 			return true;
 		pos = reach + 1;
 	}
-	return false;
 }
 
 /*

@@ -344,6 +344,24 @@ TEST_F_TIMEOUT(migration, shadow_copy_matches, 180)
 		       (unsigned long long)vmm_gpa(v, v->vq[VMM_TX].used));
 }
 
+/* The pages a device may write in both used rings (entries, idx, event). */
+static void want_used_rings(struct rt_pfns *want, struct vmm *v)
+{
+	struct vmm_vq *rq = &v->vq[VMM_RX], *tq = &v->vq[VMM_TX];
+
+	rt_pfns_add(want, vmm_gpa(v, rq->used), 4 + 8 * rq->num + 2);
+	rt_pfns_add(want, vmm_gpa(v, tq->used), 4 + 8 * tq->num + 2);
+}
+
+/* The pages of the RX chain the device used in used entry @i. */
+static void want_rx_chain(struct rt_pfns *want, struct vmm_vq *rq,
+			  unsigned int i)
+{
+	struct vring_used_elem e = rq->used->ring[i];
+
+	rt_pfns_add_chain(want, rq, e.id, e.len);
+}
+
 TEST_F_TIMEOUT(migration, log_marks_written_pages, 120)
 {
 	struct rtdev *d = &self->d;
@@ -384,12 +402,9 @@ TEST_F_TIMEOUT(migration, log_marks_written_pages, 120)
 	/* Let the device finish its rounds (used flags, event writes). */
 	usleep(200 * 1000);
 
-	rt_pfns_add(want, vmm_gpa(v, rq->used), 4 + 8 * rq->num + 2);
-	rt_pfns_add(want, vmm_gpa(v, tq->used), 4 + 8 * tq->num + 2);
+	want_used_rings(want, v);
 	for (i = 0; i < 3; i++) {
-		struct vring_used_elem e = rq->used->ring[i];
-
-		rt_pfns_add_chain(want, rq, e.id, e.len);
+		want_rx_chain(want, rq, i);
 		ASSERT_EQ(1, rt_reap_rx(rq, buf, sizeof(buf), &len));
 		EXPECT_EQ(d->hdr_len + lens[i], len);
 		EXPECT_EQ((long)i, rt_frame_seq(buf + d->hdr_len,
@@ -505,12 +520,9 @@ TEST_F_TIMEOUT(iotlb_log, used_ring_by_gpa, 120)
 	usleep(200 * 1000);
 	it_server_stop(&self->it);
 
-	rt_pfns_add(want, vmm_gpa(v, rq->used), 4 + 8 * rq->num + 2);
-	rt_pfns_add(want, vmm_gpa(v, tq->used), 4 + 8 * tq->num + 2);
+	want_used_rings(want, v);
 	for (i = 0; i < 2; i++) {
-		struct vring_used_elem e = rq->used->ring[i];
-
-		rt_pfns_add_chain(want, rq, e.id, e.len);
+		want_rx_chain(want, rq, i);
 		ASSERT_EQ(1, rt_reap_rx(rq, buf, sizeof(buf), &len));
 		EXPECT_EQ(d->hdr_len + 1400, len);
 	}

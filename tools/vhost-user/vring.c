@@ -99,7 +99,7 @@ void ivu_vring_break(struct ivu_dev *d, struct ivu_vring *vq,
 		vq->index, why, arg);
 	vq->broken = true;
 	vq->more = false;
-	d->stats.broken_rings++;
+	__atomic_add_fetch(&d->stats.broken_rings, 1, __ATOMIC_RELAXED);
 	/*
 	 * Every round ends with a flush: chains it pushed before the break
 	 * are published first, so that a frontend woken by the error sees
@@ -422,6 +422,7 @@ static void ivu_vring_ask_ahead(struct ivu_dev *d, struct ivu_vring *vq,
 		ivhost_devtlb_ask(&d->iotlb.tlb, vq->index, desc.addr,
 				  desc.len, perm);
 	}
+	ivu_iotlb_queued();
 }
 
 /**

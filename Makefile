@@ -20,7 +20,10 @@
 #   make fuzz       the fuzzers for longer: libFuzzer FUZZ_SECONDS (600)
 #                   per target, the hostile-VMM fuzzer FUZZ_OPS (400000,
 #                   about 35 minutes) operations on the debug kernel;
-#                   FUZZ_SEED= repeats a run
+#                   FUZZ_SEED= repeats a run; then every vhost-user
+#                   selftest against ivhost-user's TSan build with two
+#                   datapath threads, isolation_test at 100,000 remaps
+#                   (about 2 minutes; needs root)
 #   make htmldocs   Documentation/ as HTML in Documentation/output/html,
 #                   checked: sphinx-build -W and kernel-doc (check-docs)
 #   make install    ivhost-user into $(INSTALL_MOD_PATH)/usr/local/sbin
@@ -103,6 +106,10 @@ fuzz:
 		--out tools/testing/vm/out/fuzz -- \
 		$(PWD)/tools/testing/fuzz/vmm/guest-fuzz --ops $(FUZZ_OPS) \
 		$(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
+	$(MAKE) -C tools/vhost-user SANITIZE=thread
+	tools/testing/vhost-user/check-vhost-user --backend ivhost-user \
+		--no-unit --sanitizer tsan --daemon-args "--threads 2" \
+		--label ivhost-user-tsan --out $(PWD)/tools/testing/vm/out/fuzz/vhost-user-tsan
 
 DEPMOD = depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) -a \
 	$(KERNELRELEASE_OF_KDIR)

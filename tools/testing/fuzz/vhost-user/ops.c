@@ -1,0 +1,794 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fuzz-vu: what one connection does.  A set-up sequence as QEMU sends it
+ * (features, the memory table, every ring), any step of which may be
+ * mutated or where the connection may end; then random operations: any
+ * request with plausible or mutated fields, memory tables with regions
+ * past their fd, overlapping or wrapping, IOTLB messages up to 2^64, fds
+ * of every kind, a backend channel never read, the guest memfd shrunk,
+ * kicks, frames on the tap, other connections waiting; and an end at any
+ * point of a message: after the header, mid-payload, a stall, a lie about
+ * the size, a half close, or a plain close while the rings run.
+ *
+ * A request the protocol or the daemon's README says is bad (wrong size
+ * or fd count, a vq index out of range, unknown, and the values listed in
+ * fv_known_bad()) must be refused: fv_msg() holds the daemon to it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include "fuzz-vu.h"
+
+#define FV_BUF		704	/* payloads up to a bit over the limit */
+#define FV_MAX_SEND_FDS	12
+
+/**
+ * struct fv_m - a message being built
+ * @req: request id
+ * @flags: header flags
+ * @len: payload size
+ * @p: payload
+ * @fds: fds to carry (ours, closed after sending)
+ * @nfds: their number
+ * @keep: index in @fds of an fd the connection keeps (not closed), or -1
+ */
+struct fv_m {
+	uint32_t req, flags, len;
+	unsigned char p[FV_BUF];
+	int fds[FV_MAX_SEND_FDS];
+	unsigned int nfds;
+	int keep;
+};
+
+struct fv_region {
+	uint64_t gpa, size, qva, off;
+};
+
+struct fv_iotlb {
+	uint64_t iova, size, uaddr;
+	uint8_t perm, type, pad[6];
+};
+
+static const uint64_t fv_edges[] = {
+	0, 1, 2, 0xff, 0x100, 0x1ff, 0xfff, 0x1000, 0xffff, 0x10000,
+	0x7fffffff, 0xffffffff, 1ULL << 32, 1ULL << 63, ~0ULL, ~0ULL - 0xfff,
+	FV_GPA, FV_QVA, FV_IOVA, FV_MEM_SIZE, FV_MEM_SIZE - 1,
+	FV_MEM_SIZE + 1, FV_GPA + FV_MEM_SIZE, FV_QVA + FV_MEM_SIZE - 8,
+};
+
+static uint64_t fv_edge(struct fv_rng *r)
+{
+	if (fv_one_in(r, 4))
+		return fv_next(r);
+	return fv_edges[fv_below(r, sizeof(fv_edges) / sizeof(fv_edges[0]))] +
+	       (fv_one_in(r, 4) ? fv_below(r, 32) - 16 : 0);
+}
+
+static void fv_m_init(struct fv_m *m, uint32_t req, uint32_t flags)
+{
+	m->req = req;
+	m->flags = flags;
+	m->len = 0;
+	m->nfds = 0;
+	m->keep = -1;
+	memset(m->p, 0, sizeof(m->p));
+}
+
+static void fv_put64(struct fv_m *m, uint32_t off, uint64_t v)
+{
+	memcpy(m->p + off, &v, 8);
+	if (m->len < off + 8)
+		m->len = off + 8;
+}
+
+static void fv_state(struct fv_m *m, uint32_t index, uint32_t num)
+{
+	fv_put64(m, 0, index | (uint64_t)num << 32);
+}
+
+static void fv_add_fd(struct fv_m *m, int fd)
+{
+	if (m->nfds < FV_MAX_SEND_FDS)
+		m->fds[m->nfds++] = fd;
+	else if (fd >= 0)
+		close(fd);
+}
+
+/* ---- what is bad by the protocol and the README ---- */
+
+/* Payload size and fds per request: -1 size: checked elsewhere. */
+static const struct { int size, fds; } fv_shape[FV_NREQ] = {
+	[FV_GET_FEATURES] = { 0, 0 }, [FV_SET_FEATURES] = { 8, 0 },
+	[FV_SET_OWNER] = { 0, 0 }, [FV_RESET_OWNER] = { 0, 0 },
+	[FV_SET_MEM_TABLE] = { -1, -1 }, [FV_SET_LOG_BASE] = { 16, 1 },
+	[FV_SET_LOG_FD] = { 0, 1 }, [FV_SET_VRING_NUM] = { 8, 0 },
+	[FV_SET_VRING_ADDR] = { 40, 0 }, [FV_SET_VRING_BASE] = { 8, 0 },
+	[FV_GET_VRING_BASE] = { 8, 0 }, [FV_SET_VRING_KICK] = { 8, -1 },
+	[FV_SET_VRING_CALL] = { 8, -1 }, [FV_SET_VRING_ERR] = { 8, -1 },
+	[FV_GET_PROTOCOL_FEATURES] = { 0, 0 },
+	[FV_SET_PROTOCOL_FEATURES] = { 8, 0 }, [FV_GET_QUEUE_NUM] = { 0, 0 },
+	[FV_SET_VRING_ENABLE] = { 8, 0 }, [FV_SEND_RARP] = { 8, 0 },
+	[FV_NET_SET_MTU] = { 8, 0 }, [FV_SET_BACKEND_REQ_FD] = { 0, 1 },
+	[FV_IOTLB_MSG] = { 32, 0 },
+};
+
+static bool fv_iotlb_bad(struct fv_conn *c, const struct fv_iotlb *t)
+{
+	uint64_t e;
+
+	if (!(c->features & (1ULL << FV_F_ACCESS_PLATFORM)))
+		return true;
+	if (t->type != 2 && t->type != 3)
+		return true;
+	if (t->type == 3)
+		return false;
+	return !t->size || !t->perm || t->perm > 3 ||
+	       __builtin_add_overflow(t->iova, t->size - 1, &e) ||
+	       __builtin_add_overflow(t->uaddr, t->size - 1, &e);
+}
+
+static bool fv_vring_bad(const struct fv_m *m)
+{
+	uint64_t u;
+	uint32_t idx, num;
+
+	memcpy(&u, m->p, 8);
+	idx = (uint32_t)u;
+	num = u >> 32;
+	switch (m->req) {
+	case FV_SET_VRING_KICK:
+	case FV_SET_VRING_CALL:
+	case FV_SET_VRING_ERR:
+		return (u & 0xff) >= 2 * G.queues ||
+		       !!(u & FV_NOFD) != !m->nfds || m->nfds > 1;
+	case FV_SET_VRING_NUM:
+		return idx >= 2 * G.queues || !num || num > 32768 ||
+		       (num & (num - 1));
+	case FV_SET_VRING_BASE:
+		return idx >= 2 * G.queues || num > 0xffff;
+	case FV_SET_VRING_ENABLE:
+		return idx >= 2 * G.queues || num > 1;
+	case FV_SET_VRING_ADDR:
+		memcpy(&u, m->p + 32, 8);
+		return idx >= 2 * G.queues || num & ~1U || (num && (u & 3));
+	default:
+		return false;
+	}
+}
+
+/* The request is bad by the documented rules: it must be refused. */
+static bool fv_known_bad(struct fv_conn *c, const struct fv_m *m)
+{
+	struct fv_iotlb t;
+	uint64_t u = 0;
+	uint32_t n;
+
+	if (m->req >= FV_NREQ || !m->req)
+		return true;	/* unknown */
+	if (fv_shape[m->req].size >= 0 && m->len != (uint32_t)fv_shape[m->req].size)
+		return true;
+	if (fv_shape[m->req].fds >= 0 && m->nfds != (unsigned int)fv_shape[m->req].fds)
+		return true;
+	memcpy(&u, m->p, 8);
+	switch (m->req) {
+	case FV_SET_MEM_TABLE:
+		memcpy(&n, m->p, 4);
+		return m->len < 8 || !n || n > 8 || n != m->nfds ||
+		       m->len != 8 + 32 * n;
+	case FV_SET_FEATURES:
+		return u & ~c->offered;
+	case FV_SET_PROTOCOL_FEATURES:
+		return u & ~c->offered_pf;
+	case FV_NET_SET_MTU:
+		return u < 68 || u > 65535;
+	case FV_SET_LOG_BASE:
+		return !(c->protocol & 2);
+	case FV_SEND_RARP:
+		return !(c->protocol & 4);
+	case FV_IOTLB_MSG:
+		memcpy(&t, m->p, sizeof(t));
+		return fv_iotlb_bad(c, &t);
+	default:
+		return fv_vring_bad(m);
+	}
+}
+
+/* ---- mutation ---- */
+
+static void fv_mutate(struct fv_conn *c, struct fv_m *m)
+{
+	struct fv_rng *r = &c->r;
+	unsigned int i, n;
+
+	switch (fv_below(r, 6)) {
+	case 0:	/* flags: version bits, REPLY, NEED_REPLY, others */
+		m->flags = fv_one_in(r, 2) ? m->flags ^ (1U << fv_below(r, 4)) :
+			   (uint32_t)fv_next(r);
+		break;
+	case 1:	/* size, with the bytes to match */
+		m->len = fv_one_in(r, 3) ? fv_below(r, FV_BUF + 1) :
+			 (m->len + fv_below(r, 17) - 8) % (FV_BUF + 1);
+		break;
+	case 2:	/* fds: more, fewer, other kinds */
+		if (m->nfds && fv_one_in(r, 2)) {
+			close(m->fds[--m->nfds]);
+			if (m->keep == (int)m->nfds)
+				m->keep = -1;
+			break;
+		}
+		n = 1 + fv_below(r, fv_one_in(r, 4) ? 11 : 2);
+		for (i = 0; i < n; i++)
+			fv_add_fd(m, fv_make_fd(c, fv_below(r, FV_NFD_KINDS)));
+		break;
+	case 3:	/* the request id */
+		m->req = fv_one_in(r, 2) ? fv_below(r, FV_NREQ + 8) :
+			 (uint32_t)fv_next(r);
+		break;
+	default:	/* a field of the payload, or a byte */
+		if (!m->len)
+			break;
+		i = fv_below(r, (m->len + 7) / 8) * 8;
+		if (fv_one_in(r, 3))
+			m->p[fv_below(r, m->len)] ^= 1 << fv_below(r, 8);
+		else if (i + 8 <= FV_BUF)
+			memcpy(m->p + i, &(uint64_t){ fv_edge(r) }, 8);
+		break;
+	}
+	/* A closed fd among the valid ones: its number is sent anyway. */
+	for (i = 0; i < m->nfds; i++)
+		if (m->fds[i] < 0)
+			m->fds[i] = 0;
+}
+
+/*
+ * Send @m (mutated one time in @mut), hold the daemon to its answer,
+ * close our copies of the fds (a kept one goes to *@kept).  Return: 0,
+ * or -ECONNRESET once the connection is gone.
+ */
+static int fv_do(struct fv_conn *c, struct fv_m *m, unsigned int mut,
+		 uint64_t *val, int *kept)
+{
+	unsigned int i;
+	int err;
+
+	if (mut && fv_one_in(&c->r, mut))
+		fv_mutate(c, m);
+	if (val)
+		*val = ~0ULL;
+	err = fv_msg(c, m->req, m->flags, m->p, m->len, m->fds, m->nfds,
+		     fv_known_bad(c, m), val);
+	for (i = 0; i < m->nfds; i++) {
+		if ((int)i == m->keep && kept && !err)
+			*kept = m->fds[i];
+		else if (m->fds[i] > 2)
+			close(m->fds[i]);
+	}
+	fv_log(c, "req %u flags 0x%x size %u fds %u -> %s", m->req, m->flags,
+	       m->len, m->nfds, err ? "closed" : "ok");
+	return err;
+}
+
+/* Was @m taken (the connection lives and any reply was 0)? */
+static bool fv_taken(int err, uint64_t val)
+{
+	return !err && (val == ~0ULL || !val);
+}
+
+static void fv_set_kick(struct fv_conn *c, unsigned int vq, int fd)
+{
+	pthread_mutex_lock(&c->mu);
+	if (c->kick[vq] >= 0)
+		close(c->kick[vq]);
+	c->kick[vq] = fd;
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* ---- building requests ---- */
+
+static void fv_mem_table(struct fv_conn *c, struct fv_m *m, bool bad)
+{
+	struct fv_rng *r = &c->r;
+	unsigned int n = 1 + fv_below(r, 3), i;
+	uint64_t part = FV_MEM_SIZE / n;
+	struct fv_region g;
+
+	memcpy(m->p, &n, 4);
+	m->len = 8 + 32 * n;
+	for (i = 0; i < n; i++) {
+		g.gpa = FV_GPA + i * part;
+		g.size = i + 1 < n ? part : FV_MEM_SIZE - i * part;
+		g.qva = FV_QVA + i * part;
+		g.off = i * part;
+		if (bad && fv_one_in(r, 2)) {
+			switch (fv_below(r, 6)) {
+			case 0: g.size += 1 + fv_below(r, 8192); break;
+			case 1: g.off += FV_MEM_SIZE - fv_below(r, 8192); break;
+			case 2: g.gpa = FV_GPA; g.qva = FV_QVA; break;
+			case 3: g.size = 0; break;
+			case 4: g.gpa = ~0ULL - fv_below(r, 4096); break;
+			default: g.off = fv_edge(r); g.size = fv_edge(r); break;
+			}
+		}
+		memcpy(m->p + 8 + 32 * i, &g, sizeof(g));
+		fv_add_fd(m, bad && fv_one_in(r, 4) ?
+			  fv_make_fd(c, fv_below(r, FV_NFD_KINDS)) :
+			  fv_make_fd(c, FV_FD_GUEST));
+	}
+}
+
+static void fv_iotlb_msg(struct fv_conn *c, struct fv_m *m, bool valid)
+{
+	struct fv_rng *r = &c->r;
+	struct fv_iotlb t = {
+		.iova = FV_IOVA, .size = FV_MEM_SIZE, .uaddr = FV_QVA,
+		.perm = 3, .type = 2,
+	};
+
+	fv_m_init(m, FV_IOTLB_MSG, FV_VERSION | FV_NEED_REPLY);
+	if (!valid) {
+		switch (fv_below(r, 5)) {
+		case 0:	/* a range that wraps at 2^64, or ends there */
+			t.iova = ~0ULL - fv_below(r, 0x2000);
+			t.size = 0x1000 + fv_below(r, 2) * 0x1000;
+			break;
+		case 1:
+			t.type = 3;
+			t.iova = fv_edge(r);
+			t.size = fv_edge(r);
+			break;
+		case 2:
+			t.perm = fv_below(r, 8);
+			t.size = fv_below(r, 2) ? 0 : 4096;
+			break;
+		case 3:
+			t.uaddr = fv_edge(r);
+			t.size = fv_edge(r);
+			break;
+		default:
+			t.iova = FV_IOVA + (fv_below(r, 256) << 12);
+			t.size = 1ULL << fv_below(r, 22);
+			t.uaddr = FV_QVA + (fv_below(r, 256) << 12);
+			t.type = fv_one_in(r, 8) ? fv_below(r, 256) : 2 + fv_below(r, 2);
+			break;
+		}
+	}
+	memcpy(m->p, &t, sizeof(t));
+	m->len = 32;
+}
+
+static void fv_vring_fd_msg(struct fv_conn *c, struct fv_m *m, uint32_t req,
+			    unsigned int vq, enum fv_fd_kind kind)
+{
+	fv_m_init(m, req, fv_flags(c));
+	if (kind == FV_NFD_KINDS) {
+		fv_put64(m, 0, vq | FV_NOFD);
+		return;
+	}
+	fv_put64(m, 0, vq);
+	fv_add_fd(m, fv_make_fd(c, kind));
+	if (req == FV_SET_VRING_KICK && kind == FV_FD_EVENTFD)
+		m->keep = 0;
+}
+
+/* ---- the set-up sequence ---- */
+
+/* Send one set-up step; false when the connection is gone or ends here. */
+static bool fv_step(struct fv_conn *c, struct fv_m *m, unsigned int *left,
+		    uint64_t *val, int *kept)
+{
+	if (*left && !--*left)
+		return false;
+	return !fv_do(c, m, 10, val, kept);
+}
+
+static bool fv_setup_features(struct fv_conn *c, unsigned int *left)
+{
+	struct fv_m m;
+	uint64_t v, want;
+
+	fv_m_init(&m, FV_GET_FEATURES, FV_VERSION);
+	if (!fv_step(c, &m, left, &v, NULL))
+		return false;
+	if (v != ~0ULL)
+		c->offered = v;
+	fv_m_init(&m, FV_SET_OWNER, fv_flags(c));
+	if (!fv_step(c, &m, left, &v, NULL))
+		return false;
+	want = c->offered & (fv_next(&c->r) | (1ULL << FV_F_VERSION_1) |
+			     (1ULL << FV_F_PROTOCOL));
+	if (!fv_one_in(&c->r, 3))
+		want &= ~(1ULL << FV_F_ACCESS_PLATFORM);
+	fv_m_init(&m, FV_SET_FEATURES, fv_flags(c));
+	fv_put64(&m, 0, want);
+	if (!fv_step(c, &m, left, &v, NULL))
+		return false;
+	if (fv_taken(0, v) && m.req == FV_SET_FEATURES)
+		c->features = want;
+	c->iotlb = c->features & (1ULL << FV_F_ACCESS_PLATFORM);
+	if (!(c->features & (1ULL << FV_F_PROTOCOL)))
+		return true;
+	fv_m_init(&m, FV_GET_PROTOCOL_FEATURES, FV_VERSION);
+	if (!fv_step(c, &m, left, &v, NULL))
+		return false;
+	if (v != ~0ULL)
+		c->offered_pf = v;
+	want = c->offered_pf & (fv_next(&c->r) | (1ULL << FV_PF_REPLY_ACK) |
+				(c->iotlb ? 1ULL << FV_PF_BACKEND_REQ : 0));
+	fv_m_init(&m, FV_SET_PROTOCOL_FEATURES, fv_flags(c));
+	fv_put64(&m, 0, want);
+	if (!fv_step(c, &m, left, &v, NULL))
+		return false;
+	if (fv_taken(0, v) && m.req == FV_SET_PROTOCOL_FEATURES)
+		c->protocol = want;
+	return true;
+}
+
+static bool fv_setup_backend(struct fv_conn *c, unsigned int *left)
+{
+	struct fv_m m;
+	int sv[2];
+
+	if (!(c->protocol & (1ULL << FV_PF_BACKEND_REQ)) || fv_one_in(&c->r, 4))
+		return true;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return true;
+	if (c->backend >= 0)
+		close(c->backend);
+	c->backend = sv[0];
+	c->read_backend = fv_one_in(&c->r, 2);
+	fv_m_init(&m, FV_SET_BACKEND_REQ_FD, fv_flags(c));
+	fv_add_fd(&m, sv[1]);
+	return fv_step(c, &m, left, NULL, NULL);
+}
+
+static bool fv_setup_vq(struct fv_conn *c, unsigned int vq, unsigned int *left)
+{
+	struct fv_m m;
+	int kept = -1;
+
+	c->num[vq] = 16U << fv_below(&c->r, 5);
+	fv_m_init(&m, FV_SET_VRING_NUM, fv_flags(c));
+	fv_state(&m, vq, c->num[vq]);
+	if (!fv_step(c, &m, left, NULL, NULL))
+		return false;
+	fv_m_init(&m, FV_SET_VRING_BASE, fv_flags(c));
+	fv_state(&m, vq, 0);
+	if (!fv_step(c, &m, left, NULL, NULL))
+		return false;
+	fv_m_init(&m, FV_SET_VRING_ADDR, fv_flags(c));
+	fv_guest_addr(c, vq, m.p);
+	m.len = 40;
+	if (!fv_step(c, &m, left, NULL, NULL))
+		return false;
+	fv_vring_fd_msg(c, &m, FV_SET_VRING_CALL, vq, FV_FD_EVENTFD);
+	if (!fv_step(c, &m, left, NULL, NULL))
+		return false;
+	fv_vring_fd_msg(c, &m, FV_SET_VRING_ERR, vq, FV_FD_EVENTFD);
+	if (!fv_step(c, &m, left, NULL, NULL))
+		return false;
+	fv_vring_fd_msg(c, &m, FV_SET_VRING_KICK, vq, FV_FD_EVENTFD);
+	if (!fv_step(c, &m, left, NULL, &kept))
+		return false;
+	if (kept >= 0)
+		fv_set_kick(c, vq, kept);
+	if (!(c->features & (1ULL << FV_F_PROTOCOL)))
+		return true;
+	fv_m_init(&m, FV_SET_VRING_ENABLE, fv_flags(c));
+	fv_state(&m, vq, 1);
+	return fv_step(c, &m, left, NULL, NULL);
+}
+
+/*
+ * The set-up QEMU does, each step mutated one time in ten; with @left
+ * non-zero it stops before step @left.  False: the connection ends.
+ */
+static bool fv_setup(struct fv_conn *c, unsigned int left)
+{
+	unsigned int vq;
+	struct fv_m m;
+
+	if (!fv_setup_features(c, &left) || !fv_setup_backend(c, &left))
+		return false;
+	fv_m_init(&m, FV_SET_MEM_TABLE, fv_flags(c));
+	fv_mem_table(c, &m, false);
+	if (!fv_step(c, &m, &left, NULL, NULL))
+		return false;
+	if (c->iotlb) {
+		fv_iotlb_msg(c, &m, true);
+		if (!fv_step(c, &m, &left, NULL, NULL))
+			return false;
+	}
+	fv_ring_start(c);
+	for (vq = 0; vq < 2 * G.queues; vq++)
+		if (!fv_one_in(&c->r, 6) && !fv_setup_vq(c, vq, &left))
+			return false;
+	return true;
+}
+
+/* ---- random operations ---- */
+
+static unsigned int fv_rand_vq(struct fv_conn *c)
+{
+	if (fv_one_in(&c->r, 8))
+		return fv_one_in(&c->r, 2) ? 2 * G.queues + fv_below(&c->r, 8) :
+		       (uint32_t)fv_edge(&c->r);
+	return fv_below(&c->r, 2 * G.queues);
+}
+
+/* A request of any kind with plausible fields, mutated one time in 3. */
+static int fv_op_request(struct fv_conn *c)
+{
+	struct fv_rng *r = &c->r;
+	uint32_t req = 1 + fv_below(r, FV_NREQ - 1);
+	unsigned int vq = fv_rand_vq(c);
+	int kept = -1, err;
+	struct fv_m m;
+
+	fv_m_init(&m, req, fv_flags(c));
+	switch (req) {
+	case FV_SET_MEM_TABLE:
+		fv_mem_table(c, &m, fv_one_in(r, 2));
+		break;
+	case FV_SET_VRING_KICK:
+	case FV_SET_VRING_CALL:
+	case FV_SET_VRING_ERR:
+		fv_vring_fd_msg(c, &m, req, vq, fv_one_in(r, 2) ? FV_FD_EVENTFD :
+				fv_below(r, FV_NFD_KINDS + 1));
+		break;
+	case FV_SET_VRING_ADDR:
+		fv_guest_addr(c, vq % FV_MAX_VQ, m.p);
+		memcpy(m.p, &vq, 4);
+		m.len = 40;
+		break;
+	case FV_SET_VRING_NUM:
+	case FV_SET_VRING_BASE:
+	case FV_SET_VRING_ENABLE:
+	case FV_GET_VRING_BASE:
+		fv_state(&m, vq, fv_one_in(r, 3) ? fv_edge(r) :
+			 req == FV_SET_VRING_NUM ? 16U << fv_below(r, 5) :
+			 fv_below(r, 2));
+		break;
+	case FV_SET_LOG_BASE:
+		fv_put64(&m, 0, fv_one_in(r, 2) ? 4096 : fv_edge(r));
+		fv_put64(&m, 8, fv_one_in(r, 2) ? 0 : fv_edge(r));
+		fv_add_fd(&m, fv_make_fd(c, fv_one_in(r, 2) ? FV_FD_MEMFD_ODD :
+					 fv_below(r, FV_NFD_KINDS)));
+		break;
+	case FV_SET_LOG_FD:
+	case FV_SET_BACKEND_REQ_FD:
+		fv_add_fd(&m, fv_make_fd(c, fv_below(r, FV_NFD_KINDS)));
+		break;
+	case FV_IOTLB_MSG:
+		fv_iotlb_msg(c, &m, fv_one_in(r, 3));
+		break;
+	case FV_SET_FEATURES:
+	case FV_SET_PROTOCOL_FEATURES:
+		fv_put64(&m, 0, fv_one_in(r, 2) ? fv_next(r) :
+			 (req == FV_SET_FEATURES ? c->features : c->protocol));
+		break;
+	case FV_NET_SET_MTU:
+		fv_put64(&m, 0, fv_one_in(r, 2) ? 68 + fv_below(r, 9000) : fv_edge(r));
+		break;
+	case FV_SEND_RARP:
+		fv_put64(&m, 0, fv_next(r));
+		break;
+	default:
+		break;
+	}
+	err = fv_do(c, &m, 3, NULL, &kept);
+	if (kept >= 0 && vq < FV_MAX_VQ && m.req == FV_SET_VRING_KICK)
+		fv_set_kick(c, vq, kept);
+	else if (kept >= 0)
+		close(kept);
+	return err;
+}
+
+/* Garbage: any id, flags and size, random bytes, random fds. */
+static int fv_op_garbage(struct fv_conn *c)
+{
+	struct fv_rng *r = &c->r;
+	unsigned int i, n = fv_below(r, 4);
+	struct fv_m m;
+
+	fv_m_init(&m, fv_one_in(r, 2) ? fv_below(r, 64) : (uint32_t)fv_next(r),
+		  fv_one_in(r, 2) ? FV_VERSION | FV_NEED_REPLY : (uint32_t)fv_next(r));
+	m.len = fv_below(r, FV_BUF + 1);
+	for (i = 0; i < m.len; i++)
+		m.p[i] = fv_next(r);
+	for (i = 0; i < n; i++)
+		fv_add_fd(&m, fv_make_fd(c, fv_below(r, FV_NFD_KINDS)));
+	return fv_do(c, &m, 0, NULL, NULL);
+}
+
+/* A second frontend knocks while this one is served, and leaves. */
+static void fv_op_other_conn(struct fv_conn *c)
+{
+	static const uint32_t h[3] = { FV_GET_FEATURES, FV_VERSION, 0 };
+	int fd = fv_connect_now();
+
+	if (fd < 0)
+		return;
+	if (fv_one_in(&c->r, 2) && send(fd, h, sizeof(h), MSG_NOSIGNAL) < 0)
+		(void)0;
+	close(fd);
+}
+
+static int fv_op(struct fv_conn *c)
+{
+	struct fv_m m;
+
+	switch (fv_below(&c->r, 20)) {
+	case 0 ... 7:
+		c->what = "request";
+		return fv_op_request(c);
+	case 8:
+		c->what = "garbage";
+		return fv_op_garbage(c);
+	case 9:
+		c->what = "set-up again";
+		return fv_setup(c, 0) ? 0 : -ECONNRESET;
+	case 10:
+		c->what = "IOTLB_MSG";
+		fv_iotlb_msg(c, &m, fv_one_in(&c->r, 2));
+		return fv_do(c, &m, 4, NULL, NULL);
+	case 11:
+		c->what = "memfd shrunk";
+		fv_guest_truncate(c);
+		return 0;
+	case 12:
+		c->what = "kicks";
+		fv_ring_start(c);
+		fv_kick_all(c);
+		return 0;
+	case 13:
+		c->what = "tap frames";
+		fv_inject(c);
+		return 0;
+	case 14:
+		c->what = "rings run";
+		usleep(fv_below(&c->r, 30000));
+		return 0;
+	case 15:
+		c->what = "another frontend";
+		fv_op_other_conn(c);
+		return 0;
+	default:
+		c->what = "bad memory table";
+		fv_m_init(&m, FV_SET_MEM_TABLE, fv_flags(c));
+		fv_mem_table(c, &m, true);
+		return fv_do(c, &m, 4, NULL, NULL);
+	}
+}
+
+/* ---- the end of a connection ---- */
+
+/*
+ * The first @cut bytes of a SET_VRING_ADDR (the header's 12, then its 40
+ * of payload), sometimes with an eventfd on the header; nothing after.
+ */
+static void fv_cut(struct fv_conn *c, unsigned int cut)
+{
+	uint32_t h[3] = { FV_SET_VRING_ADDR, FV_VERSION, 40 };
+	unsigned char b[12 + 40] = { 0 };
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { b, cut };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+	int fd = fv_one_in(&c->r, 2) ? fv_make_fd(c, FV_FD_EVENTFD) : -1;
+
+	memcpy(b, h, sizeof(h));
+	c->step++;
+	if (fd >= 0) {
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	if (sendmsg(c->sock, &mh, MSG_NOSIGNAL) < 0)
+		c->closed = true;
+	if (fd >= 0)
+		close(fd);
+}
+
+/* A header announcing more than comes: the next message is eaten. */
+static void fv_size_lie(struct fv_conn *c)
+{
+	uint32_t h[6] = { FV_SET_VRING_NUM, FV_VERSION, 8 + fv_below(&c->r, 64),
+			  FV_GET_FEATURES, FV_VERSION, 0 };
+
+	c->step++;
+	if (send(c->sock, h, sizeof(h), MSG_NOSIGNAL) < 0)
+		c->closed = true;
+	usleep(fv_below(&c->r, 20000));
+}
+
+static void fv_end(struct fv_conn *c)
+{
+	struct fv_rng *r = &c->r;
+
+	switch (c->closed ? 0 : fv_below(r, 9)) {
+	case 0:
+		break;
+	case 1:
+		c->what = "end after a header";
+		fv_cut(c, 12);
+		break;
+	case 2:
+		c->what = "end mid-payload";
+		fv_cut(c, 12 + 1 + fv_below(r, 39));
+		break;
+	case 3:
+		c->what = "end mid-header";
+		fv_cut(c, 1 + fv_below(r, 11));
+		break;
+	case 4:
+		c->what = "half close";
+		fv_check_quiet(c);
+		shutdown(c->sock, SHUT_WR);
+		fv_wait_closed(c, FV_REPLY_MS);
+		break;
+	case 5:
+		c->what = "size lie";
+		fv_size_lie(c);
+		break;
+	case 6:
+		if (G.stall && fv_one_in(r, 8)) {
+			c->what = "stall mid-payload";
+			fv_cut(c, 12 + fv_below(r, 40));
+			fv_wait_closed(c, FV_STALL_MS);
+			break;
+		}
+		/* fall through */
+	default:
+		c->what = "close";
+		fv_check_quiet(c);
+		break;
+	}
+	if (c->sock >= 0)
+		close(c->sock);
+	c->sock = -1;
+	fv_guest_fini(c);
+}
+
+/**
+ * fv_run_conn() - one connection, from its PRNG
+ * @c: the connection, zeroed but for its index and PRNG
+ *
+ * Returns when the connection is closed and the guest dropped; a broken
+ * promise ends the run (fv_fail()).
+ */
+void fv_run_conn(struct fv_conn *c)
+{
+	unsigned int n = 1 + fv_below(&c->r, G.max_ops);
+
+	c->what = "connect";
+	c->offered = ~0ULL;
+	c->offered_pf = ~0ULL;
+	if (fv_guest_init(c))
+		fv_fail(c, "no guest memory");
+	c->sock = fv_connect();
+	if (c->sock < 0)
+		fv_fail(c, "cannot connect: %s", strerror(-c->sock));
+	c->what = "set-up";
+	fv_progress();
+	if (!fv_one_in(&c->r, 4) &&
+	    !fv_setup(c, fv_one_in(&c->r, 4) ? 1 + fv_below(&c->r, 40) : 0)) {
+		c->op++;
+		fv_end(c);
+		return;
+	}
+	for (c->op = 1; c->op <= n && !c->closed; c->op++) {
+		c->step = 0;
+		fv_progress();
+		if (fv_op(c))
+			break;
+		fv_check_alive(c);
+	}
+	fv_end(c);
+}

@@ -79,6 +79,8 @@ enum fv_fd_kind {
  * @step: message index within the operation
  * @what: the operation's name, for failures
  * @r: the connection's PRNG
+ * @calm: mischief is this many times rarer (1: hostile; more: the rings
+ *	mostly carry frames)
  * @sock: the socket, -1 once closed
  * @closed: the daemon closed it
  * @memfd: the guest memory's memfd
@@ -103,6 +105,7 @@ struct fv_conn {
 	unsigned int op, step;
 	const char *what;
 	struct fv_rng r;
+	unsigned int calm;
 	int sock;
 	bool closed;
 	int memfd;

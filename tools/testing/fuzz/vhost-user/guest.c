@@ -119,13 +119,13 @@ static void fv_desc(struct fv_conn *c, struct fv_rng *r, size_t off,
 	uint32_t len = 14 + fv_below(r, 2048);
 	uint16_t flags = (write ? 2 : 0) | (more ? 1 : 0);
 
-	if (fv_one_in(r, 10))
+	if (fv_one_in(r, 10 * c->calm))
 		addr = fv_one_in(r, 2) ? fv_next(r) : base + fv_below(r, 2 * FV_MEM_SIZE);
-	if (fv_one_in(r, 10))
+	if (fv_one_in(r, 10 * c->calm))
 		len = fv_one_in(r, 2) ? (uint32_t)fv_next(r) : fv_below(r, 16);
-	if (fv_one_in(r, 12))
+	if (fv_one_in(r, 12 * c->calm))
 		flags = fv_below(r, 8);
-	if (fv_one_in(r, 12))
+	if (fv_one_in(r, 12 * c->calm))
 		next = fv_next(r);
 	fv_w(c, off, addr, 8);
 	fv_w(c, off + 8, len, 4);
@@ -149,11 +149,11 @@ static void fv_indirect(struct fv_conn *c, struct fv_rng *r, unsigned int vq,
 
 	for (i = 0; i < n; i++)
 		fv_desc(c, r, tab + 16 * i, !(vq & 1), i + 1 < n, i + 1);
-	if (fv_one_in(r, 8))
+	if (fv_one_in(r, 8 * c->calm))
 		len = fv_one_in(r, 2) ? fv_below(r, 4096) : (uint32_t)fv_next(r);
 	fv_w(c, head_off, base + tab, 8);
 	fv_w(c, head_off + 8, len, 4);
-	fv_w(c, head_off + 12, fv_one_in(r, 10) ? 5 : 4, 2);
+	fv_w(c, head_off + 12, fv_one_in(r, 10 * c->calm) ? 5 : 4, 2);
 }
 
 /* One chain posted on @vq's avail ring, or some mischief. */
@@ -165,7 +165,7 @@ static void fv_ring_step(struct fv_conn *c, struct fv_rng *r, unsigned int vq)
 	uint16_t idx = fv_r16(c, avail + 2), head = fv_below(r, num);
 	unsigned int k = 1 + fv_below(r, 4), j;
 
-	if (fv_one_in(r, 12)) {	/* scribble over any of the three rings */
+	if (fv_one_in(r, 12 * c->calm)) {	/* scribble over any of the three rings */
 		fv_w(c, ring + fv_below(r, 0x3000), fv_next(r),
 		     1 << fv_below(r, 4));
 		return;
@@ -179,12 +179,12 @@ static void fv_ring_step(struct fv_conn *c, struct fv_rng *r, unsigned int vq)
 	}
 	fv_w(c, avail + 4 + 2 * (idx % num), head, 2);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	if (fv_one_in(r, 25))
+	if (fv_one_in(r, 25 * c->calm))
 		idx += fv_next(r);	/* a jump, or a step back */
 	else
 		idx++;
 	fv_w(c, avail + 2, idx, 2);
-	if (fv_one_in(r, 20))	/* flags, used_event */
+	if (fv_one_in(r, 20 * c->calm))	/* flags, used_event */
 		fv_w(c, avail + (fv_one_in(r, 2) ? 0 : 4 + 2 * num),
 		     fv_below(r, 0x10000), 2);
 }

@@ -381,7 +381,7 @@ static bool fv_step(struct fv_conn *c, struct fv_m *m, unsigned int *left,
 {
 	if (*left && !--*left)
 		return false;
-	return !fv_do(c, m, 10, val, kept);
+	return !fv_do(c, m, 10 * c->calm, val, kept);
 }
 
 static bool fv_setup_features(struct fv_conn *c, unsigned int *left)
@@ -603,6 +603,39 @@ static int fv_op_garbage(struct fv_conn *c)
 	return fv_do(c, &m, 0, NULL, NULL);
 }
 
+/*
+ * Answer the IOTLB misses waiting on the backend channel with UPDATEs of
+ * their pages (the guest memory's IOVAs), as QEMU's vIOMMU would.
+ */
+static int fv_op_answer_misses(struct fv_conn *c)
+{
+	unsigned char b[44 * 16];
+	struct fv_iotlb t;
+	struct fv_m m;
+	ssize_t n, i;
+
+	if (c->backend < 0)
+		return 0;
+	n = recv(c->backend, b, sizeof(b), MSG_DONTWAIT);
+	for (i = 0; i + 44 <= n; i += 44) {
+		memcpy(&t, b + i + 12, sizeof(t));
+		if (t.type != 1 || t.iova < FV_IOVA ||
+		    t.iova >= FV_IOVA + FV_MEM_SIZE)
+			continue;
+		fv_m_init(&m, FV_IOTLB_MSG, FV_VERSION | FV_NEED_REPLY);
+		t.iova &= ~4095ULL;
+		t.size = 4096 << fv_below(&c->r, 3);
+		t.uaddr = FV_QVA + (t.iova - FV_IOVA);
+		t.perm = fv_one_in(&c->r, 8 * c->calm) ? 1 : 3;
+		t.type = 2;
+		memcpy(m.p, &t, sizeof(t));
+		m.len = 32;
+		if (fv_do(c, &m, 20 * c->calm, NULL, NULL))
+			return -ECONNRESET;
+	}
+	return 0;
+}
+
 /* A second frontend knocks while this one is served, and leaves. */
 static void fv_op_other_conn(struct fv_conn *c)
 {
@@ -620,7 +653,10 @@ static int fv_op(struct fv_conn *c)
 {
 	struct fv_m m;
 
-	switch (fv_below(&c->r, 20)) {
+	switch (fv_below(&c->r, 22)) {
+	case 20 ... 21:
+		c->what = "IOTLB misses answered";
+		return fv_op_answer_misses(c);
 	case 0 ... 7:
 		c->what = "request";
 		return fv_op_request(c);
@@ -768,6 +804,7 @@ void fv_run_conn(struct fv_conn *c)
 	unsigned int n = 1 + fv_below(&c->r, G.max_ops);
 
 	c->what = "connect";
+	c->calm = fv_one_in(&c->r, 2) ? 8 : 1;
 	c->offered = ~0ULL;
 	c->offered_pf = ~0ULL;
 	if (fv_guest_init(c))

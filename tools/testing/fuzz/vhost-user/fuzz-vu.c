@@ -289,7 +289,6 @@ static void fv_check_daemon(struct fv_conn *c)
 	uint64_t end = fv_now_ms() + FV_SETTLE_MS;
 	int fds, maps;
 
-	c->what = "after the connection";
 	fv_progress();
 	for (;;) {
 		fv_check_alive(c);
@@ -303,7 +302,7 @@ static void fv_check_daemon(struct fv_conn *c)
 		if (fds == fv_base_fds && maps == fv_base_maps)
 			return;
 		if (fv_now_ms() > end)
-			fv_fail(c, "leak: fds %d (baseline %d), shared maps %d (baseline %d) %d ms after the connection closed",
+			fv_fail(c, "leak: fds %d (baseline %d), shared maps %d (baseline %d) %d ms after the connection ended",
 				fds, fv_base_fds, maps, fv_base_maps,
 				FV_SETTLE_MS);
 		usleep(10000);

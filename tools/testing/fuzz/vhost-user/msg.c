@@ -271,6 +271,7 @@ void fv_wait_closed(struct fv_conn *c, unsigned int ms)
 		fv_fail(c, "data (0x%02x) where the connection should close", b);
 	c->closed = true;
 	G.dropped++;
+	fv_check_alive(c);
 }
 
 /* A reply is due: NEED_REPLY, or a request that always has one. */
@@ -350,6 +351,7 @@ int fv_msg(struct fv_conn *c, uint32_t req, uint32_t flags, const void *p,
 closed:
 	c->closed = true;
 	G.dropped++;
+	fv_check_alive(c);
 	return -ECONNRESET;
 }
 

@@ -47,55 +47,6 @@ struct fv_global G = { .queues = 1, .max_ops = 48, .tmpdir = "/tmp" };
 static int fv_base_fds = -1, fv_base_maps = -1;
 static long fv_log_off;
 
-/* ---- PRNG: splitmix64 seeds xoshiro256** ---- */
-
-static uint64_t fv_splitmix(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9E3779B97F4A7C15ULL);
-
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return z ^ (z >> 31);
-}
-
-void fv_rng_seed(struct fv_rng *r, uint64_t seed, uint64_t stream)
-{
-	uint64_t x = seed ^ (stream * 0xD1B54A32D192ED03ULL);
-	int i;
-
-	for (i = 0; i < 4; i++)
-		r->s[i] = fv_splitmix(&x);
-}
-
-static uint64_t fv_rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-uint64_t fv_next(struct fv_rng *r)
-{
-	uint64_t *s = r->s;
-	uint64_t res = fv_rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = fv_rotl(s[3], 45);
-	return res;
-}
-
-uint64_t fv_below(struct fv_rng *r, uint64_t n)
-{
-	return n ? fv_next(r) % n : 0;
-}
-
-bool fv_one_in(struct fv_rng *r, unsigned int n)
-{
-	return fv_below(r, n) == 0;
-}
-
 uint64_t fv_now_ms(void)
 {
 	struct timespec ts;
@@ -421,7 +372,7 @@ int main(int argc, char **argv)
 			break;
 		memset(&c, 0, sizeof(c));
 		c.idx = first + n;
-		fv_rng_seed(&c.r, G.seed, c.idx);
+		fz_rng_seed(&c.r, G.seed, c.idx);
 		fv_run_conn(&c);
 		nops += c.op;
 		fv_check_daemon(&c);
@@ -432,8 +383,8 @@ int main(int argc, char **argv)
 	c.idx = first + n;
 	fv_plain_conn(&c);
 	fv_check_daemon(&c);
-	printf("fuzz-vu: PASS seed %llu: %lu connections, %lu operations, %lu messages, %lu replies (%lu non-zero), %lu dropped by the daemon, in %.1f s\n",
+	printf("fuzz-vu: PASS seed %llu: %lu connections, %lu operations, %lu messages, %lu replies (%lu non-zero), %lu dropped by the daemon, %lu stalls, in %.1f s\n",
 	       (unsigned long long)G.seed, n, nops, G.msgs, G.replies,
-	       G.refused, G.dropped, (fv_now_ms() - t0) / 1000.0);
+	       G.refused, G.dropped, G.stalls, (fv_now_ms() - t0) / 1000.0);
 	return 0;
 }

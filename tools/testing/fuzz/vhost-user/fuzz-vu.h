@@ -16,6 +16,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "rng.h"	/* tools/testing/fuzz/vmm: the fuzzers' PRNG */
 
 #define FV_MAX_VQ	16		/* the daemon's IVU_MAX_VQ */
 #define FV_REPLY_MS	2000		/* every reply within this */
@@ -56,15 +60,6 @@ enum {
 #define FV_F_VERSION_1		32
 #define FV_F_ACCESS_PLATFORM	33
 
-struct fv_rng {
-	uint64_t s[4];
-};
-
-void fv_rng_seed(struct fv_rng *r, uint64_t seed, uint64_t stream);
-uint64_t fv_next(struct fv_rng *r);
-uint64_t fv_below(struct fv_rng *r, uint64_t n);
-bool fv_one_in(struct fv_rng *r, unsigned int n);
-
 /* Kinds of fds a message may carry. */
 enum fv_fd_kind {
 	FV_FD_EVENTFD, FV_FD_MEMFD_ODD, FV_FD_PIPE_R, FV_FD_PIPE_W,
@@ -94,7 +89,7 @@ enum fv_fd_kind {
  * @protocol: SET_PROTOCOL_FEATURES taken
  * @iotlb: ring and buffer addresses are IOVAs
  * @backend: our end of the backend channel, -1 if none
- * @read_backend: the backend channel is drained (else never read)
+ * @backend_mode: the backend channel is never read, drained, or answered
  * @mu: held by the ring thread while it touches @mem
  * @ring_thr: the ring thread
  * @ring_on: it runs
@@ -104,7 +99,7 @@ struct fv_conn {
 	unsigned long idx;
 	unsigned int op, step;
 	const char *what;
-	struct fv_rng r;
+	struct fz_rng r;
 	unsigned int calm;
 	int sock;
 	bool closed;
@@ -117,7 +112,7 @@ struct fv_conn {
 	uint64_t features, protocol;
 	bool iotlb;
 	int backend;
-	bool read_backend;
+	enum { FV_BACKEND_NEVER, FV_BACKEND_DRAIN, FV_BACKEND_ANSWER } backend_mode;
 	pthread_mutex_t mu;
 	pthread_t ring_thr;
 	bool ring_on;
@@ -140,6 +135,7 @@ struct fv_conn {
  * @replies: replies received
  * @refused: replies that were non-zero
  * @dropped: connections the daemon closed
+ * @stalls: connections stalled mid-message (--stall)
  */
 struct fv_global {
 	uint64_t seed;
@@ -152,7 +148,7 @@ struct fv_global {
 	bool verbose;
 	bool stall;
 	unsigned int max_ops;
-	unsigned long msgs, replies, refused, dropped;
+	unsigned long msgs, replies, refused, dropped, stalls;
 };
 
 extern struct fv_global G;
@@ -170,6 +166,8 @@ void fv_check_alive(struct fv_conn *c);
 int fv_connect(void);
 int fv_connect_now(void);
 int fv_make_fd(struct fv_conn *c, enum fv_fd_kind kind);
+ssize_t fv_sendmsg(int sock, struct iovec *iov, int niov, const int *fds,
+		   unsigned int nfds);
 int fv_send(struct fv_conn *c, uint32_t req, uint32_t flags,
 	    const void *p, uint32_t len, const int *fds, unsigned int nfds);
 int fv_msg(struct fv_conn *c, uint32_t req, uint32_t flags, const void *p,

@@ -111,22 +111,22 @@ static uint16_t fv_r16(struct fv_conn *c, size_t off)
 	return v;
 }
 
-static void fv_desc(struct fv_conn *c, struct fv_rng *r, size_t off,
+static void fv_desc(struct fv_conn *c, struct fz_rng *r, size_t off,
 		    bool write, bool more, uint16_t next)
 {
 	uint64_t base = c->iotlb ? FV_IOVA : FV_GPA;
-	uint64_t addr = base + FV_BUF_OFF + (fv_below(r, 0x70000) & ~15ULL);
-	uint32_t len = 14 + fv_below(r, 2048);
+	uint64_t addr = base + FV_BUF_OFF + (fz_below(r, 0x70000) & ~15ULL);
+	uint32_t len = 14 + fz_below(r, 2048);
 	uint16_t flags = (write ? 2 : 0) | (more ? 1 : 0);
 
-	if (fv_one_in(r, 10 * c->calm))
-		addr = fv_one_in(r, 2) ? fv_next(r) : base + fv_below(r, 2 * FV_MEM_SIZE);
-	if (fv_one_in(r, 10 * c->calm))
-		len = fv_one_in(r, 2) ? (uint32_t)fv_next(r) : fv_below(r, 16);
-	if (fv_one_in(r, 12 * c->calm))
-		flags = fv_below(r, 8);
-	if (fv_one_in(r, 12 * c->calm))
-		next = fv_next(r);
+	if (fz_one_in(r, 10 * c->calm))
+		addr = fz_one_in(r, 2) ? fz_next(r) : base + fz_below(r, 2 * FV_MEM_SIZE);
+	if (fz_one_in(r, 10 * c->calm))
+		len = fz_one_in(r, 2) ? (uint32_t)fz_next(r) : fz_below(r, 16);
+	if (fz_one_in(r, 12 * c->calm))
+		flags = fz_below(r, 8);
+	if (fz_one_in(r, 12 * c->calm))
+		next = fz_next(r);
 	fv_w(c, off, addr, 8);
 	fv_w(c, off + 8, len, 4);
 	fv_w(c, off + 12, flags, 2);
@@ -139,38 +139,38 @@ static void fv_desc(struct fv_conn *c, struct fv_rng *r, size_t off,
 }
 
 /* An indirect table of @n entries; the head's address and length. */
-static void fv_indirect(struct fv_conn *c, struct fv_rng *r, unsigned int vq,
+static void fv_indirect(struct fv_conn *c, struct fz_rng *r, unsigned int vq,
 			size_t head_off)
 {
-	size_t tab = FV_IND_OFF + vq * FV_VQ_STRIDE + fv_below(r, 32) * 256;
-	unsigned int n = 1 + fv_below(r, 16), i;
+	size_t tab = FV_IND_OFF + vq * FV_VQ_STRIDE + fz_below(r, 32) * 256;
+	unsigned int n = 1 + fz_below(r, 16), i;
 	uint64_t base = c->iotlb ? FV_IOVA : FV_GPA;
 	uint32_t len = n * 16;
 
 	for (i = 0; i < n; i++)
 		fv_desc(c, r, tab + 16 * i, !(vq & 1), i + 1 < n, i + 1);
-	if (fv_one_in(r, 8 * c->calm))
-		len = fv_one_in(r, 2) ? fv_below(r, 4096) : (uint32_t)fv_next(r);
+	if (fz_one_in(r, 8 * c->calm))
+		len = fz_one_in(r, 2) ? fz_below(r, 4096) : (uint32_t)fz_next(r);
 	fv_w(c, head_off, base + tab, 8);
 	fv_w(c, head_off + 8, len, 4);
-	fv_w(c, head_off + 12, fv_one_in(r, 10 * c->calm) ? 5 : 4, 2);
+	fv_w(c, head_off + 12, fz_one_in(r, 10 * c->calm) ? 5 : 4, 2);
 }
 
 /* One chain posted on @vq's avail ring, or some mischief. */
-static void fv_ring_step(struct fv_conn *c, struct fv_rng *r, unsigned int vq)
+static void fv_ring_step(struct fv_conn *c, struct fz_rng *r, unsigned int vq)
 {
 	uint32_t num = c->num[vq] && c->num[vq] <= FV_RING_NUM ?
 		       c->num[vq] : FV_RING_NUM;
 	size_t ring = (size_t)vq * FV_VQ_STRIDE, avail = ring + 0x1000;
-	uint16_t idx = fv_r16(c, avail + 2), head = fv_below(r, num);
-	unsigned int k = 1 + fv_below(r, 4), j;
+	uint16_t idx = fv_r16(c, avail + 2), head = fz_below(r, num);
+	unsigned int k = 1 + fz_below(r, 4), j;
 
-	if (fv_one_in(r, 12 * c->calm)) {	/* scribble over any of the three rings */
-		fv_w(c, ring + fv_below(r, 0x3000), fv_next(r),
-		     1 << fv_below(r, 4));
+	if (fz_one_in(r, 12 * c->calm)) {	/* scribble over any of the three rings */
+		fv_w(c, ring + fz_below(r, 0x3000), fz_next(r),
+		     1 << fz_below(r, 4));
 		return;
 	}
-	if (fv_one_in(r, 5)) {
+	if (fz_one_in(r, 5)) {
 		fv_indirect(c, r, vq, ring + 16 * head);
 	} else {
 		for (j = 0; j < k; j++)
@@ -179,14 +179,14 @@ static void fv_ring_step(struct fv_conn *c, struct fv_rng *r, unsigned int vq)
 	}
 	fv_w(c, avail + 4 + 2 * (idx % num), head, 2);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	if (fv_one_in(r, 25 * c->calm))
-		idx += fv_next(r);	/* a jump, or a step back */
+	if (fz_one_in(r, 25 * c->calm))
+		idx += fz_next(r);	/* a jump, or a step back */
 	else
 		idx++;
 	fv_w(c, avail + 2, idx, 2);
-	if (fv_one_in(r, 20 * c->calm))	/* flags, used_event */
-		fv_w(c, avail + (fv_one_in(r, 2) ? 0 : 4 + 2 * num),
-		     fv_below(r, 0x10000), 2);
+	if (fz_one_in(r, 20 * c->calm))	/* flags, used_event */
+		fv_w(c, avail + (fz_one_in(r, 2) ? 0 : 4 + 2 * num),
+		     fz_below(r, 0x10000), 2);
 }
 
 static void *fv_ring_thread(void *arg)
@@ -194,18 +194,18 @@ static void *fv_ring_thread(void *arg)
 	struct fv_conn *c = arg;
 	unsigned int nvq = 2 * G.queues, vq;
 	uint64_t one = 1;
-	struct fv_rng r;
+	struct fz_rng r;
 
-	fv_rng_seed(&r, G.seed ^ 0x72696e67ULL, c->idx);
+	fz_rng_seed(&r, G.seed ^ 0x72696e67ULL, c->idx);
 	while (!__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE)) {
-		vq = fv_below(&r, nvq);
+		vq = fz_below(&r, nvq);
 		pthread_mutex_lock(&c->mu);
 		fv_ring_step(c, &r, vq);
-		if (c->kick[vq] >= 0 && !fv_one_in(&r, 4))
+		if (c->kick[vq] >= 0 && !fz_one_in(&r, 4))
 			if (write(c->kick[vq], &one, sizeof(one)) < 0)
 				(void)0;
 		pthread_mutex_unlock(&c->mu);
-		usleep(50 + fv_below(&r, 1000));
+		usleep(50 + fz_below(&r, 1000));
 	}
 	return NULL;
 }
@@ -243,7 +243,7 @@ void fv_guest_truncate(struct fv_conn *c)
 {
 	static const size_t sizes[] = { 0, 4096, FV_VQ_STRIDE + 100,
 					FV_BUF_OFF, FV_MEM_SIZE - 4096 };
-	size_t sz = sizes[fv_below(&c->r, sizeof(sizes) / sizeof(sizes[0]))];
+	size_t sz = sizes[fz_below(&c->r, sizeof(sizes) / sizeof(sizes[0]))];
 
 	pthread_mutex_lock(&c->mu);
 	if (sz < c->mem_len && !ftruncate(c->memfd, sz))
@@ -278,7 +278,7 @@ void fv_inject(struct fv_conn *c)
 	static int fd = -2;
 	static struct sockaddr_ll a;
 	unsigned char f[1514];
-	unsigned int n = 1 + fv_below(&c->r, 8), i, len;
+	unsigned int n = 1 + fz_below(&c->r, 8), i, len;
 
 	if (fd == -2) {
 		fd = -1;
@@ -291,12 +291,12 @@ void fv_inject(struct fv_conn *c)
 	if (fd < 0)
 		return;
 	for (i = 0; i < n; i++) {
-		len = 60 + fv_below(&c->r, sizeof(f) - 60);
+		len = 60 + fz_below(&c->r, sizeof(f) - 60);
 		memset(f, 0xff, 6);
 		memset(f + 6, 0x02, 6);
 		f[12] = 0x08;
 		f[13] = 0x00;
-		memset(f + 14, (int)fv_next(&c->r), len - 14);
+		memset(f + 14, (int)fz_next(&c->r), len - 14);
 		a.sll_halen = 6;
 		memcpy(a.sll_addr, f, 6);
 		if (sendto(fd, f, len, MSG_DONTWAIT, (struct sockaddr *)&a,

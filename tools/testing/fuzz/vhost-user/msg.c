@@ -135,10 +135,10 @@ int fv_make_fd(struct fv_conn *c, enum fv_fd_kind kind)
 
 	switch (kind) {
 	case FV_FD_EVENTFD:
-		return eventfd(fv_below(&c->r, 3), EFD_CLOEXEC);
+		return eventfd(fz_below(&c->r, 3), EFD_CLOEXEC);
 	case FV_FD_MEMFD_ODD:
 		return fv_memfd("ivu-fuzz-odd",
-				odd[fv_below(&c->r, sizeof(odd) / sizeof(odd[0]))]);
+				odd[fz_below(&c->r, sizeof(odd) / sizeof(odd[0]))]);
 	case FV_FD_PIPE_R:
 		return fv_pipe_end(true);
 	case FV_FD_PIPE_W:
@@ -169,6 +169,35 @@ int fv_make_fd(struct fv_conn *c, enum fv_fd_kind kind)
 }
 
 /**
+ * fv_sendmsg() - sendmsg() with fds in SCM_RIGHTS
+ * @sock: the socket
+ * @iov: what to send
+ * @niov: its segments
+ * @fds: the fds
+ * @nfds: their number (0..16)
+ *
+ * Return: sendmsg()'s.
+ */
+ssize_t fv_sendmsg(int sock, struct iovec *iov, int niov, const int *fds,
+		   unsigned int nfds)
+{
+	char cbuf[CMSG_SPACE(16 * sizeof(int))] = { 0 };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = niov };
+	struct cmsghdr *cm;
+
+	if (nfds) {
+		mh.msg_control = cbuf;
+		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+	}
+	return sendmsg(sock, &mh, MSG_NOSIGNAL);
+}
+
+/**
  * fv_send() - send one message, exactly as told
  * @c: the connection
  * @req: request id
@@ -184,29 +213,17 @@ int fv_send(struct fv_conn *c, uint32_t req, uint32_t flags, const void *p,
 	    uint32_t len, const int *fds, unsigned int nfds)
 {
 	struct fv_hdr h = { req, flags, len };
-	char cbuf[CMSG_SPACE(16 * sizeof(int))] = { 0 };
 	struct iovec iov[2] = { { &h, sizeof(h) }, { (void *)p, len } };
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
-	struct cmsghdr *cm;
 	ssize_t n, want = sizeof(h) + len;
 
-	if (nfds) {
-		mh.msg_control = cbuf;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
-	}
 	G.msgs++;
-	n = sendmsg(c->sock, &mh, MSG_NOSIGNAL);
+	n = fv_sendmsg(c->sock, iov, len ? 2 : 1, fds, nfds);
 	while (n >= 0 && n < want) {	/* the rest, without the fds */
 		bool in_h = n < (ssize_t)sizeof(h);
 		const char *src = in_h ? (char *)&h + n :
 				  (const char *)p + (n - sizeof(h));
-		ssize_t k = send(c->sock, src, (size_t)(in_h ? (ssize_t)sizeof(h) - n : want - n),
-				 MSG_NOSIGNAL);
+		size_t left = in_h ? sizeof(h) - n : (size_t)(want - n);
+		ssize_t k = send(c->sock, src, left, MSG_NOSIGNAL);
 
 		if (k < 0 && errno == EAGAIN)
 			fv_fail(c, "the daemon does not read its socket (%u ms)",
@@ -364,7 +381,7 @@ uint32_t fv_flags(struct fv_conn *c)
 {
 	bool ack = c->protocol & (1ULL << FV_PF_REPLY_ACK);
 
-	if (fv_one_in(&c->r, ack ? 5 : 8))
+	if (fz_one_in(&c->r, ack ? 5 : 8))
 		return ack ? FV_VERSION : FV_VERSION | FV_NEED_REPLY;
 	return ack ? FV_VERSION | FV_NEED_REPLY : FV_VERSION;
 }
@@ -378,7 +395,7 @@ void fv_drain_backend(struct fv_conn *c)
 {
 	char buf[4096];
 
-	if (c->backend < 0 || !c->read_backend)
+	if (c->backend < 0 || c->backend_mode != FV_BACKEND_DRAIN)
 		return;
 	while (recv(c->backend, buf, sizeof(buf), MSG_DONTWAIT) > 0)
 		;

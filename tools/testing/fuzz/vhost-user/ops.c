@@ -59,12 +59,12 @@ static const uint64_t fv_edges[] = {
 	FV_MEM_SIZE + 1, FV_GPA + FV_MEM_SIZE, FV_QVA + FV_MEM_SIZE - 8,
 };
 
-static uint64_t fv_edge(struct fv_rng *r)
+static uint64_t fv_edge(struct fz_rng *r)
 {
-	if (fv_one_in(r, 4))
-		return fv_next(r);
-	return fv_edges[fv_below(r, sizeof(fv_edges) / sizeof(fv_edges[0]))] +
-	       (fv_one_in(r, 4) ? fv_below(r, 32) - 16 : 0);
+	if (fz_one_in(r, 4))
+		return fz_next(r);
+	return fv_edges[fz_below(r, sizeof(fv_edges) / sizeof(fv_edges[0]))] +
+	       (fz_one_in(r, 4) ? fz_below(r, 32) - 16 : 0);
 }
 
 static void fv_m_init(struct fv_m *m, uint32_t req, uint32_t flags)
@@ -200,39 +200,39 @@ static bool fv_known_bad(struct fv_conn *c, const struct fv_m *m)
 
 static void fv_mutate(struct fv_conn *c, struct fv_m *m)
 {
-	struct fv_rng *r = &c->r;
+	struct fz_rng *r = &c->r;
 	unsigned int i, n;
 
-	switch (fv_below(r, 6)) {
+	switch (fz_below(r, 6)) {
 	case 0:	/* flags: version bits, REPLY, NEED_REPLY, others */
-		m->flags = fv_one_in(r, 2) ? m->flags ^ (1U << fv_below(r, 4)) :
-			   (uint32_t)fv_next(r);
+		m->flags = fz_one_in(r, 2) ? m->flags ^ (1U << fz_below(r, 4)) :
+			   (uint32_t)fz_next(r);
 		break;
 	case 1:	/* size, with the bytes to match */
-		m->len = fv_one_in(r, 3) ? fv_below(r, FV_BUF + 1) :
-			 (m->len + fv_below(r, 17) - 8) % (FV_BUF + 1);
+		m->len = fz_one_in(r, 3) ? fz_below(r, FV_BUF + 1) :
+			 (m->len + fz_below(r, 17) - 8) % (FV_BUF + 1);
 		break;
 	case 2:	/* fds: more, fewer, other kinds */
-		if (m->nfds && fv_one_in(r, 2)) {
+		if (m->nfds && fz_one_in(r, 2)) {
 			close(m->fds[--m->nfds]);
 			if (m->keep == (int)m->nfds)
 				m->keep = -1;
 			break;
 		}
-		n = 1 + fv_below(r, fv_one_in(r, 4) ? 11 : 2);
+		n = 1 + fz_below(r, fz_one_in(r, 4) ? 11 : 2);
 		for (i = 0; i < n; i++)
-			fv_add_fd(m, fv_make_fd(c, fv_below(r, FV_NFD_KINDS)));
+			fv_add_fd(m, fv_make_fd(c, fz_below(r, FV_NFD_KINDS)));
 		break;
 	case 3:	/* the request id */
-		m->req = fv_one_in(r, 2) ? fv_below(r, FV_NREQ + 8) :
-			 (uint32_t)fv_next(r);
+		m->req = fz_one_in(r, 2) ? fz_below(r, FV_NREQ + 8) :
+			 (uint32_t)fz_next(r);
 		break;
 	default:	/* a field of the payload, or a byte */
 		if (!m->len)
 			break;
-		i = fv_below(r, (m->len + 7) / 8) * 8;
-		if (fv_one_in(r, 3))
-			m->p[fv_below(r, m->len)] ^= 1 << fv_below(r, 8);
+		i = fz_below(r, (m->len + 7) / 8) * 8;
+		if (fz_one_in(r, 3))
+			m->p[fz_below(r, m->len)] ^= 1 << fz_below(r, 8);
 		else if (i + 8 <= FV_BUF)
 			memcpy(m->p + i, &(uint64_t){ fv_edge(r) }, 8);
 		break;
@@ -254,7 +254,7 @@ static int fv_do(struct fv_conn *c, struct fv_m *m, unsigned int mut,
 	unsigned int i;
 	int err;
 
-	if (mut && fv_one_in(&c->r, mut))
+	if (mut && fz_one_in(&c->r, mut))
 		fv_mutate(c, m);
 	if (val)
 		*val = ~0ULL;
@@ -290,8 +290,8 @@ static void fv_set_kick(struct fv_conn *c, unsigned int vq, int fd)
 
 static void fv_mem_table(struct fv_conn *c, struct fv_m *m, bool bad)
 {
-	struct fv_rng *r = &c->r;
-	unsigned int n = 1 + fv_below(r, 3), i;
+	struct fz_rng *r = &c->r;
+	unsigned int n = 1 + fz_below(r, 3), i;
 	uint64_t part = FV_MEM_SIZE / n;
 	struct fv_region g;
 
@@ -302,26 +302,26 @@ static void fv_mem_table(struct fv_conn *c, struct fv_m *m, bool bad)
 		g.size = i + 1 < n ? part : FV_MEM_SIZE - i * part;
 		g.qva = FV_QVA + i * part;
 		g.off = i * part;
-		if (bad && fv_one_in(r, 2)) {
-			switch (fv_below(r, 6)) {
-			case 0: g.size += 1 + fv_below(r, 8192); break;
-			case 1: g.off += FV_MEM_SIZE - fv_below(r, 8192); break;
+		if (bad && fz_one_in(r, 2)) {
+			switch (fz_below(r, 6)) {
+			case 0: g.size += 1 + fz_below(r, 8192); break;
+			case 1: g.off += FV_MEM_SIZE - fz_below(r, 8192); break;
 			case 2: g.gpa = FV_GPA; g.qva = FV_QVA; break;
 			case 3: g.size = 0; break;
-			case 4: g.gpa = ~0ULL - fv_below(r, 4096); break;
+			case 4: g.gpa = ~0ULL - fz_below(r, 4096); break;
 			default: g.off = fv_edge(r); g.size = fv_edge(r); break;
 			}
 		}
 		memcpy(m->p + 8 + 32 * i, &g, sizeof(g));
-		fv_add_fd(m, bad && fv_one_in(r, 4) ?
-			  fv_make_fd(c, fv_below(r, FV_NFD_KINDS)) :
+		fv_add_fd(m, bad && fz_one_in(r, 4) ?
+			  fv_make_fd(c, fz_below(r, FV_NFD_KINDS)) :
 			  fv_make_fd(c, FV_FD_GUEST));
 	}
 }
 
 static void fv_iotlb_msg(struct fv_conn *c, struct fv_m *m, bool valid)
 {
-	struct fv_rng *r = &c->r;
+	struct fz_rng *r = &c->r;
 	struct fv_iotlb t = {
 		.iova = FV_IOVA, .size = FV_MEM_SIZE, .uaddr = FV_QVA,
 		.perm = 3, .type = 2,
@@ -329,10 +329,10 @@ static void fv_iotlb_msg(struct fv_conn *c, struct fv_m *m, bool valid)
 
 	fv_m_init(m, FV_IOTLB_MSG, FV_VERSION | FV_NEED_REPLY);
 	if (!valid) {
-		switch (fv_below(r, 5)) {
+		switch (fz_below(r, 5)) {
 		case 0:	/* a range that wraps at 2^64, or ends there */
-			t.iova = ~0ULL - fv_below(r, 0x2000);
-			t.size = 0x1000 + fv_below(r, 2) * 0x1000;
+			t.iova = ~0ULL - fz_below(r, 0x2000);
+			t.size = 0x1000 + fz_below(r, 2) * 0x1000;
 			break;
 		case 1:
 			t.type = 3;
@@ -340,18 +340,18 @@ static void fv_iotlb_msg(struct fv_conn *c, struct fv_m *m, bool valid)
 			t.size = fv_edge(r);
 			break;
 		case 2:
-			t.perm = fv_below(r, 8);
-			t.size = fv_below(r, 2) ? 0 : 4096;
+			t.perm = fz_below(r, 8);
+			t.size = fz_below(r, 2) ? 0 : 4096;
 			break;
 		case 3:
 			t.uaddr = fv_edge(r);
 			t.size = fv_edge(r);
 			break;
 		default:
-			t.iova = FV_IOVA + (fv_below(r, 256) << 12);
-			t.size = 1ULL << fv_below(r, 22);
-			t.uaddr = FV_QVA + (fv_below(r, 256) << 12);
-			t.type = fv_one_in(r, 8) ? fv_below(r, 256) : 2 + fv_below(r, 2);
+			t.iova = FV_IOVA + (fz_below(r, 256) << 12);
+			t.size = 1ULL << fz_below(r, 22);
+			t.uaddr = FV_QVA + (fz_below(r, 256) << 12);
+			t.type = fz_one_in(r, 8) ? fz_below(r, 256) : 2 + fz_below(r, 2);
 			break;
 		}
 	}
@@ -397,9 +397,9 @@ static bool fv_setup_features(struct fv_conn *c, unsigned int *left)
 	fv_m_init(&m, FV_SET_OWNER, fv_flags(c));
 	if (!fv_step(c, &m, left, &v, NULL))
 		return false;
-	want = c->offered & (fv_next(&c->r) | (1ULL << FV_F_VERSION_1) |
+	want = c->offered & (fz_next(&c->r) | (1ULL << FV_F_VERSION_1) |
 			     (1ULL << FV_F_PROTOCOL));
-	if (!fv_one_in(&c->r, 3))
+	if (!fz_one_in(&c->r, 3))
 		want &= ~(1ULL << FV_F_ACCESS_PLATFORM);
 	fv_m_init(&m, FV_SET_FEATURES, fv_flags(c));
 	fv_put64(&m, 0, want);
@@ -415,7 +415,7 @@ static bool fv_setup_features(struct fv_conn *c, unsigned int *left)
 		return false;
 	if (v != ~0ULL)
 		c->offered_pf = v;
-	want = c->offered_pf & (fv_next(&c->r) | (1ULL << FV_PF_REPLY_ACK) |
+	want = c->offered_pf & (fz_next(&c->r) | (1ULL << FV_PF_REPLY_ACK) |
 				(c->iotlb ? 1ULL << FV_PF_BACKEND_REQ : 0));
 	fv_m_init(&m, FV_SET_PROTOCOL_FEATURES, fv_flags(c));
 	fv_put64(&m, 0, want);
@@ -431,14 +431,14 @@ static bool fv_setup_backend(struct fv_conn *c, unsigned int *left)
 	struct fv_m m;
 	int sv[2];
 
-	if (!(c->protocol & (1ULL << FV_PF_BACKEND_REQ)) || fv_one_in(&c->r, 4))
+	if (!(c->protocol & (1ULL << FV_PF_BACKEND_REQ)) || fz_one_in(&c->r, 4))
 		return true;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
 		return true;
 	if (c->backend >= 0)
 		close(c->backend);
 	c->backend = sv[0];
-	c->read_backend = fv_one_in(&c->r, 2);
+	c->backend_mode = fz_below(&c->r, 3);
 	fv_m_init(&m, FV_SET_BACKEND_REQ_FD, fv_flags(c));
 	fv_add_fd(&m, sv[1]);
 	return fv_step(c, &m, left, NULL, NULL);
@@ -449,7 +449,7 @@ static bool fv_setup_vq(struct fv_conn *c, unsigned int vq, unsigned int *left)
 	struct fv_m m;
 	int kept = -1;
 
-	c->num[vq] = 16U << fv_below(&c->r, 5);
+	c->num[vq] = 16U << fz_below(&c->r, 5);
 	fv_m_init(&m, FV_SET_VRING_NUM, fv_flags(c));
 	fv_state(&m, vq, c->num[vq]);
 	if (!fv_step(c, &m, left, NULL, NULL))
@@ -503,7 +503,7 @@ static bool fv_setup(struct fv_conn *c, unsigned int left)
 	}
 	fv_ring_start(c);
 	for (vq = 0; vq < 2 * G.queues; vq++)
-		if (!fv_one_in(&c->r, 6) && !fv_setup_vq(c, vq, &left))
+		if (!fz_one_in(&c->r, 6) && !fv_setup_vq(c, vq, &left))
 			return false;
 	return true;
 }
@@ -512,17 +512,17 @@ static bool fv_setup(struct fv_conn *c, unsigned int left)
 
 static unsigned int fv_rand_vq(struct fv_conn *c)
 {
-	if (fv_one_in(&c->r, 8))
-		return fv_one_in(&c->r, 2) ? 2 * G.queues + fv_below(&c->r, 8) :
+	if (fz_one_in(&c->r, 8))
+		return fz_one_in(&c->r, 2) ? 2 * G.queues + fz_below(&c->r, 8) :
 		       (uint32_t)fv_edge(&c->r);
-	return fv_below(&c->r, 2 * G.queues);
+	return fz_below(&c->r, 2 * G.queues);
 }
 
 /* A request of any kind with plausible fields, mutated one time in 3. */
 static int fv_op_request(struct fv_conn *c)
 {
-	struct fv_rng *r = &c->r;
-	uint32_t req = 1 + fv_below(r, FV_NREQ - 1);
+	struct fz_rng *r = &c->r;
+	uint32_t req = 1 + fz_below(r, FV_NREQ - 1);
 	unsigned int vq = fv_rand_vq(c);
 	int kept = -1, err;
 	struct fv_m m;
@@ -530,13 +530,13 @@ static int fv_op_request(struct fv_conn *c)
 	fv_m_init(&m, req, fv_flags(c));
 	switch (req) {
 	case FV_SET_MEM_TABLE:
-		fv_mem_table(c, &m, fv_one_in(r, 2));
+		fv_mem_table(c, &m, fz_one_in(r, 2));
 		break;
 	case FV_SET_VRING_KICK:
 	case FV_SET_VRING_CALL:
 	case FV_SET_VRING_ERR:
-		fv_vring_fd_msg(c, &m, req, vq, fv_one_in(r, 2) ? FV_FD_EVENTFD :
-				fv_below(r, FV_NFD_KINDS + 1));
+		fv_vring_fd_msg(c, &m, req, vq, fz_one_in(r, 2) ? FV_FD_EVENTFD :
+				fz_below(r, FV_NFD_KINDS + 1));
 		break;
 	case FV_SET_VRING_ADDR:
 		fv_guest_addr(c, vq % FV_MAX_VQ, m.p);
@@ -547,33 +547,33 @@ static int fv_op_request(struct fv_conn *c)
 	case FV_SET_VRING_BASE:
 	case FV_SET_VRING_ENABLE:
 	case FV_GET_VRING_BASE:
-		fv_state(&m, vq, fv_one_in(r, 3) ? fv_edge(r) :
-			 req == FV_SET_VRING_NUM ? 16U << fv_below(r, 5) :
-			 fv_below(r, 2));
+		fv_state(&m, vq, fz_one_in(r, 3) ? fv_edge(r) :
+			 req == FV_SET_VRING_NUM ? 16U << fz_below(r, 5) :
+			 fz_below(r, 2));
 		break;
 	case FV_SET_LOG_BASE:
-		fv_put64(&m, 0, fv_one_in(r, 2) ? 4096 : fv_edge(r));
-		fv_put64(&m, 8, fv_one_in(r, 2) ? 0 : fv_edge(r));
-		fv_add_fd(&m, fv_make_fd(c, fv_one_in(r, 2) ? FV_FD_MEMFD_ODD :
-					 fv_below(r, FV_NFD_KINDS)));
+		fv_put64(&m, 0, fz_one_in(r, 2) ? 4096 : fv_edge(r));
+		fv_put64(&m, 8, fz_one_in(r, 2) ? 0 : fv_edge(r));
+		fv_add_fd(&m, fv_make_fd(c, fz_one_in(r, 2) ? FV_FD_MEMFD_ODD :
+					 fz_below(r, FV_NFD_KINDS)));
 		break;
 	case FV_SET_LOG_FD:
 	case FV_SET_BACKEND_REQ_FD:
-		fv_add_fd(&m, fv_make_fd(c, fv_below(r, FV_NFD_KINDS)));
+		fv_add_fd(&m, fv_make_fd(c, fz_below(r, FV_NFD_KINDS)));
 		break;
 	case FV_IOTLB_MSG:
-		fv_iotlb_msg(c, &m, fv_one_in(r, 3));
+		fv_iotlb_msg(c, &m, fz_one_in(r, 3));
 		break;
 	case FV_SET_FEATURES:
 	case FV_SET_PROTOCOL_FEATURES:
-		fv_put64(&m, 0, fv_one_in(r, 2) ? fv_next(r) :
+		fv_put64(&m, 0, fz_one_in(r, 2) ? fz_next(r) :
 			 (req == FV_SET_FEATURES ? c->features : c->protocol));
 		break;
 	case FV_NET_SET_MTU:
-		fv_put64(&m, 0, fv_one_in(r, 2) ? 68 + fv_below(r, 9000) : fv_edge(r));
+		fv_put64(&m, 0, fz_one_in(r, 2) ? 68 + fz_below(r, 9000) : fv_edge(r));
 		break;
 	case FV_SEND_RARP:
-		fv_put64(&m, 0, fv_next(r));
+		fv_put64(&m, 0, fz_next(r));
 		break;
 	default:
 		break;
@@ -589,49 +589,69 @@ static int fv_op_request(struct fv_conn *c)
 /* Garbage: any id, flags and size, random bytes, random fds. */
 static int fv_op_garbage(struct fv_conn *c)
 {
-	struct fv_rng *r = &c->r;
-	unsigned int i, n = fv_below(r, 4);
+	struct fz_rng *r = &c->r;
+	unsigned int i, n = fz_below(r, 4);
 	struct fv_m m;
 
-	fv_m_init(&m, fv_one_in(r, 2) ? fv_below(r, 64) : (uint32_t)fv_next(r),
-		  fv_one_in(r, 2) ? FV_VERSION | FV_NEED_REPLY : (uint32_t)fv_next(r));
-	m.len = fv_below(r, FV_BUF + 1);
+	fv_m_init(&m, fz_one_in(r, 2) ? fz_below(r, 64) : (uint32_t)fz_next(r),
+		  fz_one_in(r, 2) ? FV_VERSION | FV_NEED_REPLY : (uint32_t)fz_next(r));
+	m.len = fz_below(r, FV_BUF + 1);
 	for (i = 0; i < m.len; i++)
-		m.p[i] = fv_next(r);
+		m.p[i] = fz_next(r);
 	for (i = 0; i < n; i++)
-		fv_add_fd(&m, fv_make_fd(c, fv_below(r, FV_NFD_KINDS)));
+		fv_add_fd(&m, fv_make_fd(c, fz_below(r, FV_NFD_KINDS)));
 	return fv_do(c, &m, 0, NULL, NULL);
 }
 
-/*
- * Answer the IOTLB misses waiting on the backend channel with UPDATEs of
- * their pages (the guest memory's IOVAs), as QEMU's vIOMMU would.
- */
-static int fv_op_answer_misses(struct fv_conn *c)
+/* Answer a MISS with an UPDATE of its page, as QEMU's vIOMMU would. */
+static int fv_answer_miss(struct fv_conn *c, const unsigned char *p)
 {
-	unsigned char b[44 * 16];
 	struct fv_iotlb t;
 	struct fv_m m;
+
+	memcpy(&t, p, sizeof(t));
+	if (t.type != 1 || t.iova < FV_IOVA || t.iova >= FV_IOVA + FV_MEM_SIZE)
+		return 0;
+	fv_m_init(&m, FV_IOTLB_MSG, FV_VERSION | FV_NEED_REPLY);
+	t.iova &= ~4095ULL;
+	t.size = 4096 << fz_below(&c->r, 3);
+	t.uaddr = FV_QVA + (t.iova - FV_IOVA);
+	t.perm = fz_one_in(&c->r, 8 * c->calm) ? 1 : 3;
+	t.type = 2;
+	memcpy(m.p, &t, sizeof(t));
+	m.len = 32;
+	return fv_do(c, &m, 20 * c->calm, NULL, NULL);
+}
+
+/*
+ * The backend channel of a connection that answers it: MISSes get their
+ * UPDATE on the socket, host notifier registrations (NEED_REPLY) a u64
+ * answer, mapped (0) or refused, or sometimes garbage.
+ */
+static int fv_op_backend(struct fv_conn *c)
+{
+	unsigned char b[4096];
+	uint32_t h[3], a[5];
 	ssize_t n, i;
 
-	if (c->backend < 0)
+	if (c->backend < 0 || c->backend_mode != FV_BACKEND_ANSWER)
 		return 0;
 	n = recv(c->backend, b, sizeof(b), MSG_DONTWAIT);
-	for (i = 0; i + 44 <= n; i += 44) {
-		memcpy(&t, b + i + 12, sizeof(t));
-		if (t.type != 1 || t.iova < FV_IOVA ||
-		    t.iova >= FV_IOVA + FV_MEM_SIZE)
-			continue;
-		fv_m_init(&m, FV_IOTLB_MSG, FV_VERSION | FV_NEED_REPLY);
-		t.iova &= ~4095ULL;
-		t.size = 4096 << fv_below(&c->r, 3);
-		t.uaddr = FV_QVA + (t.iova - FV_IOVA);
-		t.perm = fv_one_in(&c->r, 8 * c->calm) ? 1 : 3;
-		t.type = 2;
-		memcpy(m.p, &t, sizeof(t));
-		m.len = 32;
-		if (fv_do(c, &m, 20 * c->calm, NULL, NULL))
+	for (i = 0; i + 12 <= n; i += 12 + h[2]) {
+		memcpy(h, b + i, sizeof(h));
+		if (h[0] == 1 && h[2] == 32 && i + 44 <= n &&
+		    fv_answer_miss(c, b + i + 12))
 			return -ECONNRESET;
+		if (h[0] != 3 || !(h[1] & FV_NEED_REPLY))
+			continue;
+		a[0] = 3;
+		a[1] = fz_one_in(&c->r, 4 * c->calm) ? fz_next(&c->r) :
+		       FV_VERSION | FV_REPLY;
+		a[2] = 8;
+		a[3] = !fz_one_in(&c->r, 3);
+		a[4] = 0;
+		if (send(c->backend, a, sizeof(a), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+			break;
 	}
 	return 0;
 }
@@ -644,7 +664,7 @@ static void fv_op_other_conn(struct fv_conn *c)
 
 	if (fd < 0)
 		return;
-	if (fv_one_in(&c->r, 2) && send(fd, h, sizeof(h), MSG_NOSIGNAL) < 0)
+	if (fz_one_in(&c->r, 2) && send(fd, h, sizeof(h), MSG_NOSIGNAL) < 0)
 		(void)0;
 	close(fd);
 }
@@ -653,10 +673,10 @@ static int fv_op(struct fv_conn *c)
 {
 	struct fv_m m;
 
-	switch (fv_below(&c->r, 22)) {
+	switch (fz_below(&c->r, 22)) {
 	case 20 ... 21:
-		c->what = "IOTLB misses answered";
-		return fv_op_answer_misses(c);
+		c->what = "backend channel answered";
+		return fv_op_backend(c);
 	case 0 ... 7:
 		c->what = "request";
 		return fv_op_request(c);
@@ -668,7 +688,7 @@ static int fv_op(struct fv_conn *c)
 		return fv_setup(c, 0) ? 0 : -ECONNRESET;
 	case 10:
 		c->what = "IOTLB_MSG";
-		fv_iotlb_msg(c, &m, fv_one_in(&c->r, 2));
+		fv_iotlb_msg(c, &m, fz_one_in(&c->r, 2));
 		return fv_do(c, &m, 4, NULL, NULL);
 	case 11:
 		c->what = "memfd shrunk";
@@ -685,7 +705,7 @@ static int fv_op(struct fv_conn *c)
 		return 0;
 	case 14:
 		c->what = "rings run";
-		usleep(fv_below(&c->r, 30000));
+		usleep(fz_below(&c->r, 30000));
 		return 0;
 	case 15:
 		c->what = "another frontend";
@@ -709,24 +729,12 @@ static void fv_cut(struct fv_conn *c, unsigned int cut)
 {
 	uint32_t h[3] = { FV_SET_VRING_ADDR, FV_VERSION, 40 };
 	unsigned char b[12 + 40] = { 0 };
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
 	struct iovec iov = { b, cut };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *cm;
-	int fd = fv_one_in(&c->r, 2) ? fv_make_fd(c, FV_FD_EVENTFD) : -1;
+	int fd = fz_one_in(&c->r, 2) ? fv_make_fd(c, FV_FD_EVENTFD) : -1;
 
 	memcpy(b, h, sizeof(h));
 	c->step++;
-	if (fd >= 0) {
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	if (sendmsg(c->sock, &mh, MSG_NOSIGNAL) < 0)
+	if (fv_sendmsg(c->sock, &iov, 1, &fd, fd >= 0) < 0)
 		c->closed = true;
 	if (fd >= 0)
 		close(fd);
@@ -735,20 +743,20 @@ static void fv_cut(struct fv_conn *c, unsigned int cut)
 /* A header announcing more than comes: the next message is eaten. */
 static void fv_size_lie(struct fv_conn *c)
 {
-	uint32_t h[6] = { FV_SET_VRING_NUM, FV_VERSION, 8 + fv_below(&c->r, 64),
+	uint32_t h[6] = { FV_SET_VRING_NUM, FV_VERSION, 8 + fz_below(&c->r, 64),
 			  FV_GET_FEATURES, FV_VERSION, 0 };
 
 	c->step++;
 	if (send(c->sock, h, sizeof(h), MSG_NOSIGNAL) < 0)
 		c->closed = true;
-	usleep(fv_below(&c->r, 20000));
+	usleep(fz_below(&c->r, 20000));
 }
 
 static void fv_end(struct fv_conn *c)
 {
-	struct fv_rng *r = &c->r;
+	struct fz_rng *r = &c->r;
 
-	switch (c->closed ? 0 : fv_below(r, 9)) {
+	switch (c->closed ? 0 : fz_below(r, 9)) {
 	case 0:
 		break;
 	case 1:
@@ -757,11 +765,11 @@ static void fv_end(struct fv_conn *c)
 		break;
 	case 2:
 		c->what = "end mid-payload";
-		fv_cut(c, 12 + 1 + fv_below(r, 39));
+		fv_cut(c, 12 + 1 + fz_below(r, 39));
 		break;
 	case 3:
 		c->what = "end mid-header";
-		fv_cut(c, 1 + fv_below(r, 11));
+		fv_cut(c, 1 + fz_below(r, 11));
 		break;
 	case 4:
 		c->what = "half close";
@@ -774,9 +782,10 @@ static void fv_end(struct fv_conn *c)
 		fv_size_lie(c);
 		break;
 	case 6:
-		if (G.stall && fv_one_in(r, 8)) {
+		if (G.stall && fz_one_in(r, 200)) {
 			c->what = "stall mid-payload";
-			fv_cut(c, 12 + fv_below(r, 40));
+			G.stalls++;
+			fv_cut(c, 12 + fz_below(r, 40));
 			fv_wait_closed(c, FV_STALL_MS);
 			break;
 		}
@@ -801,10 +810,10 @@ static void fv_end(struct fv_conn *c)
  */
 void fv_run_conn(struct fv_conn *c)
 {
-	unsigned int n = 1 + fv_below(&c->r, G.max_ops);
+	unsigned int n = 1 + fz_below(&c->r, G.max_ops);
 
 	c->what = "connect";
-	c->calm = fv_one_in(&c->r, 2) ? 8 : 1;
+	c->calm = fz_one_in(&c->r, 2) ? 8 : 1;
 	c->offered = ~0ULL;
 	c->offered_pf = ~0ULL;
 	if (fv_guest_init(c))
@@ -814,8 +823,8 @@ void fv_run_conn(struct fv_conn *c)
 		fv_fail(c, "cannot connect: %s", strerror(-c->sock));
 	c->what = "set-up";
 	fv_progress();
-	if (!fv_one_in(&c->r, 4) &&
-	    !fv_setup(c, fv_one_in(&c->r, 4) ? 1 + fv_below(&c->r, 40) : 0)) {
+	if (!fz_one_in(&c->r, 4) &&
+	    !fv_setup(c, fz_one_in(&c->r, 4) ? 1 + fz_below(&c->r, 40) : 0)) {
 		c->op++;
 		fv_end(c);
 		return;

@@ -175,6 +175,7 @@ int fv_msg(struct fv_conn *c, uint32_t req, uint32_t flags, const void *p,
 	   uint64_t *val);
 uint32_t fv_flags(struct fv_conn *c);
 void fv_wait_closed(struct fv_conn *c, unsigned int ms);
+int fv_read_reply(struct fv_conn *c, void *buf, size_t len);
 void fv_drain_backend(struct fv_conn *c);
 void fv_check_quiet(struct fv_conn *c);
 

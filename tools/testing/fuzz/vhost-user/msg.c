@@ -267,6 +267,28 @@ static int fv_read(struct fv_conn *c, void *buf, size_t len, uint64_t end)
 }
 
 /**
+ * fv_read_reply() - @len bytes of replies within the bound, or the close
+ * @c: the connection
+ * @buf: where to
+ * @len: how many
+ *
+ * Return: 0, or -ECONNRESET once the daemon closed it (noted in @c).
+ */
+int fv_read_reply(struct fv_conn *c, void *buf, size_t len)
+{
+	int err = fv_read(c, buf, len, fv_now_ms() + FV_REPLY_MS);
+
+	if (err == -ETIME)
+		fv_fail(c, "no reply and no close within %u ms", FV_REPLY_MS);
+	if (err) {
+		c->closed = true;
+		G.dropped++;
+		fv_check_alive(c);
+	}
+	return err;
+}
+
+/**
  * fv_wait_closed() - the daemon must close the connection within @ms
  * @c: the connection
  * @ms: the bound

@@ -656,6 +656,39 @@ static int fv_op_backend(struct fv_conn *c)
 	return 0;
 }
 
+/*
+ * A flood: requests that have replies, sent without reading any.  The
+ * daemon answers each, until its socket has no room and it drops the
+ * connection (README, "Errors"); every reply that came must be whole and
+ * right, and the end must come within the bound.
+ */
+static int fv_op_flood(struct fv_conn *c)
+{
+	uint32_t h[3] = { FV_GET_QUEUE_NUM, FV_VERSION, 0 }, r[5];
+	unsigned int n = 16 + fz_below(&c->r, 4000), sent, got;
+	int err;
+
+	for (sent = 0; sent < n; sent++) {
+		if (send(c->sock, h, sizeof(h), MSG_NOSIGNAL) == sizeof(h))
+			continue;
+		if (errno == EAGAIN)
+			fv_fail(c, "the daemon does not read its socket (%u ms)",
+				FV_REPLY_MS);
+		break;
+	}
+	G.msgs += sent;
+	for (got = 0; got < sent; got++) {
+		err = fv_read_reply(c, r, sizeof(r));
+		if (err)
+			return err;
+		if (r[0] != FV_GET_QUEUE_NUM || r[1] != (FV_VERSION | FV_REPLY) ||
+		    r[2] != 8 || r[3] != G.queues)
+			fv_fail(c, "flood reply %u of %u: request %u flags 0x%x size %u value %u",
+				got, sent, r[0], r[1], r[2], r[3]);
+	}
+	return sent < n ? fv_read_reply(c, r, sizeof(r)) : 0;
+}
+
 /* A second frontend knocks while this one is served, and leaves. */
 static void fv_op_other_conn(struct fv_conn *c)
 {
@@ -673,7 +706,10 @@ static int fv_op(struct fv_conn *c)
 {
 	struct fv_m m;
 
-	switch (fz_below(&c->r, 22)) {
+	switch (fz_below(&c->r, 23)) {
+	case 22:
+		c->what = "flood";
+		return fv_op_flood(c);
 	case 20 ... 21:
 		c->what = "backend channel answered";
 		return fv_op_backend(c);

@@ -162,7 +162,7 @@ static bool fv_log_report(char *line, size_t len)
 		return false;
 	fseek(f, fv_log_off, SEEK_SET);
 	while (!found && fgets(buf, sizeof(buf), f)) {
-		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		for (i = 0; i < FV_ARRAY_SIZE(keys); i++) {
 			if (!strstr(buf, keys[i]))
 				continue;
 			buf[strcspn(buf, "\n")] = 0;
@@ -318,22 +318,53 @@ static int fv_args(int argc, char **argv, unsigned long *conns,
 
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
-		case 'p': G.pid = atoi(optarg); break;
-		case 's': G.sock_path = optarg; break;
-		case 'l': G.log_path = optarg; break;
-		case 't': G.tap = optarg; break;
-		case 'q': G.queues = atoi(optarg); break;
-		case 'S': G.seed = strtoull(optarg, NULL, 0); break;
-		case 'c': *conns = strtoul(optarg, NULL, 0); break;
-		case 'o': *ops = strtoul(optarg, NULL, 0); break;
-		case 'T': *secs = strtoul(optarg, NULL, 0); break;
-		case 'f': *first = strtoul(optarg, NULL, 0); break;
-		case 'm': G.max_ops = atoi(optarg); break;
-		case 'x': G.stall = true; break;
-		case 'd': G.tmpdir = optarg; break;
-		case 'v': G.verbose = true; break;
-		case 'h': fv_usage(stdout); exit(0);
-		default: return -1;
+		case 'p':
+			G.pid = atoi(optarg);
+			break;
+		case 's':
+			G.sock_path = optarg;
+			break;
+		case 'l':
+			G.log_path = optarg;
+			break;
+		case 't':
+			G.tap = optarg;
+			break;
+		case 'q':
+			G.queues = atoi(optarg);
+			break;
+		case 'S':
+			G.seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'c':
+			*conns = strtoul(optarg, NULL, 0);
+			break;
+		case 'o':
+			*ops = strtoul(optarg, NULL, 0);
+			break;
+		case 'T':
+			*secs = strtoul(optarg, NULL, 0);
+			break;
+		case 'f':
+			*first = strtoul(optarg, NULL, 0);
+			break;
+		case 'm':
+			G.max_ops = atoi(optarg);
+			break;
+		case 'x':
+			G.stall = true;
+			break;
+		case 'd':
+			G.tmpdir = optarg;
+			break;
+		case 'v':
+			G.verbose = true;
+			break;
+		case 'h':
+			fv_usage(stdout);
+			exit(0);
+		default:
+			return -1;
 		}
 	}
 	if (optind != argc || G.pid <= 0 || !G.sock_path || !G.queues ||

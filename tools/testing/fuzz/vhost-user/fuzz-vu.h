@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Shared state of the hostile-frontend fuzzer for ivhost-user (fuzz-vu.c,
- * msg.c, ops.c, guest.c).
+ * Shared state of the hostile-frontend fuzzer for ivhost-user (fuzz-vu.c:
+ * main and the daemon's health; msg.c: the socket and replies; ops.c:
+ * what a connection does; rules.c: which requests are bad; guest.c: the
+ * guest's rings).
  *
  * One connection at a time (the daemon serves one frontend at a time),
  * each driven by its own PRNG seeded from (seed, connection index), so a
@@ -21,6 +23,7 @@
 
 #include "rng.h"	/* tools/testing/fuzz/vmm: the fuzzers' PRNG */
 
+#define FV_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define FV_MAX_VQ	16		/* the daemon's IVU_MAX_VQ */
 #define FV_REPLY_MS	2000		/* every reply within this */
 #define FV_STALL_MS	7000		/* a stalled message dropped within */
@@ -153,6 +156,36 @@ struct fv_global {
 
 extern struct fv_global G;
 
+#define FV_BUF		704	/* payloads up to a bit over the limit */
+#define FV_MAX_SEND_FDS	12
+
+/**
+ * struct fv_m - a message being built
+ * @req: request id
+ * @flags: header flags
+ * @len: payload size
+ * @p: payload
+ * @fds: fds to carry (ours, closed after sending)
+ * @nfds: their number
+ * @keep: index in @fds of an fd the connection keeps (not closed), or -1
+ */
+struct fv_m {
+	uint32_t req, flags, len;
+	unsigned char p[FV_BUF];
+	int fds[FV_MAX_SEND_FDS];
+	unsigned int nfds;
+	int keep;
+};
+
+struct fv_region {
+	uint64_t gpa, size, qva, off;
+};
+
+struct fv_iotlb {
+	uint64_t iova, size, uaddr;
+	uint8_t perm, type, pad[6];
+};
+
 /* fuzz-vu.c */
 void fv_fail(struct fv_conn *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
@@ -181,6 +214,9 @@ void fv_check_quiet(struct fv_conn *c);
 
 /* ops.c */
 void fv_run_conn(struct fv_conn *c);
+
+/* rules.c */
+bool fv_known_bad(struct fv_conn *c, const struct fv_m *m);
 
 /* guest.c */
 int fv_guest_init(struct fv_conn *c);

@@ -243,7 +243,7 @@ void fv_guest_truncate(struct fv_conn *c)
 {
 	static const size_t sizes[] = { 0, 4096, FV_VQ_STRIDE + 100,
 					FV_BUF_OFF, FV_MEM_SIZE - 4096 };
-	size_t sz = sizes[fz_below(&c->r, sizeof(sizes) / sizeof(sizes[0]))];
+	size_t sz = sizes[fz_below(&c->r, FV_ARRAY_SIZE(sizes))];
 
 	pthread_mutex_lock(&c->mu);
 	if (sz < c->mem_len && !ftruncate(c->memfd, sz))

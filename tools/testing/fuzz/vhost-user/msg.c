@@ -138,7 +138,7 @@ int fv_make_fd(struct fv_conn *c, enum fv_fd_kind kind)
 		return eventfd(fz_below(&c->r, 3), EFD_CLOEXEC);
 	case FV_FD_MEMFD_ODD:
 		return fv_memfd("ivu-fuzz-odd",
-				odd[fz_below(&c->r, sizeof(odd) / sizeof(odd[0]))]);
+				odd[fz_below(&c->r, FV_ARRAY_SIZE(odd))]);
 	case FV_FD_PIPE_R:
 		return fv_pipe_end(true);
 	case FV_FD_PIPE_W:

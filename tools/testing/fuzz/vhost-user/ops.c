@@ -10,9 +10,8 @@
  * point of a message: after the header, mid-payload, a stall, a lie about
  * the size, a half close, or a plain close while the rings run.
  *
- * A request the protocol or the daemon's README says is bad (wrong size
- * or fd count, a vq index out of range, unknown, and the values listed in
- * fv_known_bad()) must be refused: fv_msg() holds the daemon to it.
+ * A request rules.c calls bad must be refused: fv_msg() holds the daemon
+ * to it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,36 +20,6 @@
 #include <sys/socket.h>
 
 #include "fuzz-vu.h"
-
-#define FV_BUF		704	/* payloads up to a bit over the limit */
-#define FV_MAX_SEND_FDS	12
-
-/**
- * struct fv_m - a message being built
- * @req: request id
- * @flags: header flags
- * @len: payload size
- * @p: payload
- * @fds: fds to carry (ours, closed after sending)
- * @nfds: their number
- * @keep: index in @fds of an fd the connection keeps (not closed), or -1
- */
-struct fv_m {
-	uint32_t req, flags, len;
-	unsigned char p[FV_BUF];
-	int fds[FV_MAX_SEND_FDS];
-	unsigned int nfds;
-	int keep;
-};
-
-struct fv_region {
-	uint64_t gpa, size, qva, off;
-};
-
-struct fv_iotlb {
-	uint64_t iova, size, uaddr;
-	uint8_t perm, type, pad[6];
-};
 
 static const uint64_t fv_edges[] = {
 	0, 1, 2, 0xff, 0x100, 0x1ff, 0xfff, 0x1000, 0xffff, 0x10000,
@@ -63,7 +32,7 @@ static uint64_t fv_edge(struct fz_rng *r)
 {
 	if (fz_one_in(r, 4))
 		return fz_next(r);
-	return fv_edges[fz_below(r, sizeof(fv_edges) / sizeof(fv_edges[0]))] +
+	return fv_edges[fz_below(r, FV_ARRAY_SIZE(fv_edges))] +
 	       (fz_one_in(r, 4) ? fz_below(r, 32) - 16 : 0);
 }
 
@@ -95,105 +64,6 @@ static void fv_add_fd(struct fv_m *m, int fd)
 		m->fds[m->nfds++] = fd;
 	else if (fd >= 0)
 		close(fd);
-}
-
-/* ---- what is bad by the protocol and the README ---- */
-
-/* Payload size and fds per request: -1 size: checked elsewhere. */
-static const struct { int size, fds; } fv_shape[FV_NREQ] = {
-	[FV_GET_FEATURES] = { 0, 0 }, [FV_SET_FEATURES] = { 8, 0 },
-	[FV_SET_OWNER] = { 0, 0 }, [FV_RESET_OWNER] = { 0, 0 },
-	[FV_SET_MEM_TABLE] = { -1, -1 }, [FV_SET_LOG_BASE] = { 16, 1 },
-	[FV_SET_LOG_FD] = { 0, 1 }, [FV_SET_VRING_NUM] = { 8, 0 },
-	[FV_SET_VRING_ADDR] = { 40, 0 }, [FV_SET_VRING_BASE] = { 8, 0 },
-	[FV_GET_VRING_BASE] = { 8, 0 }, [FV_SET_VRING_KICK] = { 8, -1 },
-	[FV_SET_VRING_CALL] = { 8, -1 }, [FV_SET_VRING_ERR] = { 8, -1 },
-	[FV_GET_PROTOCOL_FEATURES] = { 0, 0 },
-	[FV_SET_PROTOCOL_FEATURES] = { 8, 0 }, [FV_GET_QUEUE_NUM] = { 0, 0 },
-	[FV_SET_VRING_ENABLE] = { 8, 0 }, [FV_SEND_RARP] = { 8, 0 },
-	[FV_NET_SET_MTU] = { 8, 0 }, [FV_SET_BACKEND_REQ_FD] = { 0, 1 },
-	[FV_IOTLB_MSG] = { 32, 0 },
-};
-
-static bool fv_iotlb_bad(struct fv_conn *c, const struct fv_iotlb *t)
-{
-	uint64_t e;
-
-	if (!(c->features & (1ULL << FV_F_ACCESS_PLATFORM)))
-		return true;
-	if (t->type != 2 && t->type != 3)
-		return true;
-	if (t->type == 3)
-		return false;
-	return !t->size || !t->perm || t->perm > 3 ||
-	       __builtin_add_overflow(t->iova, t->size - 1, &e) ||
-	       __builtin_add_overflow(t->uaddr, t->size - 1, &e);
-}
-
-static bool fv_vring_bad(const struct fv_m *m)
-{
-	uint64_t u;
-	uint32_t idx, num;
-
-	memcpy(&u, m->p, 8);
-	idx = (uint32_t)u;
-	num = u >> 32;
-	switch (m->req) {
-	case FV_SET_VRING_KICK:
-	case FV_SET_VRING_CALL:
-	case FV_SET_VRING_ERR:
-		return (u & 0xff) >= 2 * G.queues ||
-		       !!(u & FV_NOFD) != !m->nfds || m->nfds > 1;
-	case FV_SET_VRING_NUM:
-		return idx >= 2 * G.queues || !num || num > 32768 ||
-		       (num & (num - 1));
-	case FV_SET_VRING_BASE:
-		return idx >= 2 * G.queues || num > 0xffff;
-	case FV_SET_VRING_ENABLE:
-		return idx >= 2 * G.queues || num > 1;
-	case FV_SET_VRING_ADDR:
-		memcpy(&u, m->p + 32, 8);
-		return idx >= 2 * G.queues || num & ~1U || (num && (u & 3));
-	default:
-		return false;
-	}
-}
-
-/* The request is bad by the documented rules: it must be refused. */
-static bool fv_known_bad(struct fv_conn *c, const struct fv_m *m)
-{
-	struct fv_iotlb t;
-	uint64_t u = 0;
-	uint32_t n;
-
-	if (m->req >= FV_NREQ || !m->req)
-		return true;	/* unknown */
-	if (fv_shape[m->req].size >= 0 && m->len != (uint32_t)fv_shape[m->req].size)
-		return true;
-	if (fv_shape[m->req].fds >= 0 && m->nfds != (unsigned int)fv_shape[m->req].fds)
-		return true;
-	memcpy(&u, m->p, 8);
-	switch (m->req) {
-	case FV_SET_MEM_TABLE:
-		memcpy(&n, m->p, 4);
-		return m->len < 8 || !n || n > 8 || n != m->nfds ||
-		       m->len != 8 + 32 * n;
-	case FV_SET_FEATURES:
-		return u & ~c->offered;
-	case FV_SET_PROTOCOL_FEATURES:
-		return u & ~c->offered_pf;
-	case FV_NET_SET_MTU:
-		return u < 68 || u > 65535;
-	case FV_SET_LOG_BASE:
-		return !(c->protocol & 2);
-	case FV_SEND_RARP:
-		return !(c->protocol & 4);
-	case FV_IOTLB_MSG:
-		memcpy(&t, m->p, sizeof(t));
-		return fv_iotlb_bad(c, &t);
-	default:
-		return fv_vring_bad(m);
-	}
 }
 
 /* ---- mutation ---- */
@@ -248,18 +118,42 @@ static void fv_mutate(struct fv_conn *c, struct fv_m *m)
  * close our copies of the fds (a kept one goes to *@kept).  Return: 0,
  * or -ECONNRESET once the connection is gone.
  */
+/*
+ * What the daemon now holds after @m was taken (no close, any reply 0):
+ * the features decide which requests are bad, and what ring addresses
+ * mean.  RESET_OWNER drops the features, keeps the protocol features.
+ */
+static void fv_note(struct fv_conn *c, const struct fv_m *m)
+{
+	uint64_t u;
+
+	if ((m->flags & 7) != FV_VERSION || m->nfds)
+		return;
+	memcpy(&u, m->p, 8);
+	if (m->req == FV_RESET_OWNER && !m->len)
+		c->features = 0;
+	else if (m->req == FV_SET_FEATURES && m->len == 8)
+		c->features = u;
+	else if (m->req == FV_SET_PROTOCOL_FEATURES && m->len == 8)
+		c->protocol = u;
+	c->iotlb = c->features & (1ULL << FV_F_ACCESS_PLATFORM);
+}
+
 static int fv_do(struct fv_conn *c, struct fv_m *m, unsigned int mut,
 		 uint64_t *val, int *kept)
 {
+	uint64_t v = ~0ULL;
 	unsigned int i;
 	int err;
 
 	if (mut && fz_one_in(&c->r, mut))
 		fv_mutate(c, m);
-	if (val)
-		*val = ~0ULL;
 	err = fv_msg(c, m->req, m->flags, m->p, m->len, m->fds, m->nfds,
-		     fv_known_bad(c, m), val);
+		     fv_known_bad(c, m), &v);
+	if (!err && (v == ~0ULL || !v))
+		fv_note(c, m);
+	if (val)
+		*val = v;
 	for (i = 0; i < m->nfds; i++) {
 		if ((int)i == m->keep && kept && !err)
 			*kept = m->fds[i];
@@ -269,12 +163,6 @@ static int fv_do(struct fv_conn *c, struct fv_m *m, unsigned int mut,
 	fv_log(c, "req %u flags 0x%x size %u fds %u -> %s", m->req, m->flags,
 	       m->len, m->nfds, err ? "closed" : "ok");
 	return err;
-}
-
-/* Was @m taken (the connection lives and any reply was 0)? */
-static bool fv_taken(int err, uint64_t val)
-{
-	return !err && (val == ~0ULL || !val);
 }
 
 static void fv_set_kick(struct fv_conn *c, unsigned int vq, int fd)
@@ -304,12 +192,26 @@ static void fv_mem_table(struct fv_conn *c, struct fv_m *m, bool bad)
 		g.off = i * part;
 		if (bad && fz_one_in(r, 2)) {
 			switch (fz_below(r, 6)) {
-			case 0: g.size += 1 + fz_below(r, 8192); break;
-			case 1: g.off += FV_MEM_SIZE - fz_below(r, 8192); break;
-			case 2: g.gpa = FV_GPA; g.qva = FV_QVA; break;
-			case 3: g.size = 0; break;
-			case 4: g.gpa = ~0ULL - fz_below(r, 4096); break;
-			default: g.off = fv_edge(r); g.size = fv_edge(r); break;
+			case 0:
+				g.size += 1 + fz_below(r, 8192);
+				break;
+			case 1:
+				g.off += FV_MEM_SIZE - fz_below(r, 8192);
+				break;
+			case 2:
+				g.gpa = FV_GPA;
+				g.qva = FV_QVA;
+				break;
+			case 3:
+				g.size = 0;
+				break;
+			case 4:
+				g.gpa = ~0ULL - fz_below(r, 4096);
+				break;
+			default:
+				g.off = fv_edge(r);
+				g.size = fv_edge(r);
+				break;
 			}
 		}
 		memcpy(m->p + 8 + 32 * i, &g, sizeof(g));
@@ -392,10 +294,10 @@ static bool fv_setup_features(struct fv_conn *c, unsigned int *left)
 	fv_m_init(&m, FV_GET_FEATURES, FV_VERSION);
 	if (!fv_step(c, &m, left, &v, NULL))
 		return false;
-	if (v != ~0ULL)
+	if (v != ~0ULL && m.req == FV_GET_FEATURES)	/* not mutated */
 		c->offered = v;
 	fv_m_init(&m, FV_SET_OWNER, fv_flags(c));
-	if (!fv_step(c, &m, left, &v, NULL))
+	if (!fv_step(c, &m, left, NULL, NULL))
 		return false;
 	want = c->offered & (fz_next(&c->r) | (1ULL << FV_F_VERSION_1) |
 			     (1ULL << FV_F_PROTOCOL));
@@ -403,27 +305,20 @@ static bool fv_setup_features(struct fv_conn *c, unsigned int *left)
 		want &= ~(1ULL << FV_F_ACCESS_PLATFORM);
 	fv_m_init(&m, FV_SET_FEATURES, fv_flags(c));
 	fv_put64(&m, 0, want);
-	if (!fv_step(c, &m, left, &v, NULL))
+	if (!fv_step(c, &m, left, NULL, NULL))
 		return false;
-	if (fv_taken(0, v) && m.req == FV_SET_FEATURES)
-		c->features = want;
-	c->iotlb = c->features & (1ULL << FV_F_ACCESS_PLATFORM);
 	if (!(c->features & (1ULL << FV_F_PROTOCOL)))
 		return true;
 	fv_m_init(&m, FV_GET_PROTOCOL_FEATURES, FV_VERSION);
 	if (!fv_step(c, &m, left, &v, NULL))
 		return false;
-	if (v != ~0ULL)
+	if (v != ~0ULL && m.req == FV_GET_PROTOCOL_FEATURES)
 		c->offered_pf = v;
 	want = c->offered_pf & (fz_next(&c->r) | (1ULL << FV_PF_REPLY_ACK) |
 				(c->iotlb ? 1ULL << FV_PF_BACKEND_REQ : 0));
 	fv_m_init(&m, FV_SET_PROTOCOL_FEATURES, fv_flags(c));
 	fv_put64(&m, 0, want);
-	if (!fv_step(c, &m, left, &v, NULL))
-		return false;
-	if (fv_taken(0, v) && m.req == FV_SET_PROTOCOL_FEATURES)
-		c->protocol = want;
-	return true;
+	return fv_step(c, &m, left, NULL, NULL);
 }
 
 static bool fv_setup_backend(struct fv_conn *c, unsigned int *left)

@@ -176,14 +176,16 @@ static bool fv_log_report(char *line, size_t len)
 	return found;
 }
 
-static int fv_count_fds(void)
+/* Open fds of @pid (0: the fuzzer's own), or -1. */
+static int fv_count_fds(int pid)
 {
-	char path[64];
+	char path[64] = "/proc/self/fd";
 	struct dirent *e;
 	int n = 0;
 	DIR *d;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd", G.pid);
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
 	d = opendir(path);
 	if (!d)
 		return -1;
@@ -243,7 +245,7 @@ static void fv_check_daemon(struct fv_conn *c)
 	fv_progress();
 	for (;;) {
 		fv_check_alive(c);
-		fds = fv_count_fds();
+		fds = fv_count_fds(G.pid);
 		maps = fv_count_maps();
 		if (fv_base_fds < 0) {
 			fv_base_fds = fds;
@@ -378,6 +380,7 @@ static int fv_args(int argc, char **argv, unsigned long *conns,
 int main(int argc, char **argv)
 {
 	unsigned long conns = 0, ops = 0, secs = 0, first = 0, n = 0, nops = 0;
+	int own;
 	struct fv_conn c = { .sock = -1 };
 	uint64_t t0 = fv_now_ms();
 
@@ -397,7 +400,16 @@ int main(int argc, char **argv)
 	fv_check_daemon(&c);
 	printf("fuzz-vu: baseline %d fds, %d shared mappings\n",
 	       fv_base_fds, fv_base_maps);
+	own = fv_count_fds(0);
 	for (;;) {
+		/* Ours: a leak would end in false failures.  + 1: the
+		 * packet socket for the tap, opened once.
+		 */
+		if (fv_count_fds(0) > own + 1) {
+			printf("fuzz-vu: BUG: the fuzzer holds %d fds, %d at start\n",
+			       fv_count_fds(0), own);
+			return 2;
+		}
 		if ((conns && n >= conns) || (ops && nops >= ops) ||
 		    (secs && fv_now_ms() - t0 >= secs * 1000))
 			break;

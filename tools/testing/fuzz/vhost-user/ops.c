@@ -281,8 +281,11 @@ static void fv_vring_fd_msg(struct fv_conn *c, struct fv_m *m, uint32_t req,
 static bool fv_step(struct fv_conn *c, struct fv_m *m, unsigned int *left,
 		    uint64_t *val, int *kept)
 {
-	if (*left && !--*left)
+	if (*left && !--*left) {
+		while (m->nfds)		/* not sent: ours to close */
+			close(m->fds[--m->nfds]);
 		return false;
+	}
 	return !fv_do(c, m, 10 * c->calm, val, kept);
 }
 

@@ -32,6 +32,7 @@
 
 /* Guest memory: one memfd, these addresses for it. */
 #define FV_MEM_SIZE	(1U << 20)
+#define FV_LOG_SIZE	0x10000		/* a bit per page up to 2 GiB */
 #define FV_GPA		0x40000000ULL
 #define FV_QVA		0x7f0000000000ULL
 #define FV_IOVA		0x100000000ULL
@@ -59,6 +60,8 @@ enum {
 
 #define FV_PF_REPLY_ACK		3
 #define FV_PF_BACKEND_REQ	5
+#define FV_PF_LOG_SHMFD		1
+#define FV_F_LOG_ALL		26
 #define FV_F_PROTOCOL		30
 #define FV_F_VERSION_1		32
 #define FV_F_ACCESS_PLATFORM	33
@@ -92,6 +95,7 @@ enum fv_fd_kind {
  * @protocol: SET_PROTOCOL_FEATURES taken
  * @iotlb: ring and buffer addresses are IOVAs
  * @backend: our end of the backend channel, -1 if none
+ * @logfd: the dirty log's memfd (SET_LOG_BASE), -1 if none
  * @backend_mode: the backend channel is never read, drained, or answered
  * @mu: held by the ring thread while it touches @mem
  * @ring_thr: the ring thread
@@ -115,6 +119,7 @@ struct fv_conn {
 	uint64_t features, protocol;
 	bool iotlb;
 	int backend;
+	int logfd;
 	enum { FV_BACKEND_NEVER, FV_BACKEND_DRAIN, FV_BACKEND_ANSWER } backend_mode;
 	pthread_mutex_t mu;
 	pthread_t ring_thr;

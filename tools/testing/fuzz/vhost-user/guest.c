@@ -40,6 +40,7 @@ int fv_guest_init(struct fv_conn *c)
 		c->num[i] = FV_RING_NUM;
 	}
 	c->backend = -1;
+	c->logfd = -1;
 	pthread_mutex_init(&c->mu, NULL);
 	c->memfd = memfd_create("ivu-fuzz-guest", MFD_CLOEXEC);
 	if (c->memfd < 0 || ftruncate(c->memfd, FV_MEM_SIZE))
@@ -73,6 +74,8 @@ void fv_guest_fini(struct fv_conn *c)
 			close(c->kick[i]);
 	if (c->backend >= 0)
 		close(c->backend);
+	if (c->logfd >= 0)
+		close(c->logfd);
 	pthread_mutex_destroy(&c->mu);
 }
 
@@ -85,11 +88,14 @@ void fv_guest_fini(struct fv_conn *c)
 void fv_guest_addr(struct fv_conn *c, unsigned int vq, void *payload40)
 {
 	uint64_t base = (c->iotlb ? FV_IOVA : FV_QVA) + vq * FV_VQ_STRIDE;
+	uint64_t gpa = (c->iotlb ? FV_IOVA : FV_GPA) + vq * FV_VQ_STRIDE;
+	bool log = c->features & (1ULL << FV_F_LOG_ALL);
 	struct {
 		uint32_t index, flags;
 		uint64_t desc, used, avail, log;
 	} __attribute__((packed)) a = {
-		vq, 0, base, base + 0x2000, base + 0x1000, 0,
+		vq, log, base, base + 0x2000, base + 0x1000,
+		log ? gpa + 0x2000 : 0,
 	};
 
 	memcpy(payload40, &a, sizeof(a));
@@ -236,7 +242,8 @@ void fv_ring_stop(struct fv_conn *c)
 }
 
 /**
- * fv_guest_truncate() - shrink the guest memfd under the daemon
+ * fv_guest_truncate() - shrink the guest memfd, or the dirty log's, under
+ *	the daemon
  * @c: the connection; the daemon must catch its SIGBUS
  */
 void fv_guest_truncate(struct fv_conn *c)
@@ -245,6 +252,11 @@ void fv_guest_truncate(struct fv_conn *c)
 					FV_BUF_OFF, FV_MEM_SIZE - 4096 };
 	size_t sz = sizes[fz_below(&c->r, FV_ARRAY_SIZE(sizes))];
 
+	if (c->logfd >= 0 && fz_one_in(&c->r, 2)) {
+		if (ftruncate(c->logfd, fz_below(&c->r, 2) * 4096))
+			(void)0;
+		return;
+	}
 	pthread_mutex_lock(&c->mu);
 	if (sz < c->mem_len && !ftruncate(c->memfd, sz))
 		c->mem_len = sz;

@@ -14,9 +14,11 @@
  * to it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include "fuzz-vu.h"
@@ -379,6 +381,27 @@ static bool fv_setup_vq(struct fv_conn *c, unsigned int vq, unsigned int *left)
 	return fv_step(c, &m, left, NULL, NULL);
 }
 
+/* A dirty log (with LOG_SHMFD acked), sometimes too small for the guest. */
+static bool fv_setup_log(struct fv_conn *c, unsigned int *left)
+{
+	size_t sz = fz_one_in(&c->r, 4) ? 1 + fz_below(&c->r, FV_LOG_SIZE) :
+		    FV_LOG_SIZE;
+	struct fv_m m;
+
+	if (!(c->protocol & (1ULL << FV_PF_LOG_SHMFD)) || fz_one_in(&c->r, 2))
+		return true;
+	if (c->logfd >= 0)
+		close(c->logfd);
+	c->logfd = memfd_create("ivu-fuzz-log", MFD_CLOEXEC);
+	if (c->logfd < 0 || ftruncate(c->logfd, sz))
+		return true;
+	fv_m_init(&m, FV_SET_LOG_BASE, fv_flags(c));
+	fv_put64(&m, 0, sz);
+	fv_put64(&m, 8, 0);
+	fv_add_fd(&m, fcntl(c->logfd, F_DUPFD_CLOEXEC, 0));
+	return fv_step(c, &m, left, NULL, NULL);
+}
+
 /*
  * The set-up QEMU does, each step mutated one time in ten; with @left
  * non-zero it stops before step @left.  False: the connection ends.
@@ -392,7 +415,7 @@ static bool fv_setup(struct fv_conn *c, unsigned int left)
 		return false;
 	fv_m_init(&m, FV_SET_MEM_TABLE, fv_flags(c));
 	fv_mem_table(c, &m, false);
-	if (!fv_step(c, &m, &left, NULL, NULL))
+	if (!fv_step(c, &m, &left, NULL, NULL) || !fv_setup_log(c, &left))
 		return false;
 	if (c->iotlb) {
 		fv_iotlb_msg(c, &m, true);

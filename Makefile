@@ -102,7 +102,8 @@ fuzz:
 	tools/testing/fuzz/libfuzzer/run-libfuzzer --seconds $(FUZZ_SECONDS) \
 		$(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
 	tools/testing/fuzz/vhost-user/run-fuzz-vu --seconds $(FUZZ_VU_SECONDS) \
-		--stall --out tools/testing/vm/out/fuzz-vu \
+		--stall --daemon-arg --threads --daemon-arg 3 \
+		--out tools/testing/vm/out/fuzz-vu \
 		$(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
 	tools/testing/vm/run-vm --debug-kernel --mem 2G --timeout 14400 \
 		--out tools/testing/vm/out/fuzz -- \

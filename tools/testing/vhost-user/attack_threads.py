@@ -3,13 +3,14 @@
 while the control socket is stalled by its frontend, and with RX and TX
 on two workers both move frames while messages keep coming.  Listed in
 attack_checks.CHECKS; they use its helpers."""
+import fcntl
 import os
 import select
 import struct
 import time
 
 from attack_client import *  # noqa: F401,F403
-from attack_checks import done, inject_frames, running, wait_used  # noqa: E402
+from attack_checks import done, inject_frames, running, tx_chain, wait_used  # noqa: E402
 from attack_notifier import tx_frame  # noqa: E402
 
 # The daemon's promise: a message cut short is dropped within 5 s per
@@ -90,7 +91,43 @@ def threads_traffic_with_messages(d):
     done(fe, g)
 
 
+def _blocking_full(fds, vq):
+    """A full eventfd, kept: the frontend clears O_NONBLOCK on it later."""
+    fds[vq] = eventfd()
+    os.eventfd_write(fds[vq], 0xfffffffffffffffe)
+    return fds[vq]
+
+
+def call_fd_blocking_again(d):
+    """--threads 2.  The call eventfd is full, and once the daemon made it
+    non-blocking the frontend clears O_NONBLOCK again on its own copy
+    (the same open file).  A TX chain kicked makes the worker interrupt
+    the guest: it must not block there for good.  The frontend's next
+    messages are answered within a bound, and the daemon still ends on
+    SIGTERM and serves the next frontend."""
+    d.restart("--threads", "2")
+    fds = {}
+    fe, g, kicks = running(d, call=lambda vq: _blocking_full(fds, vq))
+    for fd in fds.values():
+        fcntl.fcntl(fd, fcntl.F_SETFL,
+                    fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+    tx_chain(g)
+    g.post(1, 0, 0)
+    g.set_avail_idx(1, 1)
+    os.eventfd_write(kicks[1], 1)
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    for _ in range(3):
+        assert fe.alive(), "no answer: a worker blocked on the call eventfd"
+    assert time.monotonic() - t0 < 3, "3 messages took %.1f s" % \
+        (time.monotonic() - t0)
+    done(fe, g)
+    for fd in fds.values():
+        os.close(fd)
+
+
 THREAD_CHECKS = [
     ("stall-mid-message-rings-run", stall_mid_message),
     ("threads-traffic-with-messages", threads_traffic_with_messages),
+    ("call-fd-blocking-again", call_fd_blocking_again),
 ]

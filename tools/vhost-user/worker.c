@@ -41,6 +41,17 @@
 
 /* Set by a round that queued IOTLB messages (ivu_iotlb_queued()). */
 static __thread bool ivu_worker_queued;
+static __thread bool ivu_worker_self;	/* this thread is a worker */
+
+/**
+ * ivu_on_worker() - is the caller a datapath worker?
+ *
+ * Return: true on a worker, false on the control thread.
+ */
+bool ivu_on_worker(void)
+{
+	return ivu_worker_self;
+}
 
 /**
  * ivu_iotlb_queued() - note that this round queued messages to send
@@ -212,9 +223,15 @@ static bool ivu_worker_rounds(struct ivu_worker *w)
 	bool any = false;
 	unsigned int i;
 
-	for (i = w->id; i < 2 * d->queues; i += d->nthreads)
-		if (d->vq[i].more)
-			ivu_net_round(d, &d->vq[i]);
+	for (i = w->id; i < 2 * d->queues; i += d->nthreads) {
+		struct ivu_vring *vq = &d->vq[i];
+
+		/* Broken by a message: its error is signalled here. */
+		if (vq->err_due && vq->published_used == vq->last_used)
+			ivu_vring_flush(d, vq);
+		if (vq->more)
+			ivu_net_round(d, vq);
+	}
 	for (i = w->id; i < 2 * d->queues; i += d->nthreads)
 		any |= d->vq[i].more;
 	return any;
@@ -228,6 +245,7 @@ static void *ivu_worker_main(void *arg)
 	bool more = false;
 	int n, i, tmo;
 
+	ivu_worker_self = true;
 	while (!__atomic_load_n(&d->stopping, __ATOMIC_ACQUIRE)) {
 		pthread_rwlock_rdlock(&d->lock);
 		tmo = more ? 0 : ivu_notifier_timeout(d, w);

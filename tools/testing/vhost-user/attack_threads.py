@@ -126,8 +126,35 @@ def call_fd_blocking_again(d):
         os.close(fd)
 
 
+def err_fd_blocking_control(d):
+    """The err eventfd is full and made blocking again by the frontend
+    after SET_VRING_ERR.  SET_VRING_ADDR moves a started TX ring outside
+    guest memory: the control thread stops the ring and signals its err
+    eventfd.  That must not block it for good: the request is answered
+    (refused or not) within a bound, and the daemon goes on serving."""
+    fds = {}
+    fe, g, kicks = running(d, err=lambda vq: _blocking_full(fds, vq))
+    for fd in fds.values():
+        fcntl.fcntl(fd, fcntl.F_SETFL,
+                    fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+    bad = struct.pack("<IIQQQQ", 1, 0, 1 << 50, 1 << 50, 1 << 50, 0)
+    fe.s.settimeout(4)
+    try:
+        fe.call(SET_VRING_ADDR, bad)
+    except (Closed, OSError):
+        pass
+    fe.close()
+    fe2 = Frontend(d.path)
+    assert fe2.alive(), "no answer: the control thread blocked on the err eventfd"
+    fe2.close()
+    g.close()
+    for fd in fds.values():
+        os.close(fd)
+
+
 THREAD_CHECKS = [
     ("stall-mid-message-rings-run", stall_mid_message),
     ("threads-traffic-with-messages", threads_traffic_with_messages),
     ("call-fd-blocking-again", call_fd_blocking_again),
+    ("err-fd-blocking-control", err_fd_blocking_control),
 ]

@@ -6,7 +6,9 @@ attack_checks.CHECKS; they use its helpers."""
 import fcntl
 import os
 import select
+import signal
 import struct
+import subprocess
 import time
 
 from attack_client import *  # noqa: F401,F403
@@ -152,9 +154,43 @@ def err_fd_blocking_control(d):
         os.close(fd)
 
 
+def client_connect_backlog_full(d):
+    """--client, and the path is a listener that accepts nobody with its
+    backlog full: the daemon's connect must not block for good.  It still
+    ends on SIGTERM within a bound.  (A fresh daemon in server mode is left
+    for the harness.)"""
+    import socket
+    d.halt()
+    if os.path.exists(d.path):
+        os.unlink(d.path)
+    ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    ls.bind(d.path)
+    ls.listen(0)
+    filler = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    filler.connect(d.path)
+    try:
+        d.start("--client", "--threads", "2")
+        time.sleep(0.5)
+        d.p.send_signal(signal.SIGTERM)
+        t0 = time.monotonic()
+        try:
+            d.p.wait(4)
+        except subprocess.TimeoutExpired:
+            d.p.kill()
+            d.p.wait()
+            raise AssertionError("SIGTERM not obeyed: the daemon blocked "
+                                 "connecting to a full backlog")
+        assert time.monotonic() - t0 < 4
+    finally:
+        filler.close()
+        ls.close()
+        d.restart()
+
+
 THREAD_CHECKS = [
     ("stall-mid-message-rings-run", stall_mid_message),
     ("threads-traffic-with-messages", threads_traffic_with_messages),
     ("call-fd-blocking-again", call_fd_blocking_again),
     ("err-fd-blocking-control", err_fd_blocking_control),
+    ("client-connect-backlog-full", client_connect_backlog_full),
 ]

@@ -94,6 +94,8 @@ void ivu_watch(struct ivu_dev *d, int fd, u32 events, u64 tag)
 	struct epoll_event ev = { .events = events, .data.u64 = tag };
 	int epfd = ivu_epfd_of(d, tag);
 
+	if (epfd < 0)
+		return;	/* the workers ended (exit): nothing runs the rings */
 	if (epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) &&
 	    epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev))
 		ivu_log("epoll fd %d: %m", fd);

@@ -187,10 +187,32 @@ def client_connect_backlog_full(d):
         d.restart()
 
 
+def sigterm_threads_quiet_exit(d):
+    """--threads 2, a frontend connected with its RX ring waiting on the
+    tap: SIGTERM ends the daemon with status 0, and its log says nothing
+    went wrong on the way out (no failed system call, no epoll error)."""
+    d.restart("--threads", "2")
+    fe, g, kicks = running(d)
+    post_rx(g, 4)
+    os.eventfd_write(kicks[0], 1)
+    time.sleep(0.3)
+    mark = len(d.logtext())
+    d.p.send_signal(signal.SIGTERM)
+    status = d.p.wait(5)
+    tail = d.logtext()[mark:]
+    d.restart()
+    done(fe, g)
+    assert status == 0, "exit status %d" % status
+    bad = [line for line in tail.splitlines()
+           if "epoll" in line or "Bad file descriptor" in line]
+    assert not bad, "at exit: %s" % bad[0]
+
+
 THREAD_CHECKS = [
     ("stall-mid-message-rings-run", stall_mid_message),
     ("threads-traffic-with-messages", threads_traffic_with_messages),
     ("call-fd-blocking-again", call_fd_blocking_again),
     ("err-fd-blocking-control", err_fd_blocking_control),
     ("client-connect-backlog-full", client_connect_backlog_full),
+    ("sigterm-threads-quiet-exit", sigterm_threads_quiet_exit),
 ]

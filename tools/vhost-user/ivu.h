@@ -400,6 +400,7 @@ struct ivu_worker *ivu_vq_worker(struct ivu_dev *d, unsigned int vq);
 void ivu_ctl_lock(struct ivu_dev *d);
 void ivu_ctl_unlock(struct ivu_dev *d);
 void ivu_ctl_wake(struct ivu_dev *d);
+bool ivu_on_worker(void);
 
 /* proto.c */
 int ivu_proto_handle(struct ivu_dev *d);

@@ -10,6 +10,7 @@
  * gone).  The rings run on the datapath threads (worker.c).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -93,6 +94,8 @@ void ivu_watch(struct ivu_dev *d, int fd, u32 events, u64 tag)
 	struct epoll_event ev = { .events = events, .data.u64 = tag };
 	int epfd = ivu_epfd_of(d, tag);
 
+	if (epfd < 0)
+		return;	/* the workers ended (exit): nothing runs the rings */
 	if (epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) &&
 	    epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev))
 		ivu_log("epoll fd %d: %m", fd);
@@ -267,8 +270,13 @@ static void ivu_try_connect(struct ivu_main *im)
 	int fd;
 
 	ivu_unix_addr(im->path, &a);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && !connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+	/*
+	 * Non-blocking: a listener whose backlog is full would hold the
+	 * connect (and the daemon's signals) for ever; EAGAIN is retried.
+	 */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd >= 0 && !connect(fd, (struct sockaddr *)&a, sizeof(a)) &&
+	    !fcntl(fd, F_SETFL, 0)) {
 		ivu_connected(im, fd);
 		return;
 	}

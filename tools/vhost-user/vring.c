@@ -103,9 +103,13 @@ void ivu_vring_break(struct ivu_dev *d, struct ivu_vring *vq,
 	/*
 	 * Every round ends with a flush: chains it pushed before the break
 	 * are published first, so that a frontend woken by the error sees
-	 * them in the used index (what went out is still used).
+	 * them in the used index (what went out is still used).  The control
+	 * thread leaves the signal to the ring's worker: the frontend may
+	 * have made the eventfd blocking, and only a worker is interrupted
+	 * (worker.c).
 	 */
-	if (vq->used && vq->published_used != vq->last_used)
+	if ((vq->used && vq->published_used != vq->last_used) ||
+	    !ivu_on_worker())
 		vq->err_due = true;
 	else
 		ivu_vring_signal_err(vq);

@@ -202,8 +202,7 @@ static void op_update(struct fuzz_in *in)
 	int r = iotlb_msg(VHOST_IOTLB_UPDATE, iova, size, uaddr, perm);
 
 	VU_CHECK(ok ? r == 0 : r != 0,
-		 "UPDATE iova 0x%llx size 0x%llx uaddr 0x%llx perm %u: %d, "
-		 "documented: %s", iova, size, uaddr, perm, r,
+		 "UPDATE iova 0x%llx size 0x%llx uaddr 0x%llx perm %u: %d, documented: %s", iova, size, uaddr, perm, r,
 		 ok ? "accepted" : "refused");
 	if (!ok)
 		return;
@@ -301,8 +300,7 @@ static void check_bytes(u64 iova, u64 len, const struct iovec *iov,
 				  p - b <= reg[k].size - iov[i].iov_len;
 		}
 		VU_CHECK(inside && iov[i].iov_len,
-			 "segment %u (%p, %zu) of iova 0x%llx len 0x%llx is not "
-			 "inside one region", i, iov[i].iov_base,
+			 "segment %u (%p, %zu) of iova 0x%llx len 0x%llx is not inside one region", i, iov[i].iov_base,
 			 iov[i].iov_len, iova, len);
 	}
 	while (left) {
@@ -318,13 +316,11 @@ static void check_bytes(u64 iova, u64 len, const struct iovec *iov,
 		while (chunk) {
 			size_t c;
 
-			VU_CHECK(s < n, "iova 0x%llx len 0x%llx: segments end "
-				 "0x%llx bytes early", iova, len, left);
+			VU_CHECK(s < n, "iova 0x%llx len 0x%llx: segments end 0x%llx bytes early", iova, len, left);
 			c = min((u64)(iov[s].iov_len - soff), chunk);
 			VU_CHECK(!memcmp((char *)iov[s].iov_base + soff,
 					 reg[k].content + fo, c),
-				 "iova 0x%llx: segment %u byte %zu does not hold "
-				 "region %d's file offset 0x%llx (uaddr 0x%llx)",
+				 "iova 0x%llx: segment %u byte %zu does not hold region %d's file offset 0x%llx (uaddr 0x%llx)",
 				 a, s, soff, k, fo, u);
 			soff += c;
 			fo += c;
@@ -352,14 +348,12 @@ static void check_error(const struct vu_expect *x, int r, u64 iova, u64 len,
 		VU_CHECK(r == -EFAULT, "iova 0x%llx len 0x%llx wraps: %d",
 			 iova, len, r);
 	else if (x->denied && !x->unmapped)
-		VU_CHECK(r == -EACCES, "iova 0x%llx len 0x%llx perm %u "
-			 "forbidden: %d", iova, len, perm, r);
+		VU_CHECK(r == -EACCES, "iova 0x%llx len 0x%llx perm %u forbidden: %d", iova, len, perm, r);
 	else if (x->unmapped && !x->denied)
 		VU_CHECK(r == -EAGAIN, "iova 0x%llx len 0x%llx unmapped: %d",
 			 iova, len, r);
 	else
-		VU_CHECK(r == -EAGAIN || r == -EACCES, "iova 0x%llx len 0x%llx "
-			 "partly unmapped and forbidden: %d", iova, len, r);
+		VU_CHECK(r == -EAGAIN || r == -EACCES, "iova 0x%llx len 0x%llx partly unmapped and forbidden: %d", iova, len, r);
 }
 
 static void op_iov(struct fuzz_in *in)
@@ -381,16 +375,14 @@ static void op_iov(struct fuzz_in *in)
 		return;
 	}
 	if (x.wraps || x.unmapped || x.denied) {
-		VU_CHECK(r < 0, "iova 0x%llx len 0x%llx perm %u: %d segments, "
-			 "documented: refused (unmapped %d denied %d wraps %d)",
+		VU_CHECK(r < 0, "iova 0x%llx len 0x%llx perm %u: %d segments, documented: refused (unmapped %d denied %d wraps %d)",
 			 iova, len, perm, r, x.unmapped, x.denied, x.wraps);
 		check_error(&x, r, iova, len, perm);
 		return;
 	}
 	if (x.entries > VU_SEGS && r < 0)
 		return;
-	VU_CHECK(r > 0, "iova 0x%llx len 0x%llx perm %u, mapped in %u "
-		 "entries: %d", iova, len, perm, x.entries, r);
+	VU_CHECK(r > 0, "iova 0x%llx len 0x%llx perm %u, mapped in %u entries: %d", iova, len, perm, x.entries, r);
 	check_bytes(iova, len, iov, r);
 }
 
@@ -421,8 +413,7 @@ static void op_ptr(struct fuzz_in *in)
 		ivu_vring_frame_begin(&dev.vq[0]);
 		n = ivu_iotlb_iov(&dev, &dev.vq[0], iova, len, perm, iov,
 				  ARRAY_SIZE(iov));
-		VU_CHECK(n != 1, "ptr iova 0x%llx len 0x%llx: %d, but one "
-			 "contiguous segment", iova, len, r);
+		VU_CHECK(n != 1, "ptr iova 0x%llx len 0x%llx: %d, but one contiguous segment", iova, len, r);
 		return;
 	}
 	VU_CHECK(r == 0, "ptr iova 0x%llx len 0x%llx perm %u: %d", iova, len,

@@ -59,8 +59,10 @@
 #define VU_MAX_HFDS	160	/* fds the harness creates per input */
 #define VU_PAYLOAD_MAX	632	/* QEMU 7.2's, as the README says */
 
-enum { VU_FD_EVENT, VU_FD_MEM, VU_FD_PIPE_R, VU_FD_PIPE_W, VU_FD_NULL,
-       VU_FD_SOCK, VU_FD_ZERO, VU_FD_DIR };
+enum {
+	VU_FD_EVENT, VU_FD_MEM, VU_FD_PIPE_R, VU_FD_PIPE_W, VU_FD_NULL,
+	VU_FD_SOCK, VU_FD_ZERO, VU_FD_DIR,
+};
 
 /* What the harness keeps of the fds it made (its own copies). */
 struct vu_hfd {
@@ -446,16 +448,13 @@ static void check_exchange(const struct vu_msg *m, int r)
 	unsigned int n = take_replies(req, &v);
 
 	if (framing_bad) {
-		VU_CHECK(r && !n, "request %u flags 0x%x fds %u size %u: badly "
-			 "framed, yet %s, %u replies", req, flags, m->nfds,
+		VU_CHECK(r && !n, "request %u flags 0x%x fds %u size %u: badly framed, yet %s, %u replies", req, flags, m->nfds,
 			 m->len, r ? "closed" : "served", n);
 	} else if (has_own_reply(req)) {
-		VU_CHECK(r ? n <= 1 : n == 1, "request %u (size %u fds %u): %u "
-			 "replies, connection %s", req, m->len, m->nfds, n,
+		VU_CHECK(r ? n <= 1 : n == 1, "request %u (size %u fds %u): %u replies, connection %s", req, m->len, m->nfds, n,
 			 r ? "closed" : "kept");
 	} else if (flags & 8) {
-		VU_CHECK(!r && n == 1, "request %u NEED_REPLY (size %u fds %u): "
-			 "%u replies, connection %s (%d)", req, m->len, m->nfds,
+		VU_CHECK(!r && n == 1, "request %u NEED_REPLY (size %u fds %u): %u replies, connection %s (%d)", req, m->len, m->nfds,
 			 n, r ? "closed" : "kept", r);
 		VU_CHECK(v || spec_shape(req, m->len, m->nfds),
 			 "request %u of size %u with %u fds acknowledged 0",
@@ -571,10 +570,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		if (hfd[i].fd >= 0)
 			close(hfd[i].fd);
 	nhfd = 0;
-	VU_CHECK(count_fds() == fds0, "fds: %d before the connection, %d "
-		 "after the device reset", fds0, count_fds());
-	VU_CHECK(count_maps() == maps0, "mappings of the frontend's files: "
-		 "%d before the connection, %d after the device reset", maps0,
+	VU_CHECK(count_fds() == fds0, "fds: %d before the connection, %d after the device reset", fds0, count_fds());
+	VU_CHECK(count_maps() == maps0, "mappings of the frontend's files: %d before the connection, %d after the device reset", maps0,
 		 count_maps());
 	vu_quiet(false);
 	return 0;

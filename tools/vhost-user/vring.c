@@ -21,6 +21,7 @@
  * ring runs again when the UPDATE arrives.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/virtio_config.h>
@@ -111,6 +112,20 @@ void ivu_vring_break(struct ivu_dev *d, struct ivu_vring *vq,
 		ivu_vring_signal_err(vq);
 }
 
+/*
+ * The rings are read and written in place, by aligned atomic accesses:
+ * their local addresses must be aligned as the guest's are (desc 16,
+ * avail 2, used 4).  Checking the frontend's addresses is not enough: a
+ * region's (or an IOTLB entry's) uaddr need not be aligned like the
+ * offset it maps.
+ */
+static bool ivu_vring_aligned(const void *desc, const void *avail,
+			      const void *used)
+{
+	return !((uintptr_t)desc & 15) && !((uintptr_t)avail & 1) &&
+	       !((uintptr_t)used & 3);
+}
+
 /**
  * ivu_vring_start() - map a ring's addresses and start it
  * @d: the device
@@ -143,7 +158,8 @@ int ivu_vring_start(struct ivu_dev *d, struct ivu_vring *vq)
 	vq->desc = ivu_mem_qva(&d->mem, a->desc_user_addr, 16 * n);
 	vq->avail = ivu_mem_qva(&d->mem, a->avail_user_addr, 6 + 2 * n);
 	vq->used = ivu_mem_qva(&d->mem, a->used_user_addr, 6 + 8 * n);
-	if (!vq->desc || !vq->avail || !vq->used) {
+	if (!vq->desc || !vq->avail || !vq->used ||
+	    !ivu_vring_aligned(vq->desc, vq->avail, vq->used)) {
 		vq->desc = NULL;
 		return -EINVAL;
 	}
@@ -258,6 +274,10 @@ int ivu_vring_rings(struct ivu_dev *d, struct ivu_vring *vq)
 				     sizeof(u16), IVHOST_PERM_RO, &idx);
 	if (err)
 		return err;
+	if (!ivu_vring_aligned(desc, avail, used)) {
+		ivu_vring_break(d, vq, "ring misaligned in memory, num", vq->num);
+		return -EINVAL;
+	}
 	vq->desc = desc;
 	vq->avail = avail;
 	vq->used = used;

@@ -71,7 +71,8 @@ struct vu_hfd {
 };
 
 static struct ivu_dev dev = { .queues = 2, .tap_name = "fzvu0",
-			      .conn_fd = -1, .backend_fd = -1, .epfd = -1 };
+			      .conn_fd = -1, .backend_fd = -1, .epfd = -1,
+			      .nthreads = 1, .ctl_fd = -1 };
 static int tap_peer[IVU_MAX_QP];
 static struct vu_hfd hfd[VU_MAX_HFDS];
 static unsigned int nhfd;
@@ -175,10 +176,12 @@ static int hfd_nth(u8 kind, unsigned int i)
 
 static void vu_faulted(void)
 {
+	static unsigned int seen;
 	unsigned int i;
 
-	if (!ivu_mem_take_fault())
+	if (ivu_mem_faults() == seen)
 		return;
+	seen = ivu_mem_faults();
 	for (i = 0; i < 2 * dev.queues; i++)
 		if (dev.vq[i].started) {
 			ivu_vring_break(&dev, &dev.vq[i], "guest memory gone",
@@ -244,6 +247,9 @@ static void vu_drain(void)
 	}
 }
 
+/* The one worker the harness plays: every vq is its. */
+static struct ivu_worker vu_worker = { .d = &dev, .epfd = -1, .wake_fd = -1 };
+
 static void vu_turn(void)
 {
 	struct epoll_event ev[16];
@@ -256,11 +262,17 @@ static void vu_turn(void)
 			vu_event(ev[i].data.u64, ev[i].events);
 			vu_faulted();
 		}
-		ivu_notifier_poll(&dev);
+		ivu_notifier_poll(&dev, &vu_worker);
 		vu_faulted();
-		for (q = 0; q < 2 * dev.queues; q++)
-			if (dev.vq[q].more)
-				ivu_net_round(&dev, &dev.vq[q]);
+		for (q = 0; q < 2 * dev.queues; q++) {
+			struct ivu_vring *vq = &dev.vq[q];
+
+			/* As a worker's pass: a message's break signalled. */
+			if (vq->err_due && vq->published_used == vq->last_used)
+				ivu_vring_flush(&dev, vq);
+			if (vq->more)
+				ivu_net_round(&dev, vq);
+		}
 		ivu_iotlb_send(&dev);
 		vu_faulted();
 		vu_drain();

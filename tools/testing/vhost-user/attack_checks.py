@@ -783,6 +783,7 @@ from attack_notifier import (notifier_bad_answers,  # noqa: E402
                              notifier_reregister)
 from attack_restart import RESTART_CHECKS  # noqa: E402
 from attack_review import REVIEW_CHECKS  # noqa: E402
+from attack_access import ACCESS_CHECKS  # noqa: E402
 from attack_log import (log_bad_base, log_iotlb_gpa, log_marks,  # noqa: E402
                         log_tiny, log_truncated, log_used_outside,
                         log_used_outside_nothing_more,
@@ -856,3 +857,4 @@ CHECKS = [
 ]
 CHECKS += RESTART_CHECKS
 CHECKS += REVIEW_CHECKS
+CHECKS += ACCESS_CHECKS

@@ -4,7 +4,7 @@ attack-ivhost-user: the socket file's mode (--socket-mode), peers with
 other credentials (SO_PEERCRED: --allow-uid, --allow-gid), a --client
 daemon meeting a server it must not trust; fds and mappings that must not
 grow while one connection sends refused or replacing messages; a frontend
-that floods the daemon.  Listed in attack_checks.CHECKS; they use its
+that floods the daemon, or stops in the middle of a message.  Listed in attack_checks.CHECKS; they use its
 helpers.  The peers with other credentials are forked children that drop
 to nobody (uid 65534) before connect() or listen(): the kernel records
 the credentials there."""
@@ -53,9 +53,22 @@ def become(uid, gid, groups=(), keep=-1):
     os.setresuid(uid, uid, uid)
 
 
+def mapped(uid):
+    """Can this process take @uid (its user namespace maps it)?"""
+    with open("/proc/self/uid_map") as f:
+        for line in f:
+            inside, _, n = (int(x) for x in line.split())
+            if inside <= uid < inside + n:
+                return True
+    return False
+
+
 def fork_as(fn, uid=NOBODY, gid=NOBODY, groups=(), keep=-1):
     """Run fn() in a child with these credentials; its return value (a
     small int) is the child's exit status.  Returns the child's pid."""
+    assert os.geteuid() == 0 and mapped(uid), \
+        "cannot become uid %d: these checks need root (not a user " \
+        "namespace mapping only the caller)" % uid
     pid = os.fork()
     if pid == 0:
         rc = 101
@@ -235,6 +248,9 @@ def no_growth(d, fe, what, send, n=N_SENDS):
     fds and mappings do not grow past where the first few left them."""
     for _ in range(3):
         send(fe)
+    # The reply to a message goes out before its fds are closed: one
+    # round trip more and they are.
+    assert fe.alive(), "%s: connection lost" % what
     base = footprint(d)
     for _ in range(n):
         send(fe)
@@ -432,21 +448,7 @@ def flood_no_growth(d):
     assert now[2] - base[2] <= RSS_SLACK_KB, \
         "RSS %d kB -> %d kB after %d messages" % (base[2], now[2], FLOOD)
     # Replies never read.
-    fe.s.setblocking(False)
-    ask_ = struct.pack("<III", GET_QUEUE_NUM, 1, 0) * 1000
-    sent, stuck = 0, None
-    while sent < FLOOD:
-        try:
-            fe.s.send(ask_)
-            sent += 1000
-            stuck = None
-        except BlockingIOError:
-            stuck = stuck or time.monotonic()
-            if time.monotonic() - stuck > 1:
-                break
-            time.sleep(0.01)
-        except OSError:
-            break
+    send_until_stuck(fe.s, struct.pack("<III", GET_QUEUE_NUM, 1, 0), FLOOD)
     rss = proc_status(d.p.pid, "VmRSS")
     assert rss - base[2] <= RSS_SLACK_KB, \
         "RSS %d kB -> %d kB with replies unread" % (base[2], rss)

@@ -127,7 +127,8 @@ int ivu_access_allow_gid(struct ivu_access *a, const char *s)
  *
  * The caller listens afterwards: until then a connect() is refused, so
  * the moment between bind() and chmod() lets nobody in.
- * Context: before other threads run (the umask is the process's).
+ * Context: the control thread, at start; the umask is the process's, and
+ * no other thread creates files (the datapath workers never do).
  * Return: 0, or -1 with errno set.
  */
 int ivu_access_bind(const struct ivu_access *a, int fd,

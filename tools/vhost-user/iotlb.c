@@ -11,15 +11,17 @@
  * it must lie whole in one SET_MEM_TABLE region (the core's check_uaddr
  * hook), and is mapped through the regions each time it is used.
  *
- * The barrier: the daemon has one thread, and a round of a ring runs to
- * its end before the next message is read, so no translation survives a
- * round but the rings' own addresses, which the core's sync callback
- * drops (they are translated again at the next round).  A frame held in
- * an RX buffer over a miss is a copy of the tap's, not a translation.
+ * The barrier: messages are handled under the write side of d->lock,
+ * so no round runs while one is, and no translation survives a round but
+ * the rings' own addresses, which the core's sync callback drops (they
+ * are translated again at the next round).  A frame held in an RX buffer
+ * over a miss is a copy of the tap's, not a translation.  The datapath
+ * workers translate concurrently, under the core's own lock.
  *
  * MISS and ACCESS_FAIL go out on the backend channel (SET_BACKEND_REQ_FD)
- * without NEED_REPLY, from the core's bounded, deduplicated queue, and
- * never block the loop: a full socket keeps them queued and the channel
+ * without NEED_REPLY, from the core's bounded, deduplicated queue: a
+ * worker's round queues them and wakes the control thread, which sends
+ * them without blocking: a full socket keeps them queued and the channel
  * is watched for room.  A ring that misses waits (nothing is dropped);
  * the UPDATE that answers the miss wakes it, through the core.
  *
@@ -59,7 +61,7 @@ static struct ivu_dev *ivu_iotlb_dev(struct ivhost_devtlb *tlb)
 	return container_of(tlb, struct ivu_dev, iotlb.tlb);
 }
 
-/* The core's wake: the vqs run another round from the loop. */
+/* The core's wake: the vqs' workers run another round (control thread). */
 static void ivu_iotlb_wake_vqs(struct ivu_dev *d, unsigned long vqs)
 {
 	unsigned int i;
@@ -80,9 +82,10 @@ static bool ivu_iotlb_meets(u64 addr, u64 len, u64 start, u64 last)
 }
 
 /*
- * The core's barrier.  No round is running (one thread), so only the
- * rings' translations can still be held: those that meet [start, last]
- * are dropped, and translated again by the next round.
+ * The core's barrier, from a message (d->lock held for writing).  No
+ * round is running, so only the rings' translations can still be held:
+ * those that meet [start, last] are dropped, and translated again by the
+ * next round.
  */
 static void ivu_iotlb_sync(struct ivhost_devtlb *tlb, u64 start, u64 last)
 {
@@ -270,6 +273,7 @@ static void ivu_iotlb_channel_error(struct ivu_dev *d, int err)
  * ivu_iotlb_send() - send the queued MISS and ACCESS_FAIL messages
  * @d: the device
  *
+ * Context: the control thread, d->lock held for writing.
  * Sends until the queue is empty or the channel is full, never waiting;
  * a full channel is watched for room and this runs again.  Rings whose
  * misses found the queue full are woken to ask again.
@@ -282,11 +286,9 @@ void ivu_iotlb_send(struct ivu_dev *d)
 	unsigned long wake = 0;
 	int err = 0;
 
-	if (tlb->retry.work.pending) {
+	if (__atomic_exchange_n(&tlb->retry.work.pending, 0, __ATOMIC_SEQ_CST))
 		/* Misses that found no memory: ask again now. */
-		tlb->retry.work.pending = 0;
 		tlb->retry.work.func(&tlb->retry.work);
-	}
 	if (d->backend_fd < 0)
 		return;
 	if (t->out_len)
@@ -318,12 +320,14 @@ static int ivu_iotlb_segs(struct ivu_dev *d, struct ivu_vring *vq,
 			  struct ivhost_devtlb_vq *q, u64 iova, u64 len,
 			  u8 perm, struct iovec *iov, unsigned int max)
 {
-	static struct iovec qva[IVU_IOTLB_SEGS];
+	static __thread struct iovec qva[IVU_IOTLB_SEGS];
 	unsigned int i, n = 0;
 	int segs, r;
 
 	segs = ivhost_devtlb_translate(&d->iotlb.tlb, vq->index, iova, len,
 				       perm, qva, IVU_IOTLB_SEGS, q);
+	if (segs == -EAGAIN || segs == -EACCES)
+		ivu_iotlb_queued();	/* a MISS or ACCESS_FAIL to send */
 	if (segs < 0)
 		return segs;
 	for (i = 0; i < (unsigned int)segs; i++) {

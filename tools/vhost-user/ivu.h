@@ -2,15 +2,33 @@
 /*
  * ivhost-user: a vhost-user net backend.  Shared types of the daemon.
  *
- * One thread, one epoll loop (main.c).  A device (struct ivu_dev) lives
- * as long as the daemon: its taps stay open, while everything a frontend
- * gave (memory mappings, eventfds, the backend channel, negotiated
- * features, ring state) is dropped by ivu_dev_reset() when the frontend
- * goes away.  Nothing here needs a lock: only the loop's thread runs.
+ * A device (struct ivu_dev) lives as long as the daemon: its taps stay
+ * open, while everything a frontend gave (memory mappings, eventfds, the
+ * backend channel, negotiated features, ring state) is dropped by
+ * ivu_dev_reset() when the frontend goes away.
+ *
+ * Threads (main.c, worker.c): the control thread serves the socket, the
+ * signals and the backend channel and never runs a ring; the rings run on
+ * --threads datapath workers, vq i on worker i % nthreads.
+ *
+ * Locking, outermost first:
+ *   d->lock     a rwlock.  The control thread holds it for writing for
+ *               everything it does but waiting (epoll_wait, and the recv
+ *               of a message: a frontend stalled mid-message never holds
+ *               the datapath); a worker holds it for reading around its
+ *               rounds.  So a control message sees no round running, and
+ *               a round sees the device as one message left it.
+ *   tlb->lock   the IOTLB core's own (drivers/vhost/devtlb.c), a mutex
+ *               in userspace (tools/include/linux/spinlock.h): workers
+ *               translate concurrently.
+ * A ring's state is written by its worker under the read lock, or by the
+ * control thread under the write lock; counters that several workers
+ * bump are atomics.  A worker never waits for the control thread.
  */
 #ifndef _IVU_H
 #define _IVU_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/uio.h>
@@ -25,6 +43,7 @@
 #define IVU_MAX_VQ		(2 * IVU_MAX_QP)
 #define IVU_MAX_REGIONS		8	/* VHOST_MEMORY_BASELINE_NREGIONS */
 #define IVU_MAX_FDS		8
+#define IVU_MAX_THREADS		16	/* datapath workers */
 #define IVU_RING_MAX		32768U
 #define IVU_IOV_MAX		1024	/* UIO_MAXIOV: writev()'s limit */
 #define IVU_RX_BUF		(65536 + 256)
@@ -64,7 +83,7 @@ struct ivu_qp_stats {
  * @qp: per queue pair
  * @connections: frontends served
  * @proto_errors: requests refused (bad size, fds, values, unknown ids)
- * @broken_rings: rings stopped because the guest broke them
+ * @broken_rings: rings stopped because the guest broke them (atomic)
  * @kicks_eventfd: per vq, kick eventfd reads that found a kick
  * @kicks_doorbell: per vq, kicks seen in its host notifier page
  */
@@ -103,7 +122,8 @@ struct ivu_stats {
  * @broken: the guest broke the ring; nothing more is done until restart
  * @err_due: broken with chains pushed but not yet published: the error
  *	eventfd is signalled once they are (ivu_vring_flush())
- * @more: a round ended on its weight; run another
+ * @more: a round ended on its weight, or something woke the ring: its
+ *	worker runs another round
  */
 struct ivu_vring {
 	int index;
@@ -233,7 +253,6 @@ struct ivu_nb_wait {
  * @out_len: its size, 0 if none
  * @out_off: bytes of it sent
  * @out_fd: it carries the memfd (with its first byte)
- * @idle_ticks: loop ticks since a doorbell last rang
  * @registered: registrations sent
  * @mapped: registrations answered 0
  * @refusals: registrations answered non-zero
@@ -252,7 +271,6 @@ struct ivu_notifier {
 	unsigned char out[12 + 24];
 	size_t out_len, out_off;
 	bool out_fd;
-	unsigned int idle_ticks;
 	u64 registered, mapped, refusals, withdrawn;
 };
 
@@ -279,11 +297,42 @@ struct ivu_dirty {
 	u64 pages, failures;
 };
 
+struct ivu_dev;
+
+/**
+ * struct ivu_worker - a datapath thread (worker.c)
+ * @d: its device
+ * @id: its number: it serves the vqs whose index is @id modulo the count
+ * @th: the thread
+ * @epfd: its epoll: its rings' kick fds and taps, and @wake_fd
+ * @wake_fd: eventfd the control thread writes after a message
+ * @fault_gen: the SIGBUS count its rings were last stopped for
+ * @idle_ticks: polls since one of its doorbells last rang (notifier.c)
+ * @missed: a round queued IOTLB messages for the control thread to send
+ */
+struct ivu_worker {
+	struct ivu_dev *d;
+	unsigned int id;
+	pthread_t th;
+	int epfd;
+	int wake_fd;
+	unsigned int fault_gen;
+	unsigned int idle_ticks;
+	bool missed;
+};
+
 /**
  * struct ivu_dev - the device a frontend drives
  * @queues: queue pairs (--queues)
  * @tap_name: the tap's name
- * @epfd: the event loop's epoll
+ * @epfd: the control thread's epoll
+ * @lock: see the top of this file
+ * @nthreads: datapath workers (--threads)
+ * @w: them
+ * @ctl_fd: eventfd a worker writes to wake the control thread (IOTLB
+ *	messages to send, a tap gone)
+ * @stopping: the daemon ends: workers return (atomic)
+ * @tap_gone: a worker found a tap queue gone (atomic)
  * @conn_fd: the frontend's socket, -1 if none
  * @backend_fd: the backend channel (SET_BACKEND_REQ_FD), -1 if none
  * @owner: SET_OWNER was received
@@ -303,6 +352,12 @@ struct ivu_dev {
 	unsigned int queues;
 	const char *tap_name;
 	int epfd;
+	pthread_rwlock_t lock;
+	unsigned int nthreads;
+	struct ivu_worker w[IVU_MAX_THREADS];
+	int ctl_fd;
+	bool stopping;
+	bool tap_gone;
 	int conn_fd;
 	int backend_fd;
 	bool owner;
@@ -328,6 +383,7 @@ enum ivu_ev {
 	IVU_EV_KICK,
 	IVU_EV_TAP,
 	IVU_EV_BACKEND,
+	IVU_EV_WAKE,		/* a worker's wake_fd, or the control's ctl_fd */
 };
 
 #define IVU_TAG(kind, idx)	(((u64)(kind) << 32) | (u32)(idx))
@@ -337,6 +393,14 @@ void ivu_watch(struct ivu_dev *d, int fd, u32 events, u64 tag);
 void ivu_unwatch(struct ivu_dev *d, int fd);
 void ivu_close(int *fd);
 
+/* worker.c */
+int ivu_workers_start(struct ivu_dev *d);
+void ivu_workers_stop(struct ivu_dev *d);
+struct ivu_worker *ivu_vq_worker(struct ivu_dev *d, unsigned int vq);
+void ivu_ctl_lock(struct ivu_dev *d);
+void ivu_ctl_unlock(struct ivu_dev *d);
+void ivu_ctl_wake(struct ivu_dev *d);
+
 /* proto.c */
 int ivu_proto_handle(struct ivu_dev *d);
 void ivu_dev_reset(struct ivu_dev *d);
@@ -344,7 +408,7 @@ u64 ivu_proto_features(const struct ivu_dev *d);
 
 /* mem.c */
 int ivu_mem_init(void);
-bool ivu_mem_take_fault(void);
+unsigned int ivu_mem_faults(void);
 int ivu_mem_set(struct ivu_mem *m, const void *payload, u32 size,
 		const int *fds, unsigned int nfds);
 void ivu_mem_free(struct ivu_mem *m);
@@ -393,6 +457,7 @@ bool ivu_iotlb_on(const struct ivu_dev *d);
 int ivu_iotlb_msg(struct ivu_dev *d, const struct vhost_iotlb_msg *msg);
 void ivu_iotlb_flush(struct ivu_dev *d);
 void ivu_iotlb_send(struct ivu_dev *d);
+void ivu_iotlb_queued(void);
 void ivu_iotlb_backend_closed(struct ivu_dev *d);
 int ivu_iotlb_iov(struct ivu_dev *d, struct ivu_vring *vq, u64 iova, u64 len,
 		  u8 perm, struct iovec *iov, unsigned int max);
@@ -407,8 +472,8 @@ void ivu_notifier_stop(struct ivu_dev *d, struct ivu_vring *vq);
 void ivu_notifier_reset(struct ivu_dev *d);
 int ivu_notifier_out(struct ivu_dev *d);
 void ivu_notifier_read(struct ivu_dev *d);
-void ivu_notifier_poll(struct ivu_dev *d);
-int ivu_notifier_timeout(struct ivu_dev *d);
+void ivu_notifier_poll(struct ivu_dev *d, struct ivu_worker *w);
+int ivu_notifier_timeout(struct ivu_dev *d, struct ivu_worker *w);
 void ivu_notifier_stats(struct ivu_dev *d, FILE *f);
 void ivu_backend_watch(struct ivu_dev *d);
 void ivu_backend_close(struct ivu_dev *d);

@@ -165,8 +165,9 @@ static int ivu_dirty_gpa(struct ivu_dev *d, u64 gpa, u64 len)
 	for (pfn = gpa / IVU_LOG_PAGE; pfn <= last / IVU_LOG_PAGE; pfn++)
 		__atomic_fetch_or(&l->bits[pfn / 8], (u8)(1U << (pfn % 8)),
 				  __ATOMIC_RELAXED);
-	l->marked = true;
-	l->pages += last / IVU_LOG_PAGE - gpa / IVU_LOG_PAGE + 1;
+	__atomic_store_n(&l->marked, true, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&l->pages, last / IVU_LOG_PAGE - gpa / IVU_LOG_PAGE + 1,
+			   __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -203,7 +204,7 @@ static int ivu_dirty_local(struct ivu_dev *d, const void *p, u64 len)
 
 static void ivu_dirty_fail(struct ivu_dev *d, struct ivu_vring *vq, int err)
 {
-	d->dirty.failures++;
+	__atomic_add_fetch(&d->dirty.failures, 1, __ATOMIC_RELAXED);
 	ivu_vring_break(d, vq, err == -ERANGE ?
 			"write outside the dirty log, num" :
 			"write to memory the dirty log cannot name, num",
@@ -330,9 +331,9 @@ void ivu_dirty_done(struct ivu_dev *d)
 {
 	u64 one = 1;
 
-	if (!d->dirty.marked || !d->dirty.efd_set)
+	if (!d->dirty.efd_set ||
+	    !__atomic_exchange_n(&d->dirty.marked, false, __ATOMIC_RELAXED))
 		return;
-	d->dirty.marked = false;
 	if (write(d->dirty.efd, &one, sizeof(one)) < 0)
 		ivu_dbg("dirty log eventfd: %m");
 }

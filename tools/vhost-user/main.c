@@ -4,11 +4,10 @@
  *
  * main.c: the command line, signals, the frontend connection (listening,
  * or with --client connecting and reconnecting with backoff) and the
- * event loop.  The loop serves, in turn: signals, the listening socket or
- * reconnect timer, the frontend's socket (one message per event), kicks
- * and tap readiness (one bounded round each), then one more round for
- * every ring whose last round stopped on its weight, so that busy rings
- * and the socket share the thread fairly.
+ * control thread's loop: signals, the listening socket or reconnect
+ * timer, the frontend's socket (one message per event), the backend
+ * channel, and the workers' wake-ups (IOTLB messages to send, a tap
+ * gone).  The rings run on the datapath threads (worker.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -41,7 +40,6 @@ unsigned int tools_alloc_fail;	/* tools/include/linux/slab.h: never fail */
  * @sig_fd: signalfd for SIGINT, SIGTERM, SIGUSR1
  * @timer_fd: reconnect timer (client mode)
  * @backoff_ms: next reconnect delay
- * @tap_gone: a tap queue was taken from the daemon: it exits, failing
  * @access: who may connect (access.c)
  */
 struct ivu_main {
@@ -52,7 +50,6 @@ struct ivu_main {
 	int sig_fd;
 	int timer_fd;
 	unsigned int backoff_ms;
-	bool tap_gone;
 	struct ivu_access access;
 };
 
@@ -67,38 +64,65 @@ void ivu_close(int *fd)
 	*fd = -1;
 }
 
+/* The epoll that watches what @tag names: a ring's worker's, or ours. */
+static int ivu_epfd_of(struct ivu_dev *d, u64 tag)
+{
+	u32 idx = (u32)tag;
+
+	switch (tag >> 32) {
+	case IVU_EV_KICK:
+		return ivu_vq_worker(d, idx)->epfd;
+	case IVU_EV_TAP:
+		return ivu_vq_worker(d, 2 * idx)->epfd;	/* its RX ring's */
+	default:
+		return d->epfd;
+	}
+}
+
 /**
- * ivu_watch() - watch an fd in the loop, or change what is watched
+ * ivu_watch() - watch an fd, or change what is watched
  * @d: the device
  * @fd: the fd
  * @events: EPOLLIN, or 0 to keep it registered but quiet
- * @tag: IVU_TAG() of what it is
+ * @tag: IVU_TAG() of what it is: kicks and taps go to their ring's
+ *	worker, the rest to the control thread
+ *
+ * Context: the control thread (d->lock held for writing), or a worker
+ * for its own rings.
  */
 void ivu_watch(struct ivu_dev *d, int fd, u32 events, u64 tag)
 {
 	struct epoll_event ev = { .events = events, .data.u64 = tag };
+	int epfd = ivu_epfd_of(d, tag);
 
-	if (epoll_ctl(d->epfd, EPOLL_CTL_MOD, fd, &ev) &&
-	    epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev))
+	if (epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) &&
+	    epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev))
 		ivu_log("epoll fd %d: %m", fd);
 }
 
 /**
- * ivu_unwatch() - stop watching an fd
+ * ivu_unwatch() - stop watching an fd, wherever it is watched
  * @d: the device
  * @fd: the fd
+ *
+ * Context: as ivu_watch().
  */
 void ivu_unwatch(struct ivu_dev *d, int fd)
 {
+	unsigned int i;
+
 	epoll_ctl(d->epfd, EPOLL_CTL_DEL, fd, NULL);
+	for (i = 0; i < d->nthreads; i++)
+		epoll_ctl(d->w[i].epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
 static void ivu_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: ivhost-user --socket PATH --tap NAME [--queues N] [--client]\n"
-		"                   [--socket-mode MODE] [--allow-uid USER]...\n"
-		"                   [--allow-gid GROUP]... [--host-notifier] [--verbose]\n"
+		"                   [--threads N] [--socket-mode MODE]\n"
+		"                   [--allow-uid USER]... [--allow-gid GROUP]...\n"
+		"                   [--host-notifier] [--verbose]\n"
 		"A vhost-user net backend: serves a vhost-user frontend (QEMU's\n"
 		"-netdev vhost-user) and moves its frames to and from a tap.\n"
 		"  --socket PATH  the vhost-user socket: listened on (one frontend\n"
@@ -110,6 +134,8 @@ static void ivu_usage(FILE *f)
 		"  --queues N     queue pairs, 1..%d (default 1); N > 1 makes the\n"
 		"                 tap IFF_MULTI_QUEUE, one tap queue per pair\n"
 		"  --client       connect instead of listening\n"
+		"  --threads N    datapath threads, 1..%d (default 1): vq i runs on\n"
+		"                 thread i %% N; the socket has a thread of its own\n"
 		"  --socket-mode MODE  the listening socket's mode, octal (default\n"
 		"                 0600)\n"
 		"  --allow-uid USER  also serve a peer (frontend, or with --client\n"
@@ -127,7 +153,7 @@ static void ivu_usage(FILE *f)
 		"translated through a device IOTLB (IOTLB_MSG, MISS on the backend\n"
 		"channel).  SIGINT/SIGTERM end it and print its counters (the IOTLB's\n"
 		"on a line 'ivhost-user: iotlb ...'); SIGUSR1 prints them.\n",
-		IVU_MAX_QP);
+		IVU_MAX_QP, IVU_MAX_THREADS);
 }
 
 /* --socket-mode, --allow-uid, --allow-gid: 0, or -1 (logged). */
@@ -155,6 +181,7 @@ static int ivu_args(struct ivu_main *im, int argc, char **argv)
 		{ "tap", required_argument, NULL, 't' },
 		{ "queues", required_argument, NULL, 'q' },
 		{ "client", no_argument, NULL, 'c' },
+		{ "threads", required_argument, NULL, 'T' },
 		{ "host-notifier", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "socket-mode", required_argument, NULL, 'm' },
@@ -167,7 +194,7 @@ static int ivu_args(struct ivu_main *im, int argc, char **argv)
 	long n;
 	int o;
 
-	while ((o = getopt_long(argc, argv, "s:t:q:cnvhm:U:G:", opts,
+	while ((o = getopt_long(argc, argv, "s:t:q:cT:nvhm:U:G:", opts,
 				NULL)) != -1) {
 		switch (o) {
 		case 's':
@@ -184,6 +211,12 @@ static int ivu_args(struct ivu_main *im, int argc, char **argv)
 			break;
 		case 'c':
 			im->client = true;
+			break;
+		case 'T':
+			n = strtol(optarg, &end, 10);
+			if (*end || n < 1 || n > IVU_MAX_THREADS)
+				return -1;
+			im->d.nthreads = n;
 			break;
 		case 'n':
 			im->d.notifier.enabled = true;
@@ -334,24 +367,9 @@ static bool ivu_signal(struct ivu_main *im)
 	return si.ssi_signo == SIGUSR1;
 }
 
-/*
- * The tap was deleted (ip link del) under the daemon: its queues are
- * detached, and report EPOLLERR for ever (watched or not), which would
- * spin the loop.  Nothing is left to serve: the daemon exits, failing,
- * and its service manager starts it again with a tap.
- */
-static bool ivu_tap_gone(struct ivu_main *im, u32 qp)
-{
-	ivu_log("tap %s: queue %u gone (the tap was deleted?); exiting",
-		im->d.tap_name, qp);
-	im->tap_gone = true;
-	return false;
-}
-
-static bool ivu_event(struct ivu_main *im, u64 tag, u32 events)
+static bool ivu_event(struct ivu_main *im, u64 tag)
 {
 	struct ivu_dev *d = &im->d;
-	u32 idx = (u32)tag;
 	u64 v;
 
 	switch (tag >> 32) {
@@ -365,87 +383,67 @@ static bool ivu_event(struct ivu_main *im, u64 tag, u32 events)
 		    d->conn_fd < 0)
 			ivu_try_connect(im);
 		break;
-	case IVU_EV_CONN:
-		if (d->conn_fd >= 0 && ivu_proto_handle(d))
-			ivu_disconnect(im);
-		break;
-	case IVU_EV_KICK:
-		if (d->vq[idx].kick_fd >= 0)
-			ivu_net_kick(d, &d->vq[idx]);
-		break;
-	case IVU_EV_TAP:
-		if (events & EPOLLERR)
-			return ivu_tap_gone(im, idx);
-		ivu_net_tap_ready(d, idx);
-		break;
 	case IVU_EV_BACKEND:
 		ivu_notifier_read(d);
-		ivu_iotlb_send(d);
+		break;
+	case IVU_EV_WAKE:
+		/* A worker: IOTLB messages to send (below), or a tap gone. */
+		if (read(d->ctl_fd, &v, sizeof(v)) != sizeof(v))
+			ivu_dbg("control eventfd: %m");
 		break;
 	}
 	return true;
 }
 
-/* Guest memory shrank under a mapping: the rings in it are gone. */
-static void ivu_mem_faulted(struct ivu_dev *d)
+/*
+ * A message from the frontend: read without the lock (a frontend that
+ * stalls mid-message holds only this thread), acted on under it.
+ */
+static void ivu_conn_event(struct ivu_main *im)
 {
-	unsigned int i;
+	struct ivu_dev *d = &im->d;
 
-	if (!ivu_mem_take_fault())
+	if (d->conn_fd < 0 || !ivu_proto_handle(d))
 		return;
-	ivu_log("guest memory shrank under its mapping (SIGBUS); rings stopped");
-	for (i = 0; i < 2 * d->queues; i++) {
-		if (!d->vq[i].started)
-			continue;
-		ivu_vring_break(d, &d->vq[i], "guest memory gone, num",
-				d->vq[i].num);
-		d->vq[i].more = false;
-	}
+	ivu_ctl_lock(d);
+	ivu_disconnect(im);
+	ivu_ctl_unlock(d);
 }
 
 /*
- * Another round for every ring whose last one stopped on its weight, or
- * that the IOTLB woke; then the IOTLB's messages go out.  True if a ring
- * wants another round.
+ * The control thread's loop.  It sleeps until an event: the rings run on
+ * the workers.  After every pass the IOTLB's queued messages go out.
+ * A tap deleted under the daemon (a worker found it) ends it: its queues
+ * are detached, nothing is left to serve; the daemon exits, failing, and
+ * its service manager starts it again with a tap.
  */
-static bool ivu_more_rounds(struct ivu_dev *d)
-{
-	bool any = false;
-	unsigned int i;
-
-	for (i = 0; i < 2 * d->queues; i++) {
-		if (!d->vq[i].more)
-			continue;
-		ivu_net_round(d, &d->vq[i]);
-	}
-	ivu_iotlb_send(d);
-	for (i = 0; i < 2 * d->queues; i++)
-		any |= d->vq[i].more;
-	return any;
-}
-
 static int ivu_loop(struct ivu_main *im)
 {
+	struct ivu_dev *d = &im->d;
 	struct epoll_event ev[16];
-	bool more = false;
+	bool go = true;
 	int n, i;
 
-	for (;;) {
-		/* Host notifiers: polled, so the sleep may be bounded. */
-		n = epoll_wait(im->d.epfd, ev, 16,
-			       more ? 0 : ivu_notifier_timeout(&im->d));
+	while (go) {
+		n = epoll_wait(d->epfd, ev, 16, -1);
 		if (n < 0 && errno != EINTR)
 			return -errno;
-		for (i = 0; i < n; i++) {
-			if (!ivu_event(im, ev[i].data.u64, ev[i].events))
-				return im->tap_gone ? -ENODEV : 0;
-			ivu_mem_faulted(&im->d);
+		for (i = 0; i < n && go; i++) {
+			if (ev[i].data.u64 >> 32 == IVU_EV_CONN) {
+				ivu_conn_event(im);
+				continue;
+			}
+			ivu_ctl_lock(d);
+			go = ivu_event(im, ev[i].data.u64);
+			ivu_ctl_unlock(d);
 		}
-		ivu_notifier_poll(&im->d);
-		ivu_mem_faulted(&im->d);
-		more = ivu_more_rounds(&im->d);
-		ivu_mem_faulted(&im->d);
+		ivu_ctl_lock(d);
+		ivu_iotlb_send(d);
+		ivu_ctl_unlock(d);
+		if (__atomic_load_n(&d->tap_gone, __ATOMIC_SEQ_CST))
+			return -ENODEV;
 	}
+	return 0;
 }
 
 static int ivu_setup(struct ivu_main *im)
@@ -491,6 +489,12 @@ static int ivu_setup(struct ivu_main *im)
 		return -errno;
 	ivu_watch(d, im->sig_fd, EPOLLIN, IVU_TAG(IVU_EV_SIGNAL, 0));
 	ivu_watch(d, im->timer_fd, EPOLLIN, IVU_TAG(IVU_EV_TIMER, 0));
+	err = ivu_workers_start(d);
+	if (err) {
+		ivu_log("datapath threads: %s", strerror(-err));
+		return err;
+	}
+	ivu_watch(d, d->ctl_fd, EPOLLIN, IVU_TAG(IVU_EV_WAKE, 0));
 	if (!im->client)
 		return ivu_listen(im);
 	return 0;
@@ -499,8 +503,8 @@ static int ivu_setup(struct ivu_main *im)
 int main(int argc, char **argv)
 {
 	static struct ivu_main im = {
-		.d = { .queues = 1, .conn_fd = -1, .backend_fd = -1,
-		       .epfd = -1 },
+		.d = { .queues = 1, .nthreads = 1, .conn_fd = -1,
+		       .backend_fd = -1, .epfd = -1, .ctl_fd = -1 },
 		.listen_fd = -1, .sig_fd = -1, .timer_fd = -1,
 		.backoff_ms = IVU_BACKOFF_MIN_MS,
 		.access = { .mode = 0600 },
@@ -515,14 +519,17 @@ int main(int argc, char **argv)
 	err = ivu_setup(&im);
 	if (err)
 		return 1;
-	ivu_log("serving tap %s, %u queue pair(s), %s %s", im.d.tap_name,
-		im.d.queues, im.client ? "connecting to" : "listening on",
-		im.path);
+	ivu_log("serving tap %s, %u queue pair(s), %u datapath thread(s), %s %s",
+		im.d.tap_name, im.d.queues, im.d.nthreads,
+		im.client ? "connecting to" : "listening on", im.path);
+	ivu_ctl_lock(&im.d);
 	if (im.client)
 		ivu_try_connect(&im);
 	else
 		ivu_wait_frontend(&im);
+	ivu_ctl_unlock(&im.d);
 	err = ivu_loop(&im);
+	ivu_workers_stop(&im.d);
 	if (im.d.conn_fd >= 0) {
 		ivu_unwatch(&im.d, im.d.conn_fd);
 		ivu_close(&im.d.conn_fd);

@@ -35,17 +35,18 @@ struct ivu_user_region {
  * SIGBUS: a frontend can shrink a region's memfd after we mapped it, and
  * the next access past its new end faults.  The handler replaces the
  * whole region with anonymous zeroed memory, so the access completes and
- * later ones too, and leaves a note that the loop turns into stopped
- * rings (ivu_mem_take_fault()).  The regions it may replace are listed
- * here, the old table's and the new one's while SET_MEM_TABLE swaps them;
- * only the loop's thread changes the list, never while it touches guest
- * memory, so the handler always sees it whole.
+ * later ones too, and counts the fault; each datapath worker stops its
+ * rings when the count moves (ivu_mem_faults()).  The regions it may
+ * replace are listed here, the old table's and the new one's while
+ * SET_MEM_TABLE swaps them; only the control thread changes the list,
+ * under d->lock held for writing, so never while a worker touches guest
+ * memory, and the handler (in whichever thread faulted) sees it whole.
  */
 static struct {
 	char *base;
 	size_t len;
 } ivu_mapped[2 * IVU_MAX_REGIONS + 1];	/* + the dirty log */
-static int ivu_faulted;	/* set by the handler, atomically */
+static unsigned int ivu_faulted;	/* faults, counted atomically by the handler */
 
 /**
  * ivu_mem_track() - list a mapping of the frontend's files for SIGBUS
@@ -55,7 +56,8 @@ static int ivu_faulted;	/* set by the handler, atomically */
  *
  * Guest memory here; the dirty log too (log.c), whose file the frontend
  * may also shrink.
- * Context: the loop's thread, never while the mapping is being touched.
+ * Context: the control thread, d->lock held for writing (so no worker
+ * touches the mapping).
  */
 void ivu_mem_track(void *base, size_t len, void *old)
 {
@@ -92,7 +94,7 @@ static void ivu_mem_sigbus(int sig, siginfo_t *si, void *uc)
 		if (mmap(b, len, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
 			 MAP_NORESERVE, -1, 0) == b) {
-			__atomic_store_n(&ivu_faulted, 1, __ATOMIC_RELAXED);
+			__atomic_add_fetch(&ivu_faulted, 1, __ATOMIC_SEQ_CST);
 			return;
 		}
 	}
@@ -117,15 +119,17 @@ int ivu_mem_init(void)
 }
 
 /**
- * ivu_mem_take_fault() - did guest memory fault since the last call?
+ * ivu_mem_faults() - how many times guest memory faulted (SIGBUS)
  *
- * A region whose file shrank under its mapping now reads as zeros; the
- * caller stops the rings, whose contents are gone.
- * Return: true once per fault (or burst of faults).
+ * A region whose file shrank under its mapping now reads as zeros; a
+ * caller that sees the count move stops its rings, whose contents are
+ * gone.
+ * Context: any thread.
+ * Return: the count, which only grows (modulo 2^32).
  */
-bool ivu_mem_take_fault(void)
+unsigned int ivu_mem_faults(void)
 {
-	return __atomic_exchange_n(&ivu_faulted, 0, __ATOMIC_RELAXED);
+	return __atomic_load_n(&ivu_faulted, __ATOMIC_SEQ_CST);
 }
 
 /**

@@ -29,7 +29,7 @@
 
 #include "ivu.h"
 
-static struct ivu_buf ivu_buf;	/* one chain at a time: one thread */
+static __thread struct ivu_buf ivu_buf;	/* one chain at a time per thread */
 
 static unsigned int ivu_qp_of(const struct ivu_vring *vq)
 {
@@ -161,7 +161,7 @@ static int ivu_net_rx_place(struct ivu_dev *d, struct ivu_vring *vq,
 			    struct ivu_qp *q, u16 *seen)
 {
 	bool mrg = d->features & (1ULL << VIRTIO_NET_F_MRG_RXBUF);
-	static struct { u16 head; u32 len; } used[IVU_RING_MAX];
+	static __thread struct { u16 head; u32 len; } used[IVU_RING_MAX];
 	unsigned char *nb_at[2] = { NULL, NULL };
 	struct ivu_buf *b = &ivu_buf;
 	size_t left = q->rx_len, n;

@@ -449,10 +449,13 @@ void ivu_backend_close(struct ivu_dev *d)
 }
 
 /**
- * ivu_notifier_poll() - look at every armed doorbell, run the rung rings
+ * ivu_notifier_poll() - look at a worker's armed doorbells, run the rung rings
  * @d: the device
+ * @w: the worker
+ *
+ * Context: the worker, d->lock held for reading.
  */
-void ivu_notifier_poll(struct ivu_dev *d)
+void ivu_notifier_poll(struct ivu_dev *d, struct ivu_worker *w)
 {
 	struct ivu_notifier *nf = &d->notifier;
 	bool rang = false;
@@ -462,7 +465,7 @@ void ivu_notifier_poll(struct ivu_dev *d)
 
 	if (!nf->pages)
 		return;
-	for (i = 0; i < 2 * d->queues; i++) {
+	for (i = w->id; i < 2 * d->queues; i += d->nthreads) {
 		struct ivu_nb_vq *q = &nf->vq[i];
 
 		if (!q->armed)
@@ -480,24 +483,26 @@ void ivu_notifier_poll(struct ivu_dev *d)
 			ivu_net_round(d, &d->vq[i]);
 	}
 	if (rang)
-		nf->idle_ticks = 0;
+		w->idle_ticks = 0;
 }
 
 /**
- * ivu_notifier_timeout() - how long the loop may sleep, for the doorbells
+ * ivu_notifier_timeout() - how long a worker may sleep, for its doorbells
  * @d: the device
+ * @w: the worker
  *
+ * Context: the worker, d->lock held for reading.
  * Return: -1 (no doorbell: as long as it likes), 0 (a queue rang within
  * its busy-polling budget), or the idle tick in milliseconds.
  */
-int ivu_notifier_timeout(struct ivu_dev *d)
+int ivu_notifier_timeout(struct ivu_dev *d, struct ivu_worker *w)
 {
 	struct ivu_notifier *nf = &d->notifier;
 	bool armed = false;
 	unsigned int i;
 	u64 now = 0;
 
-	for (i = 0; i < 2 * d->queues; i++) {
+	for (i = w->id; i < 2 * d->queues; i += d->nthreads) {
 		if (!nf->vq[i].armed)
 			continue;
 		armed = true;
@@ -511,8 +516,8 @@ int ivu_notifier_timeout(struct ivu_dev *d)
 	}
 	if (!armed)
 		return -1;
-	if (nf->idle_ticks < IVU_NB_SLOW_AFTER) {
-		nf->idle_ticks++;
+	if (w->idle_ticks < IVU_NB_SLOW_AFTER) {
+		w->idle_ticks++;
 		return IVU_NB_TICK_MS;
 	}
 	return IVU_NB_SLOW_MS;

@@ -418,7 +418,7 @@ static int ivu_set_vring_kick(struct ivu_dev *d, struct ivu_msg *m)
 		ivu_notifier_start(d, vq);
 	}
 	ivu_net_rearm(d, vq->index / 2);
-	ivu_net_round(d, vq);
+	vq->more = vq->started;	/* its worker runs it */
 	return 0;
 }
 
@@ -476,7 +476,7 @@ static int ivu_set_vring_enable(struct ivu_dev *d, struct ivu_msg *m)
 		return -EINVAL;
 	vq->enabled = m->p.state.num;
 	ivu_net_rearm(d, vq->index / 2);
-	ivu_net_round(d, vq);
+	vq->more = vq->started;	/* its worker runs it */
 	return 0;
 }
 
@@ -655,6 +655,10 @@ static int ivu_dispatch(struct ivu_dev *d, struct ivu_msg *m)
  * ivu_proto_handle() - read and act on one message from the frontend
  * @d: the device, with a connected frontend
  *
+ * The message is read without d->lock (a frontend that stops mid-message
+ * stalls only the control thread, for at most the socket's timeout) and
+ * acted on under it.
+ * Context: the control thread, d->lock not held.
  * Return: 0, or a negative errno when the connection must be closed.
  */
 int ivu_proto_handle(struct ivu_dev *d)
@@ -663,10 +667,13 @@ int ivu_proto_handle(struct ivu_dev *d)
 	int err;
 
 	err = ivu_msg_recv(d->conn_fd, &m);
-	if (!err)
+	if (!err) {
+		ivu_ctl_lock(d);
 		err = ivu_dispatch(d, &m);
-	else if (err != -ECONNRESET)
+		ivu_ctl_unlock(d);
+	} else if (err != -ECONNRESET) {
 		ivu_log("bad message: %s", strerror(-err));
+	}
 	ivu_msg_close_fds(&m);
 	return err;
 }

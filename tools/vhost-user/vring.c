@@ -99,7 +99,7 @@ void ivu_vring_break(struct ivu_dev *d, struct ivu_vring *vq,
 		vq->index, why, arg);
 	vq->broken = true;
 	vq->more = false;
-	d->stats.broken_rings++;
+	__atomic_add_fetch(&d->stats.broken_rings, 1, __ATOMIC_RELAXED);
 	/*
 	 * Every round ends with a flush: chains it pushed before the break
 	 * are published first, so that a frontend woken by the error sees
@@ -109,6 +109,17 @@ void ivu_vring_break(struct ivu_dev *d, struct ivu_vring *vq,
 		vq->err_due = true;
 	else
 		ivu_vring_signal_err(vq);
+}
+
+/*
+ * The rings as mapped here must be aligned as the frontend's addresses
+ * are: a region's (or an IOTLB entry's) offset may shift them.
+ */
+static bool ivu_vring_aligned(const void *desc, const void *avail,
+			      const void *used)
+{
+	return !((uintptr_t)desc & 15) && !((uintptr_t)avail & 1) &&
+	       !((uintptr_t)used & 3);
 }
 
 /**
@@ -143,7 +154,8 @@ int ivu_vring_start(struct ivu_dev *d, struct ivu_vring *vq)
 	vq->desc = ivu_mem_qva(&d->mem, a->desc_user_addr, 16 * n);
 	vq->avail = ivu_mem_qva(&d->mem, a->avail_user_addr, 6 + 2 * n);
 	vq->used = ivu_mem_qva(&d->mem, a->used_user_addr, 6 + 8 * n);
-	if (!vq->desc || !vq->avail || !vq->used) {
+	if (!vq->desc || !vq->avail || !vq->used ||
+	    !ivu_vring_aligned(vq->desc, vq->avail, vq->used)) {
 		vq->desc = NULL;
 		return -EINVAL;
 	}
@@ -256,6 +268,11 @@ int ivu_vring_rings(struct ivu_dev *d, struct ivu_vring *vq)
 		err = ivu_vring_ring(d, vq, a->used_user_addr +
 				     offsetof(struct vring_used, idx),
 				     sizeof(u16), IVHOST_PERM_RO, &idx);
+	if (!err && !ivu_vring_aligned(desc, avail, used)) {
+		ivu_vring_break(d, vq, "IOTLB maps the ring misaligned, num",
+				vq->num);
+		err = -EINVAL;
+	}
 	if (err)
 		return err;
 	vq->desc = desc;
@@ -422,6 +439,7 @@ static void ivu_vring_ask_ahead(struct ivu_dev *d, struct ivu_vring *vq,
 		ivhost_devtlb_ask(&d->iotlb.tlb, vq->index, desc.addr,
 				  desc.len, perm);
 	}
+	ivu_iotlb_queued();
 }
 
 /**

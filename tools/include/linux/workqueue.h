@@ -34,10 +34,8 @@ static inline bool schedule_delayed_work(struct delayed_work *dw,
 					 unsigned long delay)
 {
 	(void)delay;
-	if (dw->work.pending)
-		return false;
-	dw->work.pending = 1;
-	return true;
+	/* Atomic: ivhost-user's workers schedule, its control thread runs. */
+	return !__atomic_exchange_n(&dw->work.pending, 1, __ATOMIC_SEQ_CST);
 }
 
 /* A user that runs pending work itself checks &work_struct.pending. */
@@ -57,10 +55,7 @@ static inline bool mod_delayed_work(void *wq, struct delayed_work *dw,
 
 static inline bool cancel_delayed_work_sync(struct delayed_work *dw)
 {
-	bool was = dw->work.pending;
-
-	dw->work.pending = 0;
-	return was;
+	return __atomic_exchange_n(&dw->work.pending, 0, __ATOMIC_SEQ_CST);
 }
 
 #endif /* _TOOLS_INCLUDE_LINUX_WORKQUEUE_H */

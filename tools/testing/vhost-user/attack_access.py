@@ -4,7 +4,8 @@ attack-ivhost-user: the socket file's mode (--socket-mode), peers with
 other credentials (SO_PEERCRED: --allow-uid, --allow-gid), a --client
 daemon meeting a server it must not trust; fds and mappings that must not
 grow while one connection sends refused or replacing messages; a frontend
-that floods the daemon, or stops in the middle of a message.  Listed in attack_checks.CHECKS; they use its
+that floods the daemon.  (One that stops in the middle of a message:
+attack_threads.py.)  Listed in attack_checks.CHECKS; they use its
 helpers.  The peers with other credentials are forked children that drop
 to nobody (uid 65534) before connect() or listen(): the kernel records
 the credentials there."""
@@ -455,31 +456,6 @@ def flood_no_growth(d):
     done(fe, g)
 
 
-STALL_BOUND = 8           # s: the daemon's 5 s, and slack
-
-
-def stall_mid_message(d):
-    """A frontend that stops in the middle of a message (the header sent,
-    the payload never) and keeps its connection open is dropped within a
-    bounded time, and the next frontend is served."""
-    for what, data in (("header, no payload",
-                        struct.pack("<III", SET_FEATURES, 1, 8)),):
-        fe = Frontend(d.path)
-        fe.s.sendall(data)
-        t0 = time.monotonic()
-        probe = Frontend(d.path, timeout=STALL_BOUND)
-        try:
-            assert probe.alive(), "%s: next frontend not served in %d s" % (
-                what, STALL_BOUND)
-        finally:
-            probe.close()
-        took = time.monotonic() - t0
-        gone = select.select([fe.s], [], [], 1)[0] and not fe.s.recv(1)
-        fe.close()
-        assert gone, "%s: stalled frontend still connected after %.1f s" % (
-            what, took)
-
-
 ACCESS_CHECKS = [
     ("access-socket-mode", access_socket_mode),
     ("access-foreign-uid", access_foreign_uid),
@@ -488,5 +464,4 @@ ACCESS_CHECKS = [
     ("refused-fds-no-leak", refused_fds_no_leak),
     ("closing-fds-no-leak", closing_fds_no_leak),
     ("flood-no-growth", flood_no_growth),
-    ("stall-mid-message", stall_mid_message),
 ]

@@ -18,9 +18,10 @@
 #                   selftest, the hostile-VMM fuzzer, 200 load/unload
 #                   cycles (long; the test command runs a subset)
 #   make fuzz       the fuzzers for longer: libFuzzer FUZZ_SECONDS (600)
-#                   per target, the hostile-VMM fuzzer FUZZ_OPS (400000,
-#                   about 35 minutes) operations on the debug kernel;
-#                   FUZZ_SEED= repeats a run; then every vhost-user
+#                   per target, the hostile-frontend fuzzer on ivhost-user
+#                   FUZZ_VU_SECONDS (600), the hostile-VMM fuzzer FUZZ_OPS
+#                   (400000, about 35 minutes) operations on the debug
+#                   kernel; FUZZ_SEED= repeats a run; then every vhost-user
 #                   selftest against ivhost-user's TSan build with two
 #                   datapath threads, isolation_test at 100,000 remaps
 #                   (about 2 minutes; needs root)
@@ -99,8 +100,13 @@ htmldocs:
 
 FUZZ_SECONDS ?= 600
 FUZZ_OPS ?= 400000
+FUZZ_VU_SECONDS ?= 600
 fuzz:
 	tools/testing/fuzz/libfuzzer/run-libfuzzer --seconds $(FUZZ_SECONDS) \
+		$(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
+	tools/testing/fuzz/vhost-user/run-fuzz-vu --seconds $(FUZZ_VU_SECONDS) \
+		--stall --daemon-arg --threads --daemon-arg 3 \
+		--out tools/testing/vm/out/fuzz-vu \
 		$(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
 	tools/testing/vm/run-vm --debug-kernel --mem 2G --timeout 14400 \
 		--out tools/testing/vm/out/fuzz -- \

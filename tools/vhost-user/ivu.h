@@ -400,6 +400,7 @@ struct ivu_worker *ivu_vq_worker(struct ivu_dev *d, unsigned int vq);
 void ivu_ctl_lock(struct ivu_dev *d);
 void ivu_ctl_unlock(struct ivu_dev *d);
 void ivu_ctl_wake(struct ivu_dev *d);
+bool ivu_on_worker(void);
 
 /* proto.c */
 int ivu_proto_handle(struct ivu_dev *d);
@@ -496,6 +497,33 @@ void ivu_dirty_stats(const struct ivu_dev *d, FILE *f);
 
 /* rarp.c */
 int ivu_rarp_send(struct ivu_dev *d, const u8 *mac);
+
+/* access.c */
+#define IVU_ACCESS_MAX		16	/* --allow-uid, --allow-gid each */
+
+/**
+ * struct ivu_access - who may connect (--socket-mode, --allow-uid/gid)
+ * @mode: the listening socket file's mode
+ * @uids: uids allowed besides root and the daemon's effective uid
+ * @n_uids: how many
+ * @gids: groups whose members (primary or supplementary) are allowed
+ * @n_gids: how many
+ */
+struct ivu_access {
+	u32 mode;
+	u32 uids[IVU_ACCESS_MAX];
+	unsigned int n_uids;
+	u32 gids[IVU_ACCESS_MAX];
+	unsigned int n_gids;
+};
+
+struct sockaddr_un;
+int ivu_access_mode(struct ivu_access *a, const char *s);
+int ivu_access_allow_uid(struct ivu_access *a, const char *s);
+int ivu_access_allow_gid(struct ivu_access *a, const char *s);
+int ivu_access_bind(const struct ivu_access *a, int fd,
+		    const struct sockaddr_un *addr);
+bool ivu_access_peer(const struct ivu_access *a, int fd, const char *what);
 
 /* stats.c */
 void ivu_stats_print(struct ivu_dev *d, FILE *f);

@@ -10,6 +10,7 @@
  * gone).  The rings run on the datapath threads (worker.c).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -40,6 +41,7 @@ unsigned int tools_alloc_fail;	/* tools/include/linux/slab.h: never fail */
  * @sig_fd: signalfd for SIGINT, SIGTERM, SIGUSR1
  * @timer_fd: reconnect timer (client mode)
  * @backoff_ms: next reconnect delay
+ * @access: who may connect (access.c)
  */
 struct ivu_main {
 	struct ivu_dev d;
@@ -49,6 +51,7 @@ struct ivu_main {
 	int sig_fd;
 	int timer_fd;
 	unsigned int backoff_ms;
+	struct ivu_access access;
 };
 
 /**
@@ -93,6 +96,8 @@ void ivu_watch(struct ivu_dev *d, int fd, u32 events, u64 tag)
 	struct epoll_event ev = { .events = events, .data.u64 = tag };
 	int epfd = ivu_epfd_of(d, tag);
 
+	if (epfd < 0)
+		return;	/* the workers ended (exit): nothing runs the rings */
 	if (epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) &&
 	    epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev))
 		ivu_log("epoll fd %d: %m", fd);
@@ -118,7 +123,9 @@ static void ivu_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: ivhost-user --socket PATH --tap NAME [--queues N] [--client]\n"
-		"                   [--threads N] [--host-notifier] [--verbose]\n"
+		"                   [--threads N] [--socket-mode MODE]\n"
+		"                   [--allow-uid USER]... [--allow-gid GROUP]...\n"
+		"                   [--host-notifier] [--verbose]\n"
 		"A vhost-user net backend: serves a vhost-user frontend (QEMU's\n"
 		"-netdev vhost-user) and moves its frames to and from a tap.\n"
 		"  --socket PATH  the vhost-user socket: listened on (one frontend\n"
@@ -132,6 +139,14 @@ static void ivu_usage(FILE *f)
 		"  --client       connect instead of listening\n"
 		"  --threads N    datapath threads, 1..%d (default 1): vq i runs on\n"
 		"                 thread i %% N; the socket has a thread of its own\n"
+		"  --socket-mode MODE  the listening socket's mode, octal (default\n"
+		"                 0600)\n"
+		"  --allow-uid USER  also serve a peer (frontend, or with --client\n"
+		"                 the server) running as USER (name or uid); root\n"
+		"                 and the daemon's own uid always are, nobody else\n"
+		"                 by default (SO_PEERCRED); repeatable\n"
+		"  --allow-gid GROUP  also serve a peer in GROUP (name or gid,\n"
+		"                 primary or supplementary); repeatable\n"
 		"  --host-notifier  offer host notifiers: a doorbell page per queue,\n"
 		"                 registered at every ring start (QEMU maps it with\n"
 		"                 page-per-vq=on), polled; eventfd kicks otherwise\n"
@@ -144,6 +159,24 @@ static void ivu_usage(FILE *f)
 		IVU_MAX_QP, IVU_MAX_THREADS);
 }
 
+/* --socket-mode, --allow-uid, --allow-gid: 0, or -1 (logged). */
+static int ivu_args_access(struct ivu_access *a, int o, const char *arg)
+{
+	int err;
+
+	if (o == 'm')
+		err = ivu_access_mode(a, arg);
+	else if (o == 'U')
+		err = ivu_access_allow_uid(a, arg);
+	else
+		err = ivu_access_allow_gid(a, arg);
+	if (err)
+		ivu_log("%s %s: %s", o == 'm' ? "--socket-mode" : o == 'U' ?
+			"--allow-uid" : "--allow-gid", arg,
+			err == -E2BIG ? "too many" : "not valid");
+	return err ? -1 : 0;
+}
+
 static int ivu_args(struct ivu_main *im, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -154,6 +187,9 @@ static int ivu_args(struct ivu_main *im, int argc, char **argv)
 		{ "threads", required_argument, NULL, 'T' },
 		{ "host-notifier", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "socket-mode", required_argument, NULL, 'm' },
+		{ "allow-uid", required_argument, NULL, 'U' },
+		{ "allow-gid", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -161,7 +197,8 @@ static int ivu_args(struct ivu_main *im, int argc, char **argv)
 	long n;
 	int o;
 
-	while ((o = getopt_long(argc, argv, "s:t:q:cT:nvh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "s:t:q:cT:nvhm:U:G:", opts,
+				NULL)) != -1) {
 		switch (o) {
 		case 's':
 			im->path = optarg;
@@ -189,6 +226,12 @@ static int ivu_args(struct ivu_main *im, int argc, char **argv)
 			break;
 		case 'v':
 			ivu_verbose = 1;
+			break;
+		case 'm':
+		case 'U':
+		case 'G':
+			if (ivu_args_access(&im->access, o, optarg))
+				return -1;
 			break;
 		case 'h':
 			ivu_usage(stdout);
@@ -224,8 +267,7 @@ static int ivu_listen(struct ivu_main *im)
 	if (!stat(im->path, &st) && S_ISSOCK(st.st_mode))
 		unlink(im->path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
-	    listen(fd, 1)) {
+	if (fd < 0 || ivu_access_bind(&im->access, fd, &a) || listen(fd, 1)) {
 		ivu_log("listen on %s: %m", im->path);
 		if (fd >= 0)
 			close(fd);
@@ -267,12 +309,21 @@ static void ivu_try_connect(struct ivu_main *im)
 	int fd;
 
 	ivu_unix_addr(im->path, &a);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && !connect(fd, (struct sockaddr *)&a, sizeof(a))) {
-		ivu_connected(im, fd);
-		return;
+	/*
+	 * Non-blocking: a listener whose backlog is full would hold the
+	 * connect (and the daemon's signals) for ever; EAGAIN is retried.
+	 */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd >= 0 && !connect(fd, (struct sockaddr *)&a, sizeof(a)) &&
+	    !fcntl(fd, F_SETFL, 0)) {
+		if (ivu_access_peer(&im->access, fd, "server")) {
+			ivu_connected(im, fd);
+			return;
+		}
+	} else {
+		ivu_dbg("connect %s: %m; retrying in %u ms", im->path,
+			im->backoff_ms);
 	}
-	ivu_dbg("connect %s: %m; retrying in %u ms", im->path, im->backoff_ms);
 	if (fd >= 0)
 		close(fd);
 	ivu_arm_timer(im);
@@ -303,6 +354,11 @@ static void ivu_accept(struct ivu_main *im)
 
 	if (fd < 0)
 		return;
+	/* Refused: closed unread; the device and its frontend are untouched. */
+	if (!ivu_access_peer(&im->access, fd, "frontend")) {
+		close(fd);
+		return;
+	}
 	/* One frontend at a time: the next waits in the backlog. */
 	ivu_unwatch(&im->d, im->listen_fd);
 	ivu_connected(im, fd);
@@ -459,6 +515,7 @@ int main(int argc, char **argv)
 		       .backend_fd = -1, .epfd = -1, .ctl_fd = -1 },
 		.listen_fd = -1, .sig_fd = -1, .timer_fd = -1,
 		.backoff_ms = IVU_BACKOFF_MIN_MS,
+		.access = { .mode = 0600 },
 	};
 	unsigned int i;
 	int err;

@@ -103,12 +103,27 @@ void ivu_vring_break(struct ivu_dev *d, struct ivu_vring *vq,
 	/*
 	 * Every round ends with a flush: chains it pushed before the break
 	 * are published first, so that a frontend woken by the error sees
-	 * them in the used index (what went out is still used).
+	 * them in the used index (what went out is still used).  The control
+	 * thread leaves the signal to the ring's worker: the frontend may
+	 * have made the eventfd blocking, and only a worker is interrupted
+	 * (worker.c).
 	 */
-	if (vq->used && vq->published_used != vq->last_used)
+	if ((vq->used && vq->published_used != vq->last_used) ||
+	    !ivu_on_worker())
 		vq->err_due = true;
 	else
 		ivu_vring_signal_err(vq);
+}
+
+/*
+ * The rings as mapped here must be aligned as the frontend's addresses
+ * are: a region's (or an IOTLB entry's) offset may shift them.
+ */
+static bool ivu_vring_aligned(const void *desc, const void *avail,
+			      const void *used)
+{
+	return !((uintptr_t)desc & 15) && !((uintptr_t)avail & 1) &&
+	       !((uintptr_t)used & 3);
 }
 
 /**
@@ -143,7 +158,8 @@ int ivu_vring_start(struct ivu_dev *d, struct ivu_vring *vq)
 	vq->desc = ivu_mem_qva(&d->mem, a->desc_user_addr, 16 * n);
 	vq->avail = ivu_mem_qva(&d->mem, a->avail_user_addr, 6 + 2 * n);
 	vq->used = ivu_mem_qva(&d->mem, a->used_user_addr, 6 + 8 * n);
-	if (!vq->desc || !vq->avail || !vq->used) {
+	if (!vq->desc || !vq->avail || !vq->used ||
+	    !ivu_vring_aligned(vq->desc, vq->avail, vq->used)) {
 		vq->desc = NULL;
 		return -EINVAL;
 	}
@@ -256,6 +272,11 @@ int ivu_vring_rings(struct ivu_dev *d, struct ivu_vring *vq)
 		err = ivu_vring_ring(d, vq, a->used_user_addr +
 				     offsetof(struct vring_used, idx),
 				     sizeof(u16), IVHOST_PERM_RO, &idx);
+	if (!err && !ivu_vring_aligned(desc, avail, used)) {
+		ivu_vring_break(d, vq, "IOTLB maps the ring misaligned, num",
+				vq->num);
+		err = -EINVAL;
+	}
 	if (err)
 		return err;
 	vq->desc = desc;

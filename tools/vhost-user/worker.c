@@ -16,17 +16,42 @@
  * round queued IOTLB messages (MISS, ACCESS_FAIL) for the backend channel.
  * A worker never waits for the control thread, so a frontend that stalls
  * (mid-message, or by not reading its replies) never stalls the rings.
+ *
+ * A worker's fds are the frontend's, made non-blocking; but the frontend
+ * shares their open files and can make them blocking again (a full call
+ * eventfd, a kick it drains itself), and a worker would then block in a
+ * round, holding the read lock, for ever.  So the control thread waits
+ * for the lock at most IVU_NUDGE_MS at a time, and between the waits
+ * interrupts the workers' system calls (IVU_SIG_NUDGE, a handler that
+ * does nothing, without SA_RESTART): the blocked one fails with EINTR and
+ * its round ends.  Only the workers take that signal.
  */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "ivu.h"
 
+#define IVU_SIG_NUDGE	SIGUSR2
+#define IVU_NUDGE_MS	100
+
 /* Set by a round that queued IOTLB messages (ivu_iotlb_queued()). */
 static __thread bool ivu_worker_queued;
+static __thread bool ivu_worker_self;	/* this thread is a worker */
+
+/**
+ * ivu_on_worker() - is the caller a datapath worker?
+ *
+ * Return: true on a worker, false on the control thread.
+ */
+bool ivu_on_worker(void)
+{
+	return ivu_worker_self;
+}
 
 /**
  * ivu_iotlb_queued() - note that this round queued messages to send
@@ -79,17 +104,44 @@ void ivu_ctl_wake(struct ivu_dev *d)
 	ivu_wake_fd(d->ctl_fd);
 }
 
+static void ivu_nudged(int sig)
+{
+	(void)sig;	/* only to interrupt a blocked system call */
+}
+
+/* CLOCK_REALTIME (what the timed waits take) IVU_NUDGE_MS from now. */
+static struct timespec ivu_nudge_deadline(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_nsec += IVU_NUDGE_MS * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
 /**
  * ivu_ctl_lock() - take the device for the control thread
  * @d: the device
  *
- * Waits for the rounds running to end (bounded by their weights); until
- * ivu_ctl_unlock() no round runs.
+ * Waits for the rounds running to end (bounded by their weights); a
+ * worker blocked on a frontend's fd is interrupted (top of this file).
+ * Until ivu_ctl_unlock() no round runs.
  * Context: the control thread, d->lock not held.
  */
 void ivu_ctl_lock(struct ivu_dev *d)
 {
-	pthread_rwlock_wrlock(&d->lock);
+	struct timespec t = ivu_nudge_deadline();
+	unsigned int i;
+
+	while (pthread_rwlock_timedwrlock(&d->lock, &t) == ETIMEDOUT) {
+		for (i = 0; i < d->nthreads; i++)
+			pthread_kill(d->w[i].th, IVU_SIG_NUDGE);
+		t = ivu_nudge_deadline();
+	}
 }
 
 /**
@@ -171,9 +223,15 @@ static bool ivu_worker_rounds(struct ivu_worker *w)
 	bool any = false;
 	unsigned int i;
 
-	for (i = w->id; i < 2 * d->queues; i += d->nthreads)
-		if (d->vq[i].more)
-			ivu_net_round(d, &d->vq[i]);
+	for (i = w->id; i < 2 * d->queues; i += d->nthreads) {
+		struct ivu_vring *vq = &d->vq[i];
+
+		/* Broken by a message: its error is signalled here. */
+		if (vq->err_due && vq->published_used == vq->last_used)
+			ivu_vring_flush(d, vq);
+		if (vq->more)
+			ivu_net_round(d, vq);
+	}
 	for (i = w->id; i < 2 * d->queues; i += d->nthreads)
 		any |= d->vq[i].more;
 	return any;
@@ -187,6 +245,7 @@ static void *ivu_worker_main(void *arg)
 	bool more = false;
 	int n, i, tmo;
 
+	ivu_worker_self = true;
 	while (!__atomic_load_n(&d->stopping, __ATOMIC_ACQUIRE)) {
 		pthread_rwlock_rdlock(&d->lock);
 		tmo = more ? 0 : ivu_notifier_timeout(d, w);
@@ -231,6 +290,17 @@ static int ivu_worker_init(struct ivu_dev *d, struct ivu_worker *w,
 	return 0;
 }
 
+/* The nudge's handler: without SA_RESTART, a blocked call fails (EINTR). */
+static int ivu_nudge_init(void)
+{
+	struct sigaction sa = { .sa_handler = ivu_nudged };
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(IVU_SIG_NUDGE, &sa, NULL))
+		return -errno;
+	return 0;
+}
+
 /**
  * ivu_workers_start() - set up the lock and start the datapath threads
  * @d: the device, d->nthreads set, no ring running
@@ -243,6 +313,7 @@ static int ivu_worker_init(struct ivu_dev *d, struct ivu_worker *w,
 int ivu_workers_start(struct ivu_dev *d)
 {
 	pthread_rwlockattr_t a;
+	sigset_t nudge;
 	unsigned int i;
 	int err;
 
@@ -257,6 +328,9 @@ int ivu_workers_start(struct ivu_dev *d)
 	d->ctl_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (d->ctl_fd < 0)
 		return -errno;
+	err = ivu_nudge_init();
+	if (err)
+		return err;
 	for (i = 0; i < d->nthreads; i++) {
 		d->w[i].epfd = -1;
 		d->w[i].wake_fd = -1;
@@ -269,6 +343,10 @@ int ivu_workers_start(struct ivu_dev *d)
 		if (err)
 			goto stop_started;
 	}
+	/* The workers have it unblocked; the control thread must not. */
+	sigemptyset(&nudge);
+	sigaddset(&nudge, IVU_SIG_NUDGE);
+	pthread_sigmask(SIG_BLOCK, &nudge, NULL);
 	return 0;
 
 stop_started:
@@ -288,13 +366,19 @@ stop_started:
  */
 void ivu_workers_stop(struct ivu_dev *d)
 {
+	struct timespec t;
 	unsigned int i;
 
 	__atomic_store_n(&d->stopping, true, __ATOMIC_RELEASE);
 	for (i = 0; i < d->nthreads; i++)
 		ivu_wake_fd(d->w[i].wake_fd);
 	for (i = 0; i < d->nthreads; i++) {
-		pthread_join(d->w[i].th, NULL);
+		/* A worker blocked on a frontend's fd is interrupted. */
+		t = ivu_nudge_deadline();
+		while (pthread_timedjoin_np(d->w[i].th, NULL, &t) == ETIMEDOUT) {
+			pthread_kill(d->w[i].th, IVU_SIG_NUDGE);
+			t = ivu_nudge_deadline();
+		}
 		ivu_close(&d->w[i].epfd);
 		ivu_close(&d->w[i].wake_fd);
 	}

@@ -101,6 +101,28 @@ class Frontend:
             return False
 
 
+def send_until_stuck(s, msg, count, stuck_s=1.0):
+    """Send @msg @count times on socket @s, made non-blocking, without
+    reading anything, until the peer closes or takes nothing for @stuck_s
+    seconds; returns how many whole messages it took."""
+    s.setblocking(False)
+    data = msg * 1000
+    off, total, stuck = 0, len(msg) * count, None
+    while off < total:
+        at = off % len(data)
+        try:
+            off += s.send(data[at:at + total - off])
+            stuck = None
+        except BlockingIOError:
+            stuck = stuck or time.monotonic()
+            if time.monotonic() - stuck > stuck_s:
+                break
+            time.sleep(0.01)
+        except OSError:
+            break
+    return off // len(msg)
+
+
 def mem_table(regions):
     """SET_MEM_TABLE payload: regions of (gpa, size, qva, offset)."""
     p = struct.pack("<II", len(regions), 0)

@@ -634,23 +634,10 @@ def replies_unread(d):
     would freeze the datapath and SIGTERM with it; the next frontend is
     served while the first still holds its connection."""
     fe = Frontend(d.path)
-    fe.s.setblocking(False)
-    hdr = struct.pack("<III", GET_FEATURES, 0x1, 0)
-    sent, stuck_since = 0, None
     # Until the daemon closes the connection, or stops reading it (its
     # replies have filled the socket) for a second.
-    while sent < 100000:
-        try:
-            fe.s.send(hdr)
-            sent += 1
-            stuck_since = None
-        except BlockingIOError:
-            stuck_since = stuck_since or time.monotonic()
-            if time.monotonic() - stuck_since > 1:
-                break
-            time.sleep(0.02)
-        except (BrokenPipeError, ConnectionResetError):
-            break
+    sent = send_until_stuck(fe.s, struct.pack("<III", GET_FEATURES, 0x1, 0),
+                            100000)
     probe = Frontend(d.path, timeout=3)
     try:
         assert probe.alive(), \

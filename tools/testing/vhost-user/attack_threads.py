@@ -3,13 +3,16 @@
 while the control socket is stalled by its frontend, and with RX and TX
 on two workers both move frames while messages keep coming.  Listed in
 attack_checks.CHECKS; they use its helpers."""
+import fcntl
 import os
 import select
+import signal
 import struct
+import subprocess
 import time
 
 from attack_client import *  # noqa: F401,F403
-from attack_checks import done, inject_frames, running, wait_used  # noqa: E402
+from attack_checks import done, inject_frames, running, tx_chain, wait_used  # noqa: E402
 from attack_notifier import tx_frame  # noqa: E402
 
 # The daemon's promise: a message cut short is dropped within 5 s per
@@ -90,7 +93,126 @@ def threads_traffic_with_messages(d):
     done(fe, g)
 
 
+def _blocking_full(fds, vq):
+    """A full eventfd, kept: the frontend clears O_NONBLOCK on it later."""
+    fds[vq] = eventfd()
+    os.eventfd_write(fds[vq], 0xfffffffffffffffe)
+    return fds[vq]
+
+
+def call_fd_blocking_again(d):
+    """--threads 2.  The call eventfd is full, and once the daemon made it
+    non-blocking the frontend clears O_NONBLOCK again on its own copy
+    (the same open file).  A TX chain kicked makes the worker interrupt
+    the guest: it must not block there for good.  The frontend's next
+    messages are answered within a bound, and the daemon still ends on
+    SIGTERM and serves the next frontend."""
+    d.restart("--threads", "2")
+    fds = {}
+    fe, g, kicks = running(d, call=lambda vq: _blocking_full(fds, vq))
+    for fd in fds.values():
+        fcntl.fcntl(fd, fcntl.F_SETFL,
+                    fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+    tx_chain(g)
+    g.post(1, 0, 0)
+    g.set_avail_idx(1, 1)
+    os.eventfd_write(kicks[1], 1)
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    for _ in range(3):
+        assert fe.alive(), "no answer: a worker blocked on the call eventfd"
+    assert time.monotonic() - t0 < 3, "3 messages took %.1f s" % \
+        (time.monotonic() - t0)
+    done(fe, g)
+    for fd in fds.values():
+        os.close(fd)
+
+
+def err_fd_blocking_control(d):
+    """The err eventfd is full and made blocking again by the frontend
+    after SET_VRING_ERR.  SET_VRING_ADDR moves a started TX ring outside
+    guest memory: the control thread stops the ring and signals its err
+    eventfd.  That must not block it for good: the request is answered
+    (refused or not) within a bound, and the daemon goes on serving."""
+    fds = {}
+    fe, g, kicks = running(d, err=lambda vq: _blocking_full(fds, vq))
+    for fd in fds.values():
+        fcntl.fcntl(fd, fcntl.F_SETFL,
+                    fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+    bad = struct.pack("<IIQQQQ", 1, 0, 1 << 50, 1 << 50, 1 << 50, 0)
+    fe.s.settimeout(4)
+    try:
+        fe.call(SET_VRING_ADDR, bad)
+    except (Closed, OSError):
+        pass
+    fe.close()
+    fe2 = Frontend(d.path)
+    assert fe2.alive(), "no answer: the control thread blocked on the err eventfd"
+    fe2.close()
+    g.close()
+    for fd in fds.values():
+        os.close(fd)
+
+
+def client_connect_backlog_full(d):
+    """--client, and the path is a listener that accepts nobody with its
+    backlog full: the daemon's connect must not block for good.  It still
+    ends on SIGTERM within a bound.  (A fresh daemon in server mode is left
+    for the harness.)"""
+    import socket
+    d.halt()
+    if os.path.exists(d.path):
+        os.unlink(d.path)
+    ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    ls.bind(d.path)
+    ls.listen(0)
+    filler = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    filler.connect(d.path)
+    try:
+        d.start("--client", "--threads", "2")
+        time.sleep(0.5)
+        d.p.send_signal(signal.SIGTERM)
+        t0 = time.monotonic()
+        try:
+            d.p.wait(4)
+        except subprocess.TimeoutExpired:
+            d.p.kill()
+            d.p.wait()
+            raise AssertionError("SIGTERM not obeyed: the daemon blocked "
+                                 "connecting to a full backlog")
+        assert time.monotonic() - t0 < 4
+    finally:
+        filler.close()
+        ls.close()
+        d.restart()
+
+
+def sigterm_threads_quiet_exit(d):
+    """--threads 2, a frontend connected with its RX ring waiting on the
+    tap: SIGTERM ends the daemon with status 0, and its log says nothing
+    went wrong on the way out (no failed system call, no epoll error)."""
+    d.restart("--threads", "2")
+    fe, g, kicks = running(d)
+    post_rx(g, 4)
+    os.eventfd_write(kicks[0], 1)
+    time.sleep(0.3)
+    mark = len(d.logtext())
+    d.p.send_signal(signal.SIGTERM)
+    status = d.p.wait(5)
+    tail = d.logtext()[mark:]
+    d.restart()
+    done(fe, g)
+    assert status == 0, "exit status %d" % status
+    bad = [line for line in tail.splitlines()
+           if "epoll" in line or "Bad file descriptor" in line]
+    assert not bad, "at exit: %s" % bad[0]
+
+
 THREAD_CHECKS = [
     ("stall-mid-message-rings-run", stall_mid_message),
     ("threads-traffic-with-messages", threads_traffic_with_messages),
+    ("call-fd-blocking-again", call_fd_blocking_again),
+    ("err-fd-blocking-control", err_fd_blocking_control),
+    ("client-connect-backlog-full", client_connect_backlog_full),
+    ("sigterm-threads-quiet-exit", sigterm_threads_quiet_exit),
 ]

@@ -19,6 +19,7 @@
 #include <linux/vhost.h>
 
 #include "vmm.h"
+#include "rng.h"
 
 #define FZ_NSLOTS	2		/* device fds fuzzed at once */
 #define FZ_NTAPS	2		/* taps usable as backends */
@@ -58,17 +59,6 @@
 #define FZ_IND_SIZE	(512 * 1024)
 #define FZ_BUF_OFF	(1 * FZ_MB)	/* data buffers */
 #define FZ_BUF_SIZE	(FZ_GM_SIZE - FZ_BUF_OFF)
-
-struct fz_rng {
-	uint64_t s[4];
-};
-
-void fz_rng_seed(struct fz_rng *r, uint64_t seed, uint64_t stream);
-uint64_t fz_next(struct fz_rng *r);
-/* Uniform in [0, n); 0 when n == 0. */
-uint64_t fz_below(struct fz_rng *r, uint64_t n);
-/* 1 with probability 1/n. */
-int fz_one_in(struct fz_rng *r, unsigned int n);
 
 struct fz_slot {
 	pthread_rwlock_t rw;	/* write: close/reopen; read: everything */

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Who may talk to the daemon: the socket file's mode (--socket-mode) and
+ * the credentials of the process at the other end (--allow-uid,
+ * --allow-gid).
+ *
+ * The listening socket is bound with the umask that leaves exactly the
+ * mode asked for, chmod()ed to it (a default ACL on the directory would
+ * otherwise decide), and only then listened on: a connect() before that
+ * is refused by the kernel, so no peer ever reaches a socket wider than
+ * the mode.
+ *
+ * A peer is served when the kernel's SO_PEERCRED for it (its credentials
+ * when it called connect() or listen()) names the daemon's effective uid
+ * or root, an --allow-uid, or, with --allow-gid, a group of its own
+ * (primary, or supplementary from SO_PEERGROUPS).  Root and the daemon's
+ * own uid are always allowed: both can open the socket file and the
+ * daemon's memory whatever the checks say.  A refused peer is logged and
+ * closed, nothing of it read.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ivu.h"
+
+#define IVU_PEER_GROUPS_MAX	64
+
+/* A uid or gid in decimal, or -1. */
+static long ivu_access_number(const char *s)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (!*s || *end || errno || n < 0 || n >= (long)(u32)-1)
+		return -1;
+	return n;
+}
+
+/**
+ * ivu_access_mode() - take the --socket-mode argument
+ * @a: the access rules
+ * @s: an octal mode, permission bits only (e.g. 0660)
+ *
+ * Return: 0, or -EINVAL.
+ */
+int ivu_access_mode(struct ivu_access *a, const char *s)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(s, &end, 8);
+	if (!*s || *end || errno || n < 0 || n > 0777)
+		return -EINVAL;
+	a->mode = n;
+	return 0;
+}
+
+static long ivu_access_user(const char *name)
+{
+	struct passwd *pw = getpwnam(name);
+
+	return pw ? (long)pw->pw_uid : -1;
+}
+
+static long ivu_access_group(const char *name)
+{
+	struct group *gr = getgrnam(name);
+
+	return gr ? (long)gr->gr_gid : -1;
+}
+
+/* Add a number, or the id @lookup finds for a name, to @ids. */
+static int ivu_access_add(u32 *ids, unsigned int *n, const char *s,
+			  long (*lookup)(const char *name))
+{
+	long id = ivu_access_number(s);
+
+	if (id < 0)
+		id = lookup(s);
+	if (id < 0)
+		return -EINVAL;
+	if (*n == IVU_ACCESS_MAX)
+		return -E2BIG;
+	ids[(*n)++] = id;
+	return 0;
+}
+
+/**
+ * ivu_access_allow_uid() - take an --allow-uid argument
+ * @a: the access rules
+ * @s: a user name or a uid
+ *
+ * Return: 0, -EINVAL for an unknown name, -E2BIG past IVU_ACCESS_MAX.
+ */
+int ivu_access_allow_uid(struct ivu_access *a, const char *s)
+{
+	return ivu_access_add(a->uids, &a->n_uids, s, ivu_access_user);
+}
+
+/**
+ * ivu_access_allow_gid() - take an --allow-gid argument
+ * @a: the access rules
+ * @s: a group name or a gid
+ *
+ * Return: 0, -EINVAL for an unknown name, -E2BIG past IVU_ACCESS_MAX.
+ */
+int ivu_access_allow_gid(struct ivu_access *a, const char *s)
+{
+	return ivu_access_add(a->gids, &a->n_gids, s, ivu_access_group);
+}
+
+/**
+ * ivu_access_bind() - bind a unix socket with the socket mode
+ * @a: the access rules
+ * @fd: the socket, not yet bound
+ * @addr: the path to bind
+ *
+ * The caller listens afterwards: until then a connect() is refused, so
+ * the moment between bind() and chmod() lets nobody in.
+ * Context: the control thread, at start; the umask is the process's, and
+ * no other thread creates files (the datapath workers never do).
+ * Return: 0, or -1 with errno set.
+ */
+int ivu_access_bind(const struct ivu_access *a, int fd,
+		    const struct sockaddr_un *addr)
+{
+	mode_t old = umask(~a->mode & 0777);
+	int err = bind(fd, (const struct sockaddr *)addr, sizeof(*addr));
+
+	umask(old);
+	if (err)
+		return -1;
+	if (chmod(addr->sun_path, a->mode)) {
+		err = errno;
+		unlink(addr->sun_path);
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+static bool ivu_access_has(const u32 *ids, unsigned int n, u32 id)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
+
+/* Is one of the peer's supplementary groups allowed? */
+static bool ivu_access_groups(const struct ivu_access *a, int fd)
+{
+	gid_t g[IVU_PEER_GROUPS_MAX];
+	socklen_t len = sizeof(g);
+	unsigned int i;
+
+	if (!a->n_gids ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len))
+		return false;	/* more groups than room: primary only */
+	for (i = 0; i < len / sizeof(g[0]); i++)
+		if (ivu_access_has(a->gids, a->n_gids, g[i]))
+			return true;
+	return false;
+}
+
+/**
+ * ivu_access_peer() - may the process at the other end of @fd be served?
+ * @a: the access rules
+ * @fd: a connected unix socket (accepted, or connected in --client)
+ * @what: "frontend" or the like, for the log
+ *
+ * A refused peer is logged with its pid, uid and gid.
+ * Return: true if it is allowed.
+ */
+bool ivu_access_peer(const struct ivu_access *a, int fd, const char *what)
+{
+	struct ucred c;
+	socklen_t len = sizeof(c);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &len) ||
+	    len != sizeof(c)) {
+		ivu_log("%s refused: no credentials (%m)", what);
+		return false;
+	}
+	if (c.uid == 0 || c.uid == geteuid() ||
+	    ivu_access_has(a->uids, a->n_uids, c.uid) ||
+	    ivu_access_has(a->gids, a->n_gids, c.gid) ||
+	    ivu_access_groups(a, fd))
+		return true;
+	ivu_log("%s refused: pid %d uid %u gid %u not allowed (--allow-uid, --allow-gid)",
+		what, c.pid, c.uid, c.gid);
+	return false;
+}

@@ -12,6 +12,10 @@
 #                   (boots VMs; needs root; results in tools/testing/vm/out/bench)
 #   make check-qemu real QEMU guests on /dev/ivhost-net and /dev/vhost-net,
 #                   in iommu=pt, strict and lazy mode (nested, long)
+#   make check-vhost-user  every vhost-user selftest (ivhost-user's ASan
+#                   build) and every QEMU run, pt mode included, on
+#                   ivhost-user and DPDK (needs root; the test command
+#                   runs a subset)
 #   make check-dkms DKMS as a user would use it (in the VM, long)
 #   make check-debug the whole hardening run on the debug kernel (KASAN,
 #                   lockdep, kmemleak, fault injection): KUnit, every
@@ -88,6 +92,13 @@ bench:
 
 check-qemu:
 	tools/testing/qemu/check-qemu $(QEMU_ARGS)
+
+# every vhost-user selftest and QEMU run on both backends (the test command
+# leaves out pt mode and some of DPDK's runs)
+check-vhost-user: ivhost-user
+	$(MAKE) -C tools/vhost-user SANITIZE=1
+	tools/testing/vhost-user/check-vhost-user --backend all --qemu \
+		--sanitizer asan
 
 check-dkms:
 	tools/testing/vm/check-dkms
@@ -168,7 +179,7 @@ dkms-uninstall:
 	rm -rf $(DKMS_SRC)
 	$(MAKE) udev-rule-remove
 
-.PHONY: all modules ivhost-user clean check demo bench check-qemu check-dkms check-debug fuzz \
+.PHONY: all modules ivhost-user clean check demo bench check-qemu check-vhost-user check-dkms check-debug fuzz \
 	htmldocs \
 	install uninstall \
 	udev-rule udev-rule-remove dkms-install dkms-uninstall

@@ -120,8 +120,9 @@ struct ivu_stats {
  * @started: a kick fd arrived and GET_VRING_BASE has not stopped it
  * @enabled: SET_VRING_ENABLE state
  * @broken: the guest broke the ring; nothing more is done until restart
- * @err_due: broken with chains pushed but not yet published: the error
- *	eventfd is signalled once they are (ivu_vring_flush())
+ * @err_due: broken with chains pushed but not yet published, or by the
+ *	control thread: the error eventfd is signalled by the ring's worker
+ *	once they are (ivu_vring_flush()), even if the ring restarted since
  * @more: a round ended on its weight, or something woke the ring: its
  *	worker runs another round
  */

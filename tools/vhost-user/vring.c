@@ -141,8 +141,11 @@ int ivu_vring_start(struct ivu_dev *d, struct ivu_vring *vq)
 	vq->desc = NULL;
 	vq->avail = NULL;
 	vq->used = NULL;
+	/*
+	 * err_due stays: a break a message made before this restart is still
+	 * signalled, by the ring's worker (ivu_vring_break()).
+	 */
 	vq->broken = false;
-	vq->err_due = false;
 	vq->signalled_valid = false;
 	if (!n || !vq->addr_set)
 		return -EINVAL;

@@ -12,7 +12,7 @@ import subprocess
 import time
 
 from attack_client import *  # noqa: F401,F403
-from attack_checks import done, inject_frames, running, tx_chain, wait_used  # noqa: E402
+from attack_checks import done, efd, inject_frames, running, tx_chain, wait_used  # noqa: E402
 from attack_notifier import tx_frame  # noqa: E402
 
 # The daemon's promise: a message cut short is dropped within 5 s per
@@ -208,6 +208,34 @@ def sigterm_threads_quiet_exit(d):
     assert not bad, "at exit: %s" % bad[0]
 
 
+def err_signal_survives_restart(d):
+    """A message that stops a started ring (SET_VRING_ADDR outside guest
+    memory) signals its err eventfd, even when the next message, in the
+    same send, starts the ring again (SET_VRING_ADDR back in memory)
+    before its worker ran: each of 20 stops is signalled, once."""
+    errs = {}
+    fe, g, kicks = running(d, err=lambda vq: errs.setdefault(vq, efd()))
+    bad = struct.pack("<IIQQQQ", 1, 0, 1 << 50, 1 << 50, 1 << 50, 0)
+    good = g.addr_payload(1)
+    hdr = struct.pack("<III", SET_VRING_ADDR, NEED_REPLY, len(bad))
+    lost = 0
+    for _ in range(20):
+        fe.s.sendall(hdr + bad + hdr + good)
+        fe.reply(SET_VRING_ADDR)
+        fe.reply(SET_VRING_ADDR)
+        if not select.select([errs[1]], [], [], 1.0)[0]:
+            lost += 1
+            continue
+        n = os.eventfd_read(errs[1])
+        assert n == 1, "one stop signalled %d times" % n
+    assert lost == 0, "%d of 20 stops never signalled on the err " \
+        "eventfd (the ring restarted before its worker ran)" % lost
+    assert fe.alive()
+    done(fe, g)
+    for fd in errs.values():
+        os.close(fd)
+
+
 THREAD_CHECKS = [
     ("stall-mid-message-rings-run", stall_mid_message),
     ("threads-traffic-with-messages", threads_traffic_with_messages),
@@ -215,4 +243,5 @@ THREAD_CHECKS = [
     ("err-fd-blocking-control", err_fd_blocking_control),
     ("client-connect-backlog-full", client_connect_backlog_full),
     ("sigterm-threads-quiet-exit", sigterm_threads_quiet_exit),
+    ("err-signal-survives-restart", err_signal_survives_restart),
 ]

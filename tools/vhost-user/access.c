@@ -6,7 +6,8 @@
  *
  * The listening socket is bound with the umask that leaves exactly the
  * mode asked for, chmod()ed to it (a default ACL on the directory would
- * otherwise decide), and only then listened on: a connect() before that
+ * otherwise decide; only if the path still names a socket of ours, never
+ * through a symlink), and only then listened on: a connect() before that
  * is refused by the kernel, so no peer ever reaches a socket wider than
  * the mode.
  *
@@ -19,8 +20,10 @@
  * closed, nothing of it read.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -119,6 +122,39 @@ int ivu_access_allow_gid(struct ivu_access *a, const char *s)
 	return ivu_access_add(a->gids, &a->n_gids, s, ivu_access_group);
 }
 
+/*
+ * chmod() the socket file just bound at @path, and nothing else: in a
+ * directory another user may write, the path can name a symlink (which
+ * chmod() would follow) or another file by now.  What the path names is
+ * opened without following it, and changed only if it is a socket of our
+ * own user; else it is left, not unlinked either, and binding fails.
+ */
+static int ivu_access_chmod(const struct ivu_access *a, const char *path)
+{
+	char fdpath[32];
+	struct stat st;
+	int fd, err;
+
+	fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) || !S_ISSOCK(st.st_mode) ||
+	    st.st_uid != geteuid()) {
+		close(fd);
+		errno = EEXIST;
+		return -1;
+	}
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+	err = chmod(fdpath, a->mode) ? errno : 0;
+	close(fd);
+	if (err) {
+		unlink(path);
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
 /**
  * ivu_access_bind() - bind a unix socket with the socket mode
  * @a: the access rules
@@ -140,13 +176,7 @@ int ivu_access_bind(const struct ivu_access *a, int fd,
 	umask(old);
 	if (err)
 		return -1;
-	if (chmod(addr->sun_path, a->mode)) {
-		err = errno;
-		unlink(addr->sun_path);
-		errno = err;
-		return -1;
-	}
-	return 0;
+	return ivu_access_chmod(a, addr->sun_path);
 }
 
 static bool ivu_access_has(const u32 *ids, unsigned int n, u32 id)

@@ -239,6 +239,55 @@ def access_client_foreign_server(d):
     return ""
 
 
+def access_bind_race(d):
+    """The socket's directory is writable by someone else: between the
+    daemon's bind() and its chmod() (held apart here by strace, 1.5 s),
+    that someone replaces the new socket file with a symlink to a file
+    of root's.  The daemon must leave that file's mode alone (chmod()
+    follows symlinks): it serves on its own socket or gives up, never
+    widening another file to --socket-mode 0666."""
+    d.halt()
+    wd = os.path.dirname(d.path)
+    victim = os.path.join(wd, "victim")
+    with open(victim, "w") as f:
+        f.write("root's\n")
+    os.chmod(victim, 0o600)
+    if os.path.lexists(d.path):
+        os.unlink(d.path)
+    log = open(os.path.join(wd, "strace-daemon.log"), "w")
+    p = subprocess.Popen(
+        ["strace", "-o", "/dev/null", "-f", "-e", "trace=bind",
+         "-e", "inject=bind:delay_exit=1500000", d.binary,
+         "--socket", d.path, "--tap", "ivuatkb", "--socket-mode", "0666"],
+        stdout=log, stderr=subprocess.STDOUT,
+        env=dict(os.environ, ASAN_OPTIONS="detect_leaks=0"))  # LSan: no ptrace
+    try:
+        end = time.monotonic() + 10
+        while not os.path.lexists(d.path):
+            assert time.monotonic() < end and p.poll() is None, \
+                "daemon under strace never bound its socket"
+            time.sleep(0.01)
+        os.rename(d.path, d.path + ".moved")
+        os.symlink(victim, d.path)
+        time.sleep(2.5)
+        mode = stat.S_IMODE(os.stat(victim).st_mode)
+        assert mode == 0o600, "the daemon chmod()ed the symlink's " \
+            "target to %o" % mode
+    finally:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        log.close()
+        for x in (d.path, d.path + ".moved", victim):
+            if os.path.lexists(x):
+                os.unlink(x)
+        restart(d)
+
+
 # --- what one connection may hold ------------------------------------------
 
 N_SENDS = 200
@@ -469,6 +518,7 @@ ACCESS_CHECKS = [
     ("access-foreign-uid", access_foreign_uid),
     ("access-allowed", access_allowed),
     ("access-client-foreign-server", access_client_foreign_server),
+    ("access-bind-race", access_bind_race),
     ("refused-fds-no-leak", refused_fds_no_leak),
     ("closing-fds-no-leak", closing_fds_no_leak),
     ("flood-no-growth", flood_no_growth),

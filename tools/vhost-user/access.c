@@ -29,11 +29,22 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ivu.h"
 
 #define IVU_PEER_GROUPS_MAX	64
+/* Refusals logged one by one: this many per window, then counted. */
+#define IVU_REFUSED_BURST	5
+#define IVU_REFUSED_WINDOW_S	10
+
+/* The refusal log's window (the control thread's alone). */
+static struct {
+	time_t start;
+	unsigned int logged;
+	unsigned long quiet;
+} ivu_refused;
 
 /* A uid or gid in decimal, or -1. */
 static long ivu_access_number(const char *s)
@@ -205,13 +216,41 @@ static bool ivu_access_groups(const struct ivu_access *a, int fd)
 	return false;
 }
 
+/*
+ * May a refusal be logged?  A peer that reaches the socket but is not
+ * allowed may connect in a loop: past the burst of a window the rest are
+ * counted, and the count logged with the next refusal after the window.
+ */
+static bool ivu_access_log_refusal(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec - ivu_refused.start >= IVU_REFUSED_WINDOW_S) {
+		if (ivu_refused.quiet)
+			ivu_log("%lu more peers refused in %d s, not logged",
+				ivu_refused.quiet, IVU_REFUSED_WINDOW_S);
+		ivu_refused.start = now.tv_sec;
+		ivu_refused.logged = 0;
+		ivu_refused.quiet = 0;
+	}
+	if (ivu_refused.logged < IVU_REFUSED_BURST) {
+		ivu_refused.logged++;
+		return true;
+	}
+	ivu_refused.quiet++;
+	return false;
+}
+
 /**
  * ivu_access_peer() - may the process at the other end of @fd be served?
  * @a: the access rules
  * @fd: a connected unix socket (accepted, or connected in --client)
  * @what: "frontend" or the like, for the log
  *
- * A refused peer is logged with its pid, uid and gid.
+ * A refused peer is logged with its pid, uid and gid (the first few of
+ * every 10 s; the rest are counted: ivu_access_log_refusal()).
+ * Context: the control thread.
  * Return: true if it is allowed.
  */
 bool ivu_access_peer(const struct ivu_access *a, int fd, const char *what)
@@ -221,7 +260,8 @@ bool ivu_access_peer(const struct ivu_access *a, int fd, const char *what)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &len) ||
 	    len != sizeof(c)) {
-		ivu_log("%s refused: no credentials (%m)", what);
+		if (ivu_access_log_refusal())
+			ivu_log("%s refused: no credentials (%m)", what);
 		return false;
 	}
 	if (c.uid == 0 || c.uid == geteuid() ||
@@ -229,7 +269,8 @@ bool ivu_access_peer(const struct ivu_access *a, int fd, const char *what)
 	    ivu_access_has(a->gids, a->n_gids, c.gid) ||
 	    ivu_access_groups(a, fd))
 		return true;
-	ivu_log("%s refused: pid %d uid %u gid %u not allowed (--allow-uid, --allow-gid)",
-		what, c.pid, c.uid, c.gid);
+	if (ivu_access_log_refusal())
+		ivu_log("%s refused: pid %d uid %u gid %u not allowed (--allow-uid, --allow-gid)",
+			what, c.pid, c.uid, c.gid);
 	return false;
 }

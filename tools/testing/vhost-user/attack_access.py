@@ -288,6 +288,43 @@ def access_bind_race(d):
         restart(d)
 
 
+REFUSED_FLOOD = 3000
+REFUSED_LOG_LINES = 100
+
+
+def access_refused_flood(d):
+    """A user who reaches the socket but is not allowed (nobody) connects
+    3,000 times as fast as it can: the daemon's log grows by at most 100
+    lines (refusals are summarised, not logged one by one without
+    bound), and an allowed frontend arriving in the middle of the flood
+    is served within a bound."""
+    open_to_all(d)
+    lines0 = len(d.logtext().splitlines())
+
+    def flood():
+        for _ in range(REFUSED_FLOOD):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.connect(d.path)
+            except OSError:
+                pass
+            s.close()
+        return 0
+    pid = fork_as(flood)
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    fe = Frontend(d.path, timeout=5)
+    assert fe.alive(), "allowed frontend not served during the flood"
+    late = time.monotonic() - t0
+    assert late < 3, "allowed frontend served only after %.1f s" % late
+    fe.close()
+    assert status_of(pid) == 0, "flooding child failed"
+    time.sleep(0.3)
+    grown = len(d.logtext().splitlines()) - lines0
+    assert grown <= REFUSED_LOG_LINES, \
+        "%d log lines for %d refused connections" % (grown, REFUSED_FLOOD)
+
+
 # --- what one connection may hold ------------------------------------------
 
 N_SENDS = 200
@@ -519,6 +556,7 @@ ACCESS_CHECKS = [
     ("access-allowed", access_allowed),
     ("access-client-foreign-server", access_client_foreign_server),
     ("access-bind-race", access_bind_race),
+    ("access-refused-flood", access_refused_flood),
     ("refused-fds-no-leak", refused_fds_no_leak),
     ("closing-fds-no-leak", closing_fds_no_leak),
     ("flood-no-growth", flood_no_growth),

@@ -242,10 +242,15 @@ static void *ivu_worker_main(void *arg)
 	struct ivu_worker *w = arg;
 	struct ivu_dev *d = w->d;
 	struct epoll_event ev[16];
+	sigset_t nudge;
 	bool more = false;
 	int n, i, tmo;
 
 	ivu_worker_self = true;
+	/* Whatever mask the daemon was started with, the nudge gets in. */
+	sigemptyset(&nudge);
+	sigaddset(&nudge, IVU_SIG_NUDGE);
+	pthread_sigmask(SIG_UNBLOCK, &nudge, NULL);
 	while (!__atomic_load_n(&d->stopping, __ATOMIC_ACQUIRE)) {
 		pthread_rwlock_rdlock(&d->lock);
 		tmo = more ? 0 : ivu_notifier_timeout(d, w);
@@ -343,7 +348,7 @@ int ivu_workers_start(struct ivu_dev *d)
 		if (err)
 			goto stop_started;
 	}
-	/* The workers have it unblocked; the control thread must not. */
+	/* The workers unblock it (ivu_worker_main()); the control thread not. */
 	sigemptyset(&nudge);
 	sigaddset(&nudge, IVU_SIG_NUDGE);
 	pthread_sigmask(SIG_BLOCK, &nudge, NULL);

@@ -236,6 +236,17 @@ def err_signal_survives_restart(d):
         os.close(fd)
 
 
+def call_fd_blocking_nudge_masked(d):
+    """call_fd_blocking_again with the daemon started by a parent that
+    blocks SIGUSR2 (a signal mask is inherited across exec): the workers
+    must still be interruptible, or a message waits for ever."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR2})
+    try:
+        call_fd_blocking_again(d)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 THREAD_CHECKS = [
     ("stall-mid-message-rings-run", stall_mid_message),
     ("threads-traffic-with-messages", threads_traffic_with_messages),
@@ -244,4 +255,5 @@ THREAD_CHECKS = [
     ("client-connect-backlog-full", client_connect_backlog_full),
     ("sigterm-threads-quiet-exit", sigterm_threads_quiet_exit),
     ("err-signal-survives-restart", err_signal_survives_restart),
+    ("call-fd-blocking-nudge-masked", call_fd_blocking_nudge_masked),
 ]

@@ -105,7 +105,10 @@ static void ivu_mem_sigbus(int sig, siginfo_t *si, void *uc)
 /**
  * ivu_mem_init() - handle SIGBUS on guest memory
  *
- * Context: once, at start, before any region is mapped.
+ * SIGBUS is unblocked too: a mask is inherited across exec, and a fault
+ * with it blocked kills the process whatever the handler.
+ * Context: once, at start, before any region is mapped or thread made
+ * (they inherit the mask).
  * Return: 0, or a negative errno.
  */
 int ivu_mem_init(void)
@@ -114,8 +117,14 @@ int ivu_mem_init(void)
 		.sa_sigaction = ivu_mem_sigbus,
 		.sa_flags = SA_SIGINFO,
 	};
+	sigset_t bus;
 
-	return sigaction(SIGBUS, &sa, NULL) ? -errno : 0;
+	sigemptyset(&bus);
+	sigaddset(&bus, SIGBUS);
+	if (sigaction(SIGBUS, &sa, NULL) ||
+	    sigprocmask(SIG_UNBLOCK, &bus, NULL))
+		return -errno;
+	return 0;
 }
 
 /**

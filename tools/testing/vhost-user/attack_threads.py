@@ -247,6 +247,19 @@ def call_fd_blocking_nudge_masked(d):
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
+def memfd_truncated_sigbus_masked(d):
+    """memfd-truncated with the daemon started by a parent that blocks
+    SIGBUS: a fault on guest memory with SIGBUS blocked kills a process,
+    so the daemon must unblock it to keep its promise."""
+    from attack_checks import memfd_truncated
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGBUS})
+    try:
+        d.restart()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    memfd_truncated(d)
+
+
 THREAD_CHECKS = [
     ("stall-mid-message-rings-run", stall_mid_message),
     ("threads-traffic-with-messages", threads_traffic_with_messages),
@@ -256,4 +269,5 @@ THREAD_CHECKS = [
     ("sigterm-threads-quiet-exit", sigterm_threads_quiet_exit),
     ("err-signal-survives-restart", err_signal_survives_restart),
     ("call-fd-blocking-nudge-masked", call_fd_blocking_nudge_masked),
+    ("memfd-truncated-sigbus-masked", memfd_truncated_sigbus_masked),
 ]

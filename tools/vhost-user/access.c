@@ -200,20 +200,39 @@ static bool ivu_access_has(const u32 *ids, unsigned int n, u32 id)
 	return false;
 }
 
-/* Is one of the peer's supplementary groups allowed? */
-static bool ivu_access_groups(const struct ivu_access *a, int fd)
+static bool ivu_access_any(const struct ivu_access *a, const gid_t *g,
+			   socklen_t len)
 {
-	gid_t g[IVU_PEER_GROUPS_MAX];
-	socklen_t len = sizeof(g);
 	unsigned int i;
 
-	if (!a->n_gids ||
-	    getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len))
-		return false;	/* more groups than room: primary only */
 	for (i = 0; i < len / sizeof(g[0]); i++)
 		if (ivu_access_has(a->gids, a->n_gids, g[i]))
 			return true;
 	return false;
+}
+
+/*
+ * Is one of the peer's supplementary groups allowed?  A peer in more
+ * groups than fit on the stack (ERANGE tells how many) is asked again
+ * with room for all of them.
+ */
+static bool ivu_access_groups(const struct ivu_access *a, int fd)
+{
+	gid_t g[IVU_PEER_GROUPS_MAX], *big;
+	socklen_t len = sizeof(g);
+	bool ok;
+
+	if (!a->n_gids)
+		return false;
+	if (!getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len))
+		return ivu_access_any(a, g, len);
+	if (errno != ERANGE || len <= sizeof(g))
+		return false;
+	big = malloc(len);
+	ok = big && !getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, big, &len) &&
+	     ivu_access_any(a, big, len);
+	free(big);
+	return ok;
 }
 
 /*

@@ -325,6 +325,21 @@ def access_refused_flood(d):
         "%d log lines for %d refused connections" % (grown, REFUSED_FLOOD)
 
 
+def access_many_groups(d):
+    """--allow-gid names a supplementary group of a peer that is in 100
+    groups (more than fit a small buffer; NGROUPS_MAX is 65536): the
+    peer is served whatever the group's place in its list."""
+    restart(d, "--allow-gid", "nogroup")
+    open_to_all(d)
+    for where in (0, 99):
+        groups = [20000 + i for i in range(99)]
+        groups.insert(where, NOBODY)
+        got = as_user(lambda: peer_outcome(d.path), 4243, OTHER_GID,
+                      groups)
+        assert got == ANSWERED, "allowed group at %d of 100: outcome %d, " \
+            "want answered" % (where, got)
+
+
 # --- what one connection may hold ------------------------------------------
 
 N_SENDS = 200
@@ -557,6 +572,7 @@ ACCESS_CHECKS = [
     ("access-client-foreign-server", access_client_foreign_server),
     ("access-bind-race", access_bind_race),
     ("access-refused-flood", access_refused_flood),
+    ("access-many-groups", access_many_groups),
     ("refused-fds-no-leak", refused_fds_no_leak),
     ("closing-fds-no-leak", closing_fds_no_leak),
     ("flood-no-growth", flood_no_growth),

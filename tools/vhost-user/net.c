@@ -29,6 +29,9 @@
 
 #include "ivu.h"
 
+/* Frames a new connection drops from each tap queue, at most. */
+#define IVU_PURGE_MAX	4096
+
 static __thread struct ivu_buf ivu_buf;	/* one chain at a time per thread */
 
 static unsigned int ivu_qp_of(const struct ivu_vring *vq)
@@ -389,11 +392,15 @@ void ivu_net_rearm(struct ivu_dev *d, unsigned int qp)
  * frontend (or none) still wait in their queues.  A new connection is a
  * new device and must not get them, as a guest behind a fresh tap would
  * not: they are read and counted as RX drops.  (RESET_OWNER keeps them,
- * as the kernel device leaves its tap alone.)
+ * as the kernel device leaves its tap alone.)  At most IVU_PURGE_MAX per
+ * queue, more than a tap queues (its txqueuelen, 1000 by default): a
+ * host that floods the tap meanwhile sends frames that are this
+ * frontend's, and must not hold the control thread.
+ * Context: the control thread, d->lock held for writing.
  */
 void ivu_net_purge(struct ivu_dev *d)
 {
-	unsigned int i;
+	unsigned int i, n;
 
 	for (i = 0; i < d->queues; i++) {
 		struct ivu_qp *q = &d->qp[i];
@@ -401,7 +408,8 @@ void ivu_net_purge(struct ivu_dev *d)
 		if (q->rx_len)
 			d->stats.qp[i].rx_drops++;
 		q->rx_len = 0;
-		while (read(q->tap_fd, q->rx_buf, IVU_RX_BUF) >= 0)
+		for (n = 0; n < IVU_PURGE_MAX &&
+		     read(q->tap_fd, q->rx_buf, IVU_RX_BUF) >= 0; n++)
 			d->stats.qp[i].rx_drops++;
 	}
 }

@@ -877,6 +877,30 @@ FIXTURE_TEARDOWN(zlen)
 	rt_log_free(&self->log);
 }
 
+/*
+ * Over vhost-user TX runs too (the fixture's comment, below), and with
+ * ivhost-user its first round (which writes its used ring's flags) runs
+ * on a datapath thread, before or after the log was cleared: the pages
+ * of TX's used ring that RX did not write are not this test's, and
+ * their marks, if any, are dropped.
+ */
+static void zlen_forget_tx_used(uint64_t *bits, struct vmm *v,
+				const struct rt_pfns *want)
+{
+	struct vmm_vq *tx = &v->vq[VMM_TX];
+	uint64_t gpa = vmm_gpa(v, tx->used), pfn;
+	uint64_t last = gpa + sizeof(struct vring_used) + tx->num * 8 + 2 - 1;
+	unsigned int k;
+
+	for (pfn = gpa / RT_PAGE; pfn <= last / RT_PAGE; pfn++) {
+		for (k = 0; k < want->n && want->p[k] != pfn; k++)
+			;
+		if (k == want->n)
+			__atomic_and_fetch(&bits[pfn / 64], ~(1ULL << (pfn % 64)),
+					   __ATOMIC_SEQ_CST);
+	}
+}
+
 TEST_F_TIMEOUT(zlen, zero_length_descriptors_logged, 120)
 {
 	struct rtdev *d = &self->d;
@@ -922,17 +946,6 @@ TEST_F_TIMEOUT(zlen, zero_length_descriptors_logged, 120)
 	/* What the device wrote: the chains' first len bytes, the used ring. */
 	rt_pfns_add(want, vmm_gpa(&d->v, q->used),
 		    sizeof(struct vring_used) + q->num * 8 + 2);
-	if (ivhost_dev_is_user()) {
-		struct vmm_vq *tx = &d->v.vq[VMM_TX];
-
-		/*
-		 * TX runs too (above), on a datapath thread of its own with
-		 * ivhost-user's --threads: its first round (its used ring's
-		 * flags) may come after the log was cleared.
-		 */
-		rt_pfns_add(want, vmm_gpa(&d->v, tx->used),
-			    sizeof(struct vring_used) + tx->num * 8 + 2);
-	}
 	for (i = 0; i < n; i++) {
 		struct vring_used_elem e = q->used->ring[i];
 
@@ -946,6 +959,8 @@ TEST_F_TIMEOUT(zlen, zero_length_descriptors_logged, 120)
 	EXPECT_EQ(0, vmm_poll_fd(q->err_fd));
 	EXPECT_EQ(1, vmm_wait_fd(self->log.fd, WAIT_MS))
 		TH_LOG("log eventfd not signalled");
+	if (ivhost_dev_is_user())
+		zlen_forget_tx_used(self->log.bits, &d->v, want);
 	EXPECT_EQ(0, rt_log_check(&self->log, &d->v, want, msg, sizeof(msg)))
 		TH_LOG("%s", msg);
 	free(want);

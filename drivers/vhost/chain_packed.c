@@ -31,14 +31,15 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bits.h>
 #include <linux/errno.h>
 #include <linux/virtio_ring.h>
 
 #include "chain_packed.h"
 #include "kunit_export.h"
 
-#define IVHOST_PACKED_F_AVAIL	(1U << VRING_PACKED_DESC_F_AVAIL)
-#define IVHOST_PACKED_F_USED	(1U << VRING_PACKED_DESC_F_USED)
+#define IVHOST_PACKED_F_AVAIL	BIT(VRING_PACKED_DESC_F_AVAIL)
+#define IVHOST_PACKED_F_USED	BIT(VRING_PACKED_DESC_F_USED)
 #define IVHOST_PACKED_IDX_MASK	0x7fffU
 #define IVHOST_PACKED_EVENT_MASK	0x3U
 #define IVHOST_PACKED_DESC_SIZE	16U

@@ -53,6 +53,12 @@ static void ivhost_vq_reset(struct ivhost_vq *vq)
 	vq->signalled_used = 0;
 	vq->signalled_used_valid = false;
 	vq->used_flags = 0;
+	vq->avail_pos = (struct ivhost_packed_pos){ .idx = 0, .wrap = true };
+	vq->used_pos = vq->avail_pos;
+	vq->signalled_pos = vq->avail_pos;
+	vq->seen_ahead = 0;
+	vq->unsignalled = 0;
+	vq->ntaken = 0;
 	vq->broken = false;
 	vq->features = 0;
 	vq->mem = NULL;
@@ -300,12 +306,49 @@ static long ivhost_set_log_fd(struct ivhost_dev *dev, int __user *argp)
 }
 
 /**
+ * ivhost_dev_check_layout() - may these features be set now?
+ * @dev: the device
+ * @features: the features about to be set
+ *
+ * The ring layout follows the features: a packed ring is a virtio 1
+ * thing, and a vq with a backend keeps its layout (QEMU sets features
+ * again with queues running, with the same layout).
+ *
+ * Context: process context, under &dev->mutex; takes each vq's mutex.
+ * Return: 0; -EINVAL for VIRTIO_F_RING_PACKED without
+ * VIRTIO_F_VERSION_1; -EBUSY if the layout would change under a backend.
+ */
+int ivhost_dev_check_layout(struct ivhost_dev *dev, u64 features)
+	__must_hold(&dev->mutex)
+{
+	u64 packed = BIT_ULL(VIRTIO_F_RING_PACKED);
+	unsigned int i;
+	bool busy;
+
+	lockdep_assert_held(&dev->mutex);
+	if ((features & packed) && !(features & BIT_ULL(VIRTIO_F_VERSION_1)))
+		return -EINVAL;
+	if (!((features ^ dev->features) & packed))
+		return 0;
+	for (i = 0; i < dev->nvqs; i++) {
+		ivhost_vq_lock(dev->vqs[i]);
+		busy = dev->vqs[i]->backend;
+		mutex_unlock(&dev->vqs[i]->mutex);
+		if (busy)
+			return -EBUSY;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(ivhost_dev_check_layout);
+
+/**
  * ivhost_dev_set_features() - hand negotiated features to every vq
  * @dev: the device
  * @features: the features, already checked against what the device offers
  *
  * Context: process context, under &dev->mutex.
- * Return: 0.
+ * Return: 0; -EINVAL for VIRTIO_F_RING_PACKED without VIRTIO_F_VERSION_1;
+ * -EBUSY if it would switch the ring layout of a vq with a backend.
  */
 int ivhost_dev_set_features(struct ivhost_dev *dev, u64 features)
 	__must_hold(&dev->mutex)
@@ -313,8 +356,12 @@ int ivhost_dev_set_features(struct ivhost_dev *dev, u64 features)
 	struct ivhost_vq *vq;
 	unsigned int i;
 	bool iotlb;
+	int err;
 
 	lockdep_assert_held(&dev->mutex);
+	err = ivhost_dev_check_layout(dev, features);
+	if (err)
+		return err;
 	iotlb = (features | dev->features) &
 		BIT_ULL(VIRTIO_F_ACCESS_PLATFORM);
 	WRITE_ONCE(dev->features, features);
@@ -421,11 +468,32 @@ static long ivhost_vring_set_num(struct ivhost_vq *vq,
 {
 	if (vq->backend)
 		return -EBUSY;
-	if (!s->num || s->num > IVHOST_VRING_NUM_MAX || !is_power_of_2(s->num))
+	/* A split ring's power of two is checked when it starts. */
+	if (!s->num || s->num > IVHOST_VRING_NUM_MAX)
 		return -EINVAL;
 	vq->num = s->num;
 	/* Ring translations were made for the old size. */
 	ivhost_vq_set_rings(vq);
+	return 0;
+}
+
+/*
+ * Packed: bits 0-14 the avail index, 15 its wrap counter, 16-30 the used
+ * index, 31 its wrap counter; indexes beyond a ring size set already are
+ * refused (a size set later is checked when the ring starts).
+ */
+static long ivhost_vring_set_packed_base(struct ivhost_vq *vq, u32 state)
+{
+	struct ivhost_packed_pos avail, used;
+	int err;
+
+	err = ivhost_packed_state_decode(state, vq->num, &avail, &used);
+	if (err)
+		return err;
+	vq->avail_pos = avail;
+	vq->used_pos = used;
+	vq->signalled_pos = used;
+	vq->broken = false;
 	return 0;
 }
 
@@ -434,6 +502,8 @@ static long ivhost_vring_set_base(struct ivhost_vq *vq,
 {
 	if (vq->backend)
 		return -EBUSY;
+	if (ivhost_vq_packed(vq))
+		return ivhost_vring_set_packed_base(vq, s->num);
 	if (s->num > 0xffff)
 		return -EINVAL;
 	vq->last_avail_idx = s->num;
@@ -442,10 +512,17 @@ static long ivhost_vring_set_base(struct ivhost_vq *vq,
 	return 0;
 }
 
-static bool ivhost_rings_access_ok(u32 num, const struct vhost_vring_addr *a)
+static bool ivhost_rings_access_ok(u32 num, const struct vhost_vring_addr *a,
+				   bool packed)
 {
 	size_t event = sizeof(__virtio16);
+	size_t area = sizeof(struct vring_packed_desc_event);
 
+	if (packed)
+		return access_ok(u64_to_user_ptr(a->desc_user_addr),
+				 num * sizeof(struct vring_packed_desc)) &&
+		       access_ok(u64_to_user_ptr(a->avail_user_addr), area) &&
+		       access_ok(u64_to_user_ptr(a->used_user_addr), area);
 	return access_ok(u64_to_user_ptr(a->desc_user_addr),
 			 num * sizeof(struct vring_desc)) &&
 	       access_ok(u64_to_user_ptr(a->avail_user_addr),
@@ -479,7 +556,8 @@ bool ivhost_vq_access_ok(struct ivhost_vq *vq)
 	lockdep_assert_held(&vq->mutex);
 	if (!vq->num || !vq->addr_set)
 		return false;
-	return ivhost_vq_iotlb(vq) || ivhost_rings_access_ok(vq->num, &a);
+	return ivhost_vq_iotlb(vq) ||
+	       ivhost_rings_access_ok(vq->num, &a, ivhost_vq_packed(vq));
 }
 EXPORT_SYMBOL_GPL(ivhost_vq_access_ok);
 
@@ -488,12 +566,14 @@ static long ivhost_vring_set_addr(struct ivhost_vq *vq,
 {
 	if (a->flags & ~BIT(VHOST_VRING_F_LOG))
 		return -EOPNOTSUPP;
+	/* Packed: the driver area is 4-byte aligned too. */
 	if ((a->desc_user_addr & (16 - 1)) || (a->avail_user_addr & (2 - 1)) ||
-	    (a->used_user_addr & (4 - 1)) || (a->log_guest_addr & (4 - 1)))
+	    (a->used_user_addr & (4 - 1)) || (a->log_guest_addr & (4 - 1)) ||
+	    (ivhost_vq_packed(vq) && (a->avail_user_addr & (4 - 1))))
 		return -EINVAL;
 	/* IOVAs are not userspace addresses: nothing to check yet. */
 	if (!ivhost_vq_iotlb(vq) && vq->num &&
-	    !ivhost_rings_access_ok(vq->num, a))
+	    !ivhost_rings_access_ok(vq->num, a, ivhost_vq_packed(vq)))
 		return -EINVAL;
 	vq->desc_addr = a->desc_user_addr;
 	vq->avail_addr = a->avail_user_addr;
@@ -556,7 +636,10 @@ static long ivhost_vring_state_ioctl(struct ivhost_vq *vq, unsigned int cmd,
 	case VHOST_SET_VRING_BASE:
 		return ivhost_vring_set_base(vq, s);
 	case VHOST_GET_VRING_BASE:
-		s->num = vq->last_avail_idx;
+		s->num = ivhost_vq_packed(vq) ?
+			 ivhost_packed_state_encode(vq->avail_pos,
+						    vq->used_pos) :
+			 vq->last_avail_idx;
 		return 0;
 	case VHOST_SET_VRING_BUSYLOOP_TIMEOUT:
 		vq->busyloop_timeout = s->num;

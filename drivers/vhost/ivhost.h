@@ -25,6 +25,7 @@
 #include <linux/virtio_ring.h>
 #include <linux/vhost_types.h>
 
+#include "chain_packed.h"
 #include "devtlb.h"
 #include "memtable.h"
 
@@ -35,7 +36,10 @@
 #define IVHOST_BACKEND_FEATURES	(BIT_ULL(VHOST_BACKEND_F_IOTLB_MSG_V2) | \
 				 BIT_ULL(VHOST_BACKEND_F_IOTLB_BATCH))
 
-/* Largest ring accepted by VHOST_SET_VRING_NUM. */
+/*
+ * Largest ring accepted by VHOST_SET_VRING_NUM: split rings are a power of
+ * two up to it, packed rings any size up to it.
+ */
 #define IVHOST_VRING_NUM_MAX	32768U
 
 /*
@@ -49,6 +53,13 @@
  */
 #define IVHOST_FRAME_MAX_ENTRIES	512U
 #define IVHOST_FRAME_MAX_DESCS	(IVHOST_VRING_NUM_MAX + 1024U)
+
+/*
+ * Packed ring: chains taken and neither used nor given back yet (their
+ * ring-descriptor counts are kept to give them back); a frame wanting
+ * more gets -ENOBUFS, as one out of segments does.
+ */
+#define IVHOST_PACKED_TAKEN_MAX	UIO_MAXIOV
 
 /* Longest busy poll, whatever VHOST_SET_VRING_BUSYLOOP_TIMEOUT asked. */
 #define IVHOST_BUSYLOOP_MAX_US	1000U
@@ -92,26 +103,45 @@ struct ivhost_poll {
 };
 
 /**
- * struct ivhost_vq - one split virtqueue
+ * struct ivhost_vq - one virtqueue, split or packed (VIRTIO_F_RING_PACKED)
  * @dev: owning device
  * @mutex: protects everything below; held by the worker for a round
  * @index: position in &ivhost_dev.vqs
- * @num: ring size, a power of two, or 0 before VHOST_SET_VRING_NUM
- * @desc_addr: descriptor table address from VHOST_SET_VRING_ADDR
- * @avail_addr: available ring address from VHOST_SET_VRING_ADDR
- * @used_addr: used ring address from VHOST_SET_VRING_ADDR
+ * @num: ring size (a power of two if split, checked when the ring is
+ *	started), or 0 before VHOST_SET_VRING_NUM
+ * @desc_addr: descriptor table (packed: descriptor ring) address from
+ *	VHOST_SET_VRING_ADDR
+ * @avail_addr: available ring (packed: driver event suppression area)
+ *	address from VHOST_SET_VRING_ADDR
+ * @used_addr: used ring (packed: device event suppression area) address
+ *	from VHOST_SET_VRING_ADDR
  * @addr_set: the three addresses were given
  * @desc: descriptor table (userspace address) while @rings_valid
+ * @pdesc: the same storage: the packed descriptor ring
  * @avail: available ring (userspace address) while @rings_valid
+ * @driver_event: the same storage: the packed driver area
  * @used: used ring (userspace address) while @rings_valid
+ * @device_event: the same storage: the packed device area
  * @addr_flags: VHOST_SET_VRING_ADDR flags
- * @log_addr: guest-physical address of the used ring, for dirty logging
- * @last_avail_idx: next avail ring entry the device will consume
- * @avail_idx: avail->idx as last read
- * @last_used_idx: used->idx as last written
+ * @log_addr: guest-physical address of the used ring (packed: of the
+ *	device area), for dirty logging
+ * @last_avail_idx: next avail ring entry the device will consume (split)
+ * @avail_idx: avail->idx as last read (split)
+ * @last_used_idx: used->idx as last written; packed: used buffers
+ *	published, modulo 2^16 (it changes whenever buffers are used)
  * @signalled_used: @last_used_idx when the driver was last signalled
- * @signalled_used_valid: @signalled_used may be used for EVENT_IDX
- * @used_flags: used->flags as last written
+ * @signalled_used_valid: @signalled_used (packed: @signalled_pos) may be
+ *	used for EVENT_IDX
+ * @used_flags: used->flags (packed: the device area's flags) as last
+ *	written
+ * @avail_pos: packed: ring position of the next chain to take
+ * @seen_ahead: packed: descriptors from @avail_pos on the device has seen
+ *	available (chains it took and gave back)
+ * @used_pos: packed: ring position of the next used descriptor
+ * @signalled_pos: packed: @used_pos when the driver was last signalled
+ * @unsignalled: packed: ring descriptors used since then
+ * @ntaken: packed: chains taken and neither used nor given back
+ * @taken: packed: the ring-descriptor count of each of them, oldest first
  * @broken: a malformed ring stopped the queue; cleared by reconfiguration
  * @features: negotiated features, for the worker
  * @mem: memory table of the device, for the worker
@@ -149,9 +179,18 @@ struct ivhost_vq {
 	u64 avail_addr;
 	u64 used_addr;
 	bool addr_set;
-	struct vring_desc __user *desc;
-	struct vring_avail __user *avail;
-	struct vring_used __user *used;
+	union {
+		struct vring_desc __user *desc;
+		struct vring_packed_desc __user *pdesc;
+	};
+	union {
+		struct vring_avail __user *avail;
+		struct vring_packed_desc_event __user *driver_event;
+	};
+	union {
+		struct vring_used __user *used;
+		struct vring_packed_desc_event __user *device_event;
+	};
 	u32 addr_flags;
 	u64 log_addr;
 
@@ -161,6 +200,13 @@ struct ivhost_vq {
 	u16 signalled_used;
 	bool signalled_used_valid;
 	u16 used_flags;
+	struct ivhost_packed_pos avail_pos;
+	struct ivhost_packed_pos used_pos;
+	struct ivhost_packed_pos signalled_pos;
+	u32 seen_ahead;
+	u32 unsignalled;
+	u16 ntaken;
+	u16 taken[IVHOST_PACKED_TAKEN_MAX];
 	bool broken;
 
 	u64 features;
@@ -223,7 +269,10 @@ struct ivhost_dev {
 
 /**
  * struct ivhost_buf - a descriptor chain translated to userspace segments
- * @head: index of the chain's head descriptor
+ * @head: index of the chain's head descriptor (packed: its ring slot)
+ * @id: the buffer ID to publish it with: @head (split), or the ID of the
+ *	chain's last ring descriptor (packed)
+ * @count: ring descriptors the chain took (split: 1)
  * @iov: the chain's userspace segments
  * @max: capacity of @iov
  * @out: number of readable segments, at the start of @iov
@@ -233,6 +282,8 @@ struct ivhost_dev {
  */
 struct ivhost_buf {
 	u16 head;
+	u16 id;
+	u16 count;
 	struct iovec *iov;
 	unsigned int max;
 	unsigned int out;
@@ -243,12 +294,14 @@ struct ivhost_buf {
 
 /**
  * struct ivhost_used - a used ring entry, in CPU byte order
- * @id: head index of the chain
+ * @id: the chain's &ivhost_buf.id
  * @len: bytes the device wrote into it
+ * @count: the chain's &ivhost_buf.count (packed rings only)
  */
 struct ivhost_used {
 	u32 id;
 	u32 len;
+	u16 count;
 };
 
 /* core.c */
@@ -260,6 +313,7 @@ bool ivhost_vq_access_ok(struct ivhost_vq *vq);
 int ivhost_dev_check_owner(struct ivhost_dev *dev);
 long ivhost_dev_ioctl(struct ivhost_dev *dev, unsigned int cmd,
 		      void __user *argp);
+int ivhost_dev_check_layout(struct ivhost_dev *dev, u64 features);
 int ivhost_dev_set_features(struct ivhost_dev *dev, u64 features);
 
 /* debugfs.c */
@@ -284,7 +338,8 @@ int ivhost_vq_get_buf(struct ivhost_vq *vq, struct ivhost_buf *buf,
 void ivhost_vq_unget_bufs(struct ivhost_vq *vq, unsigned int n);
 int ivhost_vq_add_used_n(struct ivhost_vq *vq,
 			 const struct ivhost_used *heads, unsigned int n);
-int ivhost_vq_add_used(struct ivhost_vq *vq, u16 head, u32 len);
+int ivhost_vq_add_used(struct ivhost_vq *vq, const struct ivhost_buf *buf,
+		       u32 len);
 void ivhost_vq_signal(struct ivhost_vq *vq);
 void ivhost_vq_disable_notify(struct ivhost_vq *vq);
 bool ivhost_vq_avail_empty(struct ivhost_vq *vq);
@@ -292,6 +347,23 @@ bool ivhost_vq_enable_notify(struct ivhost_vq *vq);
 void ivhost_vq_fail(struct ivhost_vq *vq, int err);
 void ivhost_vq_set_rings(struct ivhost_vq *vq);
 int ivhost_vq_prepare(struct ivhost_vq *vq);
+int ivhost_vq_count_desc(struct ivhost_vq *vq);
+int ivhost_buf_append(struct ivhost_vq *vq, struct ivhost_buf *buf,
+		      const struct ivhost_desc *d);
+
+/* vring_packed.c: the packed versions of vring.c's functions */
+int ivhost_packed_start(struct ivhost_vq *vq);
+int ivhost_packed_write_device_flags(struct ivhost_vq *vq, u16 flags);
+int ivhost_packed_get_buf(struct ivhost_vq *vq, struct ivhost_buf *buf,
+			  struct iovec *iov, unsigned int max);
+void ivhost_packed_unget_bufs(struct ivhost_vq *vq, unsigned int n);
+int ivhost_packed_add_used_n(struct ivhost_vq *vq,
+			     const struct ivhost_used *heads, unsigned int n);
+bool ivhost_packed_need_signal(struct ivhost_vq *vq);
+void ivhost_packed_disable_notify(struct ivhost_vq *vq);
+bool ivhost_packed_avail_empty(struct ivhost_vq *vq);
+bool ivhost_packed_enable_notify(struct ivhost_vq *vq);
+void ivhost_packed_ask_ahead(struct ivhost_vq *vq);
 
 /* log.c */
 
@@ -301,6 +373,7 @@ int ivhost_vq_prepare(struct ivhost_vq *vq);
 int ivhost_log_write(struct ivhost_vq *vq, const struct iovec *iov,
 		     unsigned int niov, size_t len);
 int ivhost_log_used(struct ivhost_vq *vq, u64 offset, u64 len);
+int ivhost_log_ring(struct ivhost_vq *vq, const void __user *p, size_t len);
 void ivhost_log_done(struct ivhost_vq *vq);
 
 /* access.c */
@@ -316,6 +389,7 @@ void ivhost_vq_tlb_forget_misses(struct ivhost_vq *vq);
 int ivhost_vq_tlb_translate(struct ivhost_vq *vq, u64 addr, u64 len, u8 perm,
 			    struct iovec *iov, unsigned int max);
 void ivhost_vq_tlb_ask_ahead(struct ivhost_vq *vq);
+void ivhost_vq_tlb_ask(struct ivhost_vq *vq, u64 addr, u64 len, u8 perm);
 int ivhost_vq_tlb_map_rings(struct ivhost_vq *vq);
 void ivhost_vq_tlb_touch(struct ivhost_vq *vq);
 int ivhost_dev_set_backend_features(struct ivhost_dev *dev, u64 features);
@@ -363,6 +437,12 @@ static inline void ivhost_vq_frame_begin(struct ivhost_vq *vq)
 static inline bool ivhost_has_feature(const struct ivhost_vq *vq, int bit)
 {
 	return vq->features & BIT_ULL(bit);
+}
+
+/* The ring is packed (VIRTIO_F_RING_PACKED). */
+static inline bool ivhost_vq_packed(const struct ivhost_vq *vq)
+{
+	return ivhost_has_feature(vq, VIRTIO_F_RING_PACKED);
 }
 
 /* Guest addresses are IOVAs, translated by the device IOTLB. */

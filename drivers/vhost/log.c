@@ -291,6 +291,36 @@ int ivhost_log_used(struct ivhost_vq *vq, u64 offset, u64 len)
 }
 
 /**
+ * ivhost_log_ring() - mark a write to a ring not at log_guest_addr
+ * @vq: the vq that wrote it
+ * @p: where the device wrote, in the ring's userspace memory
+ * @len: bytes written
+ *
+ * For a packed ring's used descriptors, written in the descriptor ring
+ * (log_guest_addr names the device area): logged when the vq was
+ * configured with VHOST_VRING_F_LOG, by translating the ring's
+ * userspace memory back through the memory table, as RX buffers are.
+ *
+ * Context: under &vq->mutex, with the owner's mm in use; may sleep.
+ * Return: 0, a negative errno as from ivhost_log_range(), or -EFAULT if
+ * a written byte is in no region of the memory table.
+ */
+int ivhost_log_ring(struct ivhost_vq *vq, const void __user *p, size_t len)
+	__must_hold(&vq->mutex)
+{
+	u64 first = (unsigned long)p, last;
+
+	lockdep_assert_held(&vq->mutex);
+	if (!(vq->addr_flags & BIT(VHOST_VRING_F_LOG)) || !len)
+		return 0;
+	/* The write, then its mark, as in ivhost_log_write(). */
+	smp_wmb();
+	if (check_add_overflow(first, (u64)len - 1, &last))
+		return -EINVAL;
+	return ivhost_log_uaddr(vq, first, last);
+}
+
+/**
  * ivhost_log_done() - tell the VMM the bitmap changed
  * @vq: the vq that logged
  *

@@ -37,7 +37,8 @@
 			     BIT_ULL(VHOST_NET_F_VIRTIO_NET_HDR) |	\
 			     BIT_ULL(VIRTIO_NET_F_MRG_RXBUF) |		\
 			     BIT_ULL(VIRTIO_F_VERSION_1) |		\
-			     BIT_ULL(VIRTIO_F_ACCESS_PLATFORM))
+			     BIT_ULL(VIRTIO_F_ACCESS_PLATFORM) |	\
+			     BIT_ULL(VIRTIO_F_RING_PACKED))
 
 static struct ivhost_net_queue *ivhost_net_queue_of(struct ivhost_vq *vq)
 {
@@ -286,11 +287,14 @@ static long ivhost_net_set_features(struct ivhost_net *n, u64 features)
 	__must_hold(&n->dev.mutex)
 {
 	struct ivhost_net_queue *q;
-	int i;
+	int i, err;
 
 	lockdep_assert_held(&n->dev.mutex);
 	if (features & ~IVHOST_NET_FEATURES)
 		return -EOPNOTSUPP;
+	err = ivhost_dev_check_layout(&n->dev, features);
+	if (err)
+		return err;
 	for (i = 0; i < IVHOST_NET_NVQS; i++) {
 		q = &n->q[i];
 		ivhost_vq_lock(&q->vq);

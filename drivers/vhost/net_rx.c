@@ -68,8 +68,9 @@ static int ivhost_net_rx_gather(struct ivhost_net_queue *q, size_t want,
 			err = -EINVAL;
 			goto unget;
 		}
-		q->heads[nheads].id = buf.head;
+		q->heads[nheads].id = buf.id;
 		q->heads[nheads].len = min(buf.in_len, want - got);
+		q->heads[nheads].count = buf.count;
 		nheads++;
 		*niov += buf.in;
 		got += buf.in_len;

@@ -90,7 +90,7 @@ static bool ivhost_net_tx_next(struct ivhost_net_queue *q, struct socket *sock,
 		ivhost_poll_start(&q->sock_poll, sock->file);
 		return true;
 	}
-	err = ivhost_vq_add_used(vq, buf.head, 0);
+	err = ivhost_vq_add_used(vq, &buf, 0);
 	if (err)
 		goto fail;
 	*bytes += buf.out_len;

@@ -64,19 +64,31 @@ static u64 ivhost_vq_event_size(struct ivhost_vq *vq)
 
 static u64 ivhost_vq_desc_size(struct ivhost_vq *vq)
 {
+	/* Split and packed descriptors are both 16 bytes. */
 	return (u64)vq->num * sizeof(struct vring_desc);
 }
 
+/* Packed: the driver and device areas are 4 bytes each. */
 static u64 ivhost_vq_avail_size(struct ivhost_vq *vq)
 {
+	if (ivhost_vq_packed(vq))
+		return sizeof(struct vring_packed_desc_event);
 	return struct_size(vq->avail, ring, vq->num) +
 	       ivhost_vq_event_size(vq);
 }
 
 static u64 ivhost_vq_used_size(struct ivhost_vq *vq)
 {
+	if (ivhost_vq_packed(vq))
+		return sizeof(struct vring_packed_desc_event);
 	return struct_size(vq->used, ring, vq->num) +
 	       ivhost_vq_event_size(vq);
+}
+
+/* Packed: used descriptors are written in the descriptor ring. */
+static u8 ivhost_vq_desc_perm(struct ivhost_vq *vq)
+{
+	return ivhost_vq_packed(vq) ? IVHOST_PERM_RW : IVHOST_PERM_RO;
 }
 
 /*
@@ -299,6 +311,10 @@ void ivhost_vq_tlb_ask_ahead(struct ivhost_vq *vq)
 	u32 slot;
 
 	lockdep_assert_held(&vq->mutex);
+	if (ivhost_vq_packed(vq)) {
+		ivhost_packed_ask_ahead(vq);
+		return;
+	}
 	n = min_t(u16, avail, IVHOST_ASK_AHEAD + 1);
 	for (i = 1; i < n; i++) {
 		slot = array_index_nospec((vq->last_avail_idx + i) &
@@ -318,6 +334,24 @@ void ivhost_vq_tlb_ask_ahead(struct ivhost_vq *vq)
 				 !(flags & VRING_DESC_F_INDIRECT) ?
 				 IVHOST_PERM_WO : IVHOST_PERM_RO);
 	}
+}
+
+/**
+ * ivhost_vq_tlb_ask() - ask the VMM now for a range the vq will need
+ * @vq: the vq
+ * @addr: first IOVA of the range
+ * @len: its length
+ * @perm: the access the vq will make
+ *
+ * A hint, as in ivhost_vq_tlb_ask_ahead(): nothing is reported.
+ *
+ * Context: the worker, under &vq->mutex.
+ */
+void ivhost_vq_tlb_ask(struct ivhost_vq *vq, u64 addr, u64 len, u8 perm)
+	__must_hold(&vq->mutex)
+{
+	lockdep_assert_held(&vq->mutex);
+	ivhost_ask_ahead(vq, addr, len, perm);
 }
 
 /* [addr, addr + size - 1] of a ring, size >= 1; cut at 2^64. */
@@ -367,7 +401,7 @@ int ivhost_vq_tlb_map_rings(struct ivhost_vq *vq)
 
 	lockdep_assert_held(&vq->mutex);
 	ret = ivhost_vq_map_ring(vq, vq->desc_addr, ivhost_vq_desc_size(vq),
-				 IVHOST_PERM_RO, &desc);
+				 ivhost_vq_desc_perm(vq), &desc);
 	err = ivhost_vq_map_ring(vq, vq->avail_addr, ivhost_vq_avail_size(vq),
 				 IVHOST_PERM_RO, &avail);
 	if (!ret || ret == -EINPROGRESS)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Split-ring access: reading available chains, publishing used entries,
- * and notification suppression in both directions.
+ * and notification suppression in both directions.  With
+ * VIRTIO_F_RING_PACKED the public functions hand over to vring_packed.c.
  *
  * Ring addresses are userspace addresses of the owner (the worker runs in
  * its address space); descriptor addresses are guest addresses, which go
@@ -18,6 +19,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/export.h>
+#include <linux/log2.h>
 #include <linux/overflow.h>
 #include <linux/nospec.h>
 #include <linux/uaccess.h>
@@ -67,6 +69,9 @@ static int ivhost_vq_read_ring_state(struct ivhost_vq *vq)
 	__virtio16 idx;
 	int n;
 
+	/* Packed: the state came with VHOST_SET_VRING_BASE. */
+	if (ivhost_vq_packed(vq))
+		return ivhost_packed_write_device_flags(vq, vq->used_flags);
 	if (ivhost_vq_write_used_flags(vq, vq->used_flags))
 		return -EFAULT;
 	if (ivhost_vq_iotlb(vq)) {
@@ -88,15 +93,28 @@ static int ivhost_vq_read_ring_state(struct ivhost_vq *vq)
  * Reads used->idx, so that a device restarted with VHOST_SET_VRING_BASE
  * continues where the ring is, and clears the broken state.  With the
  * device IOTLB the rings are IOVAs that may not translate yet, so the
- * first round does the reading, after translating them.
+ * first round does the reading, after translating them.  A packed ring
+ * has its positions from VHOST_SET_VRING_BASE; only its device area is
+ * written.
  *
  * Context: the owner's thread, under &vq->mutex.
- * Return: 0, or -EFAULT if the used ring cannot be accessed.
+ * Return: 0, -EINVAL if a split ring's size is not a power of two or a
+ * packed ring's positions lie beyond its size, or -EFAULT if the used
+ * ring cannot be accessed.
  */
 int ivhost_vq_start(struct ivhost_vq *vq)
 	__must_hold(&vq->mutex)
 {
+	int err;
+
 	lockdep_assert_held(&vq->mutex);
+	if (ivhost_vq_packed(vq)) {
+		err = ivhost_packed_start(vq);
+		if (err)
+			return err;
+	} else if (!is_power_of_2(vq->num)) {
+		return -EINVAL;
+	}
 	vq->avail_idx = vq->last_avail_idx;
 	vq->signalled_used_valid = false;
 	vq->broken = false;
@@ -238,8 +256,17 @@ static int ivhost_vq_read_desc(struct ivhost_vq *vq,
 	return 0;
 }
 
-static int ivhost_buf_append(struct ivhost_vq *vq, struct ivhost_buf *buf,
-			     const struct ivhost_desc *d)
+/**
+ * ivhost_buf_append() - add a descriptor's buffer to a chain's segments
+ * @vq: the vq
+ * @buf: the chain so far
+ * @d: the descriptor, valid where it stands in the chain
+ *
+ * Context: the worker, under &vq->mutex.
+ * Return: 0, or a negative errno as from ivhost_translate().
+ */
+int ivhost_buf_append(struct ivhost_vq *vq, struct ivhost_buf *buf,
+		      const struct ivhost_desc *d)
 {
 	unsigned int used = buf->out + buf->in;
 	int n;
@@ -272,6 +299,25 @@ static int ivhost_vq_enter_indirect(struct ivhost_chain *c,
 	return ivhost_chain_enter_indirect(c, d);
 }
 
+/**
+ * ivhost_vq_count_desc() - count a descriptor about to be walked
+ * @vq: the vq
+ *
+ * Every descriptor read counts against the frame's descriptor budget and
+ * the round's count (ivhost_vq_frame_begin()).
+ *
+ * Context: the worker, under &vq->mutex.
+ * Return: 0, or -ENOBUFS if the frame is out of budget.
+ */
+int ivhost_vq_count_desc(struct ivhost_vq *vq)
+{
+	if (!vq->frame_descs)
+		return -ENOBUFS;
+	vq->frame_descs--;
+	vq->walked++;
+	return 0;
+}
+
 /*
  * Walk one chain.  Every descriptor read counts against the frame's
  * descriptor budget and the round's count (ivhost_vq_frame_begin());
@@ -287,10 +333,9 @@ static int ivhost_vq_walk(struct ivhost_vq *vq, struct ivhost_buf *buf,
 
 	ret = ivhost_chain_start(&c, vq->num, head);
 	while (ret >= 0) {
-		if (!vq->frame_descs)
-			return -ENOBUFS;
-		vq->frame_descs--;
-		vq->walked++;
+		ret = ivhost_vq_count_desc(vq);
+		if (ret)
+			return ret;
 		ret = ivhost_vq_read_desc(vq, &c, table, &d);
 		if (ret)
 			return ret;
@@ -341,6 +386,8 @@ int ivhost_vq_get_buf(struct ivhost_vq *vq, struct ivhost_buf *buf,
 	int err;
 
 	lockdep_assert_held(&vq->mutex);
+	if (ivhost_vq_packed(vq))
+		return ivhost_packed_get_buf(vq, buf, iov, max);
 	if (vq->avail_idx == vq->last_avail_idx) {
 		err = ivhost_vq_read_avail_idx(vq);
 		if (err)
@@ -359,6 +406,8 @@ int ivhost_vq_get_buf(struct ivhost_vq *vq, struct ivhost_buf *buf,
 
 	memset(buf, 0, sizeof(*buf));
 	buf->head = head;
+	buf->id = head;
+	buf->count = 1;
 	buf->iov = iov;
 	buf->max = max;
 	err = ivhost_vq_walk(vq, buf, head);
@@ -374,7 +423,7 @@ EXPORT_SYMBOL_GPL(ivhost_vq_get_buf);
 /**
  * ivhost_vq_unget_bufs() - return the chains taken last to the avail ring
  * @vq: the vq
- * @n: how many
+ * @n: how many, at most those taken and not used
  *
  * Context: the worker, under &vq->mutex.
  */
@@ -382,7 +431,10 @@ void ivhost_vq_unget_bufs(struct ivhost_vq *vq, unsigned int n)
 	__must_hold(&vq->mutex)
 {
 	lockdep_assert_held(&vq->mutex);
-	vq->last_avail_idx -= n;
+	if (ivhost_vq_packed(vq))
+		ivhost_packed_unget_bufs(vq, n);
+	else
+		vq->last_avail_idx -= n;
 }
 EXPORT_SYMBOL_GPL(ivhost_vq_unget_bufs);
 
@@ -405,15 +457,18 @@ static int ivhost_vq_write_used(struct ivhost_vq *vq, u32 first,
 /**
  * ivhost_vq_add_used_n() - publish used chains with one index update
  * @vq: the vq
- * @heads: head index and bytes written of each chain, in CPU order
+ * @heads: buffer ID, bytes written and (packed) descriptor count of each
+ *	chain, in CPU order, in the order the chains were taken
  * @n: number of entries in @heads, at most the ring size
  *
  * With dirty logging on, the entries are marked in the log before the
  * index that exposes them is written, and the index right after it is
- * written: every mark follows the write it stands for.
+ * written: every mark follows the write it stands for.  A packed ring
+ * gets used descriptors in place (ivhost_packed_add_used_n()).
  *
  * Context: the worker, under &vq->mutex.
- * Return: 0, or -EFAULT if the used ring or the log cannot be written.
+ * Return: 0, or -EFAULT if the used ring or the log cannot be written;
+ * packed, also -EINVAL for a bad descriptor count.
  */
 int ivhost_vq_add_used_n(struct ivhost_vq *vq,
 			 const struct ivhost_used *heads, unsigned int n)
@@ -425,6 +480,8 @@ int ivhost_vq_add_used_n(struct ivhost_vq *vq,
 	int err;
 
 	lockdep_assert_held(&vq->mutex);
+	if (ivhost_vq_packed(vq))
+		return ivhost_packed_add_used_n(vq, heads, n);
 	err = ivhost_vq_write_used(vq, first, heads, part);
 	if (!err && part < n)
 		err = ivhost_vq_write_used(vq, 0, heads + part, n - part);
@@ -447,16 +504,19 @@ EXPORT_SYMBOL_GPL(ivhost_vq_add_used_n);
 /**
  * ivhost_vq_add_used() - publish one used chain
  * @vq: the vq
- * @head: head index of the chain
+ * @buf: the chain, as ivhost_vq_get_buf() gave it
  * @len: bytes the device wrote into it
  *
  * Context: the worker, under &vq->mutex.
- * Return: 0, or -EFAULT if the used ring cannot be written.
+ * Return: as ivhost_vq_add_used_n().
  */
-int ivhost_vq_add_used(struct ivhost_vq *vq, u16 head, u32 len)
+int ivhost_vq_add_used(struct ivhost_vq *vq, const struct ivhost_buf *buf,
+		       u32 len)
 	__must_hold(&vq->mutex)
 {
-	struct ivhost_used e = { .id = head, .len = len };
+	struct ivhost_used e = {
+		.id = buf->id, .len = len, .count = buf->count,
+	};
 
 	lockdep_assert_held(&vq->mutex);
 	return ivhost_vq_add_used_n(vq, &e, 1);
@@ -501,15 +561,22 @@ static bool ivhost_vq_need_signal(struct ivhost_vq *vq)
  * @vq: the vq, after used entries were added
  *
  * Honours VRING_AVAIL_F_NO_INTERRUPT, or the used_event index when
- * VIRTIO_RING_F_EVENT_IDX was negotiated.
+ * VIRTIO_RING_F_EVENT_IDX was negotiated; packed, the driver event
+ * suppression area (ivhost_packed_need_signal()).
  *
  * Context: the worker, under &vq->mutex.
  */
 void ivhost_vq_signal(struct ivhost_vq *vq)
 	__must_hold(&vq->mutex)
 {
+	bool need;
+
 	lockdep_assert_held(&vq->mutex);
-	if (vq->call_ctx && ivhost_vq_need_signal(vq))
+	if (!vq->call_ctx)
+		return;
+	need = ivhost_vq_packed(vq) ? ivhost_packed_need_signal(vq) :
+				      ivhost_vq_need_signal(vq);
+	if (need)
 		eventfd_signal(vq->call_ctx, 1);
 }
 EXPORT_SYMBOL_GPL(ivhost_vq_signal);
@@ -527,6 +594,10 @@ void ivhost_vq_disable_notify(struct ivhost_vq *vq)
 	__must_hold(&vq->mutex)
 {
 	lockdep_assert_held(&vq->mutex);
+	if (ivhost_vq_packed(vq)) {
+		ivhost_packed_disable_notify(vq);
+		return;
+	}
 	if (ivhost_has_feature(vq, VIRTIO_RING_F_EVENT_IDX))
 		return;
 	if (!(vq->used_flags & VRING_USED_F_NO_NOTIFY))
@@ -550,6 +621,8 @@ bool ivhost_vq_avail_empty(struct ivhost_vq *vq)
 	u16 seen = vq->avail_idx;
 
 	lockdep_assert_held(&vq->mutex);
+	if (ivhost_vq_packed(vq))
+		return ivhost_packed_avail_empty(vq);
 	if (ivhost_vq_read_avail_idx(vq))
 		return false;
 	if (vq->avail_idx == seen)
@@ -581,6 +654,8 @@ bool ivhost_vq_enable_notify(struct ivhost_vq *vq)
 	int err;
 
 	lockdep_assert_held(&vq->mutex);
+	if (ivhost_vq_packed(vq))
+		return ivhost_packed_enable_notify(vq);
 	if (ivhost_has_feature(vq, VIRTIO_RING_F_EVENT_IDX)) {
 		event = ivhost_vq_avail_event(vq);
 		err = put_user(cpu_to_ivhost16(vq, seen), event);

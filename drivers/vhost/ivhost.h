@@ -127,6 +127,11 @@ struct ivhost_poll {
  *	set (polls are capped at %IVHOST_BUSYLOOP_MAX_US)
  * @rings_valid: @desc, @avail and @used are usable; with the device
  *	IOTLB they are translations, dropped when a change touches them
+ * @ring_split: with the device IOTLB, a bit per enum ivhost_ring_area
+ *	whose area is in several pieces of userspace: its pointer is the
+ *	first piece's, and every access is translated (vring_access.h)
+ * @ring_iova: the IOVA of each area as it was translated, by
+ *	enum ivhost_ring_area
  * @tlbq: with the device IOTLB, the translation used last (reused
  *	without the IOTLB's lock; dropped when a change touches it) and the
  *	frame's entry budget
@@ -177,6 +182,8 @@ struct ivhost_vq {
 	struct eventfd_ctx *log_ctx;
 	u32 busyloop_timeout;
 	bool rings_valid;
+	u8 ring_split;
+	u64 ring_iova[3];
 	struct ivhost_devtlb_vq tlbq;
 	u64 span_hits;
 	unsigned int frame_descs;

@@ -36,6 +36,7 @@
 #include <linux/mm.h>
 
 #include "ivhost.h"
+#include "vring_access.h"
 
 /* Bytes of bitmap one pinned page holds. */
 #define IVHOST_LOG_BYTES_PER_PAGE	PAGE_SIZE
@@ -243,13 +244,47 @@ int ivhost_log_write(struct ivhost_vq *vq, const struct iovec *iov,
 EXPORT_SYMBOL_GPL(ivhost_log_write);
 
 /*
+ * Bytes of a used ring split in userspace translated at a time: such a
+ * chunk is in at most this many pieces, whatever the IOTLB entries.
+ */
+#define IVHOST_LOG_USED_CHUNK	16
+
+/* A used ring split in userspace: mark each piece the bytes are in. */
+static int ivhost_log_used_pieces(struct ivhost_vq *vq, u64 offset, u64 len)
+{
+	struct iovec iov[IVHOST_LOG_USED_CHUNK];
+	u64 chunk, first;
+	int i, n, ret;
+
+	for (; len; offset += chunk, len -= chunk) {
+		chunk = min_t(u64, len, IVHOST_LOG_USED_CHUNK);
+		n = ivhost_ring_translate(vq, IVHOST_RING_DEVICE, offset, chunk,
+					  IVHOST_PERM_WO, iov,
+					  ARRAY_SIZE(iov));
+		if (n < 0)
+			return -EFAULT;
+		for (i = 0; i < n; i++) {
+			first = (u64)(uintptr_t)iov[i].iov_base;
+			ret = ivhost_log_uaddr(vq, first,
+					       first + iov[i].iov_len - 1);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/*
  * With the device IOTLB: the used ring bytes [offset, offset + len - 1],
- * by the userspace address the IOTLB translated the ring to.
+ * by the userspace address the IOTLB translated the ring to (by each
+ * piece, for a ring split in userspace).
  */
 static int ivhost_log_used_uaddr(struct ivhost_vq *vq, u64 offset, u64 len)
 {
 	u64 first, last;
 
+	if (!ivhost_ring_direct(vq, IVHOST_RING_DEVICE))
+		return ivhost_log_used_pieces(vq, offset, len);
 	if (check_add_overflow((u64)(unsigned long)vq->used, offset, &first) ||
 	    check_add_overflow(first, len - 1, &last))
 		return -EINVAL;

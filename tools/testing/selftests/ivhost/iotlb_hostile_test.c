@@ -777,14 +777,19 @@ static int split_at(FIXTURE_DATA(splitring) *self, uint8_t *page)
 	r = vmm_ioctl(v, VHOST_SET_MEM_TABLE, &m);
 	if (r)
 		return r;
-	/* Over vhost-user an UPDATE maps inside one region. */
+	/*
+	 * UPDATEs that do not overlap (vhost_net answers the lowest of
+	 * overlapping ones), each inside one region (vhost-user's rule).
+	 */
+	if (it_map(&self->it, v->mem_gpa, gpa - v->mem_gpa) != IT_MSG_SIZE)
+		return -EIO;
 	if (v->user)
-		return it_map(&self->it, v->mem_gpa, gpa - v->mem_gpa) ==
-		       IT_MSG_SIZE && it_map(&self->it, gpa, end - gpa) ==
-		       IT_MSG_SIZE ? 0 : -EIO;
-	if (it_map_all(&self->it) != IT_MSG_SIZE ||
-	    it_send(&self->it, VHOST_IOTLB_UPDATE, gpa, IT_PAGE,
-		    (uintptr_t)self->alias, VHOST_ACCESS_RW) != IT_MSG_SIZE)
+		return it_map(&self->it, gpa, end - gpa) == IT_MSG_SIZE ?
+		       0 : -EIO;
+	if (it_send(&self->it, VHOST_IOTLB_UPDATE, gpa, IT_PAGE,
+		    (uintptr_t)self->alias, VHOST_ACCESS_RW) != IT_MSG_SIZE ||
+	    it_map(&self->it, gpa + IT_PAGE, end - gpa - IT_PAGE) !=
+	    IT_MSG_SIZE)
 		return -EIO;
 	return 0;
 }
@@ -848,6 +853,18 @@ TEST_F_TIMEOUT(splitring, indirect_table_split_in_user_space, 120)
 	EXPECT_EQ(0, vmm_poll_fd(q->err_fd));
 }
 
+/* Drop the marks of queue @qi's used ring. */
+static void split_forget_used(uint64_t *bits, struct vmm *v, unsigned int qi)
+{
+	struct vmm_vq *q = &v->vq[qi];
+	uint64_t gpa = vmm_gpa(v, q->used), pfn;
+	uint64_t last = gpa + sizeof(struct vring_used) + q->num * 8 + 2 - 1;
+
+	for (pfn = gpa / RT_PAGE; pfn <= last / RT_PAGE; pfn++)
+		__atomic_and_fetch(&bits[pfn / 64], ~(1ULL << (pfn % 64)),
+				   __ATOMIC_SEQ_CST);
+}
+
 /* VHOST_SET_VRING_ADDR with IOVAs, logging the used ring. */
 static int split_set_addr_log(struct it *it, unsigned int qi)
 {
@@ -896,6 +913,11 @@ TEST_F_TIMEOUT(splitring, used_ring_split_in_user_space_logged, 300)
 	memset(&want, 0, sizeof(want));
 	rt_pfns_add(&want, used, 4 + 8 * frames);
 	ASSERT_EQ(2u, want.n);
+	/*
+	 * RX has no buffers and moves nothing, but a vhost-user backend may
+	 * write its used ring's flags: those marks are not this test's.
+	 */
+	split_forget_used(self->log.bits, v, VMM_RX);
 	EXPECT_EQ(0, rt_log_check(&self->log, v, &want, msg, sizeof(msg)))
 		TH_LOG("%s", msg);
 }

@@ -108,9 +108,11 @@ FIXTURE(iotlb) {
 	struct it it;
 };
 
-/* In a fixture setup: bring self->it up with @num-entry rings and @mem
+/*
+ * In a fixture setup: bring self->it up with @num-entry rings and @mem
  * bytes of guest memory (0: the default); skips where the device is
- * missing or lacks ACCESS_PLATFORM. */
+ * missing or lacks ACCESS_PLATFORM.
+ */
 #define IT_SETUP(num, mem) do {						\
 	int __r;							\
 									\
@@ -125,8 +127,7 @@ FIXTURE(iotlb) {
 	ASSERT_EQ(0, __r) TH_LOG("bring-up: %s", strerror(-__r));	\
 } while (0)
 
-/* Setup and teardown of a fixture holding a struct it with @num-entry
- * rings. */
+/* Setup and teardown of a fixture holding a struct it with @num-entry rings. */
 #define IT_FIXTURE(name, num)						\
 FIXTURE_SETUP(name)							\
 {									\

@@ -40,6 +40,7 @@ static void ivhost_vq_reset(struct ivhost_vq *vq)
 	vq->avail = NULL;
 	vq->used = NULL;
 	vq->rings_valid = false;
+	vq->ring_split = 0;
 	vq->tlbq.span.perm = 0;
 	vq->tlbq.budget = 0;
 	vq->frame_descs = 0;

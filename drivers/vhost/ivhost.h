@@ -157,6 +157,11 @@ struct ivhost_poll {
  *	set (polls are capped at %IVHOST_BUSYLOOP_MAX_US)
  * @rings_valid: @desc, @avail and @used are usable; with the device
  *	IOTLB they are translations, dropped when a change touches them
+ * @ring_split: with the device IOTLB, a bit per enum ivhost_ring_area
+ *	whose area is in several pieces of userspace: its pointer is the
+ *	first piece's, and every access is translated (vring_access.h)
+ * @ring_iova: the IOVA of each area as it was translated, by
+ *	enum ivhost_ring_area
  * @tlbq: with the device IOTLB, the translation used last (reused
  *	without the IOTLB's lock; dropped when a change touches it) and the
  *	frame's entry budget
@@ -223,6 +228,8 @@ struct ivhost_vq {
 	struct eventfd_ctx *log_ctx;
 	u32 busyloop_timeout;
 	bool rings_valid;
+	u8 ring_split;
+	u64 ring_iova[3];
 	struct ivhost_devtlb_vq tlbq;
 	u64 span_hits;
 	unsigned int frame_descs;
@@ -372,8 +379,6 @@ void ivhost_packed_ask_ahead(struct ivhost_vq *vq);
 
 int ivhost_log_write(struct ivhost_vq *vq, const struct iovec *iov,
 		     unsigned int niov, size_t len);
-int ivhost_log_used(struct ivhost_vq *vq, u64 offset, u64 len);
-int ivhost_log_ring(struct ivhost_vq *vq, const void __user *p, size_t len);
 void ivhost_log_done(struct ivhost_vq *vq);
 
 /* access.c */

@@ -36,6 +36,7 @@
 #include <linux/mm.h>
 
 #include "ivhost.h"
+#include "vring_access.h"
 
 /* Bytes of bitmap one pinned page holds. */
 #define IVHOST_LOG_BYTES_PER_PAGE	PAGE_SIZE
@@ -243,37 +244,80 @@ int ivhost_log_write(struct ivhost_vq *vq, const struct iovec *iov,
 EXPORT_SYMBOL_GPL(ivhost_log_write);
 
 /*
- * With the device IOTLB: the used ring bytes [offset, offset + len - 1],
- * by the userspace address the IOTLB translated the ring to.
+ * Bytes of a ring area split in userspace translated at a time: such a
+ * chunk is in at most this many pieces, whatever the IOTLB entries.
  */
-static int ivhost_log_used_uaddr(struct ivhost_vq *vq, u64 offset, u64 len)
+#define IVHOST_LOG_RING_CHUNK	16
+
+/* A ring area split in userspace: mark each piece the bytes are in. */
+static int ivhost_log_ring_pieces(struct ivhost_vq *vq,
+				  enum ivhost_ring_area area, u64 offset,
+				  u64 len)
+{
+	struct iovec iov[IVHOST_LOG_RING_CHUNK];
+	u64 chunk, first;
+	int i, n, ret;
+
+	for (; len; offset += chunk, len -= chunk) {
+		chunk = min_t(u64, len, IVHOST_LOG_RING_CHUNK);
+		n = ivhost_ring_translate(vq, area, offset, chunk,
+					  IVHOST_PERM_WO, iov,
+					  ARRAY_SIZE(iov));
+		if (n < 0)
+			return -EFAULT;
+		for (i = 0; i < n; i++) {
+			first = (u64)(uintptr_t)iov[i].iov_base;
+			ret = ivhost_log_uaddr(vq, first,
+					       first + iov[i].iov_len - 1);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The ring area's bytes [offset, offset + len - 1], by the userspace
+ * address they are at (by each piece, for an area the device IOTLB maps
+ * split in userspace), translated back through the memory table.
+ */
+static int ivhost_log_ring_uaddr(struct ivhost_vq *vq,
+				 enum ivhost_ring_area area, u64 offset,
+				 u64 len)
 {
 	u64 first, last;
 
-	if (check_add_overflow((u64)(unsigned long)vq->used, offset, &first) ||
+	if (!ivhost_ring_direct(vq, area))
+		return ivhost_log_ring_pieces(vq, area, offset, len);
+	if (check_add_overflow((u64)(uintptr_t)ivhost_ring_base(vq, area),
+			       offset, &first) ||
 	    check_add_overflow(first, len - 1, &last))
 		return -EINVAL;
 	return ivhost_log_uaddr(vq, first, last);
 }
 
 /**
- * ivhost_log_used() - mark the part of the used ring the device wrote
- * @vq: the vq, its used ring translated (&ivhost_vq.used)
- * @offset: byte offset of the write in the used ring
+ * ivhost_log_ring() - mark the part of a ring area the device wrote
+ * @vq: the vq, its rings usable (&ivhost_vq.rings_valid)
+ * @area: %IVHOST_RING_DEVICE (the split used ring, the packed device
+ *	area) or %IVHOST_RING_DESC (a packed ring's used descriptors)
+ * @offset: byte offset of the write in the area
  * @len: bytes written
  *
- * Logs when the vq was configured with VHOST_VRING_F_LOG: by the ring's
- * guest-physical address given in VHOST_SET_VRING_ADDR (log_guest_addr);
- * with the device IOTLB, where that address is an IOVA (QEMU gives the
- * ring's), by translating the ring's userspace memory back through the
- * memory table, as RX buffers are logged.
+ * Logs when the vq was configured with VHOST_VRING_F_LOG.  The device
+ * area is logged at the guest-physical address given in
+ * VHOST_SET_VRING_ADDR (log_guest_addr).  With the device IOTLB, where
+ * that address is an IOVA (QEMU gives the ring's), and for the packed
+ * descriptor ring, which has no such address, the area's userspace
+ * memory (each piece of it, when the IOTLB maps it split) is translated
+ * back through the memory table, as RX buffers are logged.
  *
  * Context: under &vq->mutex, with the owner's mm in use; may sleep.
- * Return: 0 or a negative errno as from ivhost_log_range(); with the
- * device IOTLB also -EFAULT if a written byte is in no region of the
- * memory table.
+ * Return: 0 or a negative errno as from ivhost_log_range(); -EFAULT if a
+ * written byte is in no region of the memory table.
  */
-int ivhost_log_used(struct ivhost_vq *vq, u64 offset, u64 len)
+int ivhost_log_ring(struct ivhost_vq *vq, enum ivhost_ring_area area,
+		    u64 offset, u64 len)
 	__must_hold(&vq->mutex)
 {
 	u64 gpa;
@@ -283,41 +327,11 @@ int ivhost_log_used(struct ivhost_vq *vq, u64 offset, u64 len)
 		return 0;
 	/* The write, then its mark, as in ivhost_log_write(). */
 	smp_wmb();
-	if (ivhost_vq_iotlb(vq))
-		return ivhost_log_used_uaddr(vq, offset, len);
+	if (ivhost_vq_iotlb(vq) || area != IVHOST_RING_DEVICE)
+		return ivhost_log_ring_uaddr(vq, area, offset, len);
 	if (check_add_overflow(vq->log_addr, offset, &gpa))
 		return -EINVAL;
 	return ivhost_log_range(vq, gpa, len);
-}
-
-/**
- * ivhost_log_ring() - mark a write to a ring not at log_guest_addr
- * @vq: the vq that wrote it
- * @p: where the device wrote, in the ring's userspace memory
- * @len: bytes written
- *
- * For a packed ring's used descriptors, written in the descriptor ring
- * (log_guest_addr names the device area): logged when the vq was
- * configured with VHOST_VRING_F_LOG, by translating the ring's
- * userspace memory back through the memory table, as RX buffers are.
- *
- * Context: under &vq->mutex, with the owner's mm in use; may sleep.
- * Return: 0, a negative errno as from ivhost_log_range(), or -EFAULT if
- * a written byte is in no region of the memory table.
- */
-int ivhost_log_ring(struct ivhost_vq *vq, const void __user *p, size_t len)
-	__must_hold(&vq->mutex)
-{
-	u64 first = (unsigned long)p, last;
-
-	lockdep_assert_held(&vq->mutex);
-	if (!(vq->addr_flags & BIT(VHOST_VRING_F_LOG)) || !len)
-		return 0;
-	/* The write, then its mark, as in ivhost_log_write(). */
-	smp_wmb();
-	if (check_add_overflow(first, (u64)len - 1, &last))
-		return -EINVAL;
-	return ivhost_log_uaddr(vq, first, last);
 }
 
 /**

@@ -31,6 +31,7 @@
 #include <linux/vhost.h>
 
 #include "ivhost.h"
+#include "vring_access.h"
 
 static unsigned int iotlb_entries = 2048;
 module_param(iotlb_entries, uint, 0444);
@@ -319,13 +320,15 @@ void ivhost_vq_tlb_ask_ahead(struct ivhost_vq *vq)
 	for (i = 1; i < n; i++) {
 		slot = array_index_nospec((vq->last_avail_idx + i) &
 					  (vq->num - 1), vq->num);
-		if (get_user(raw, &vq->avail->ring[slot]))
+		if (ivhost_ring_get(vq, IVHOST_RING_DRIVER, raw,
+				    &vq->avail->ring[slot]))
 			return;
 		head = ivhost16_to_cpu(vq, raw);
 		if (head >= vq->num)
 			continue;
 		head = array_index_nospec(head, vq->num);
-		if (copy_from_user(&d, vq->desc + head, sizeof(d)))
+		if (ivhost_ring_read(vq, IVHOST_RING_DESC, &d, vq->desc + head,
+				     sizeof(d)))
 			return;
 		flags = ivhost16_to_cpu(vq, d.flags);
 		ivhost_ask_ahead(vq, ivhost64_to_cpu(vq, d.addr),
@@ -364,30 +367,67 @@ static struct ivhost_devtlb_range ivhost_ring_range(u64 addr, u64 size)
 	return r;
 }
 
-/* Translate one ring; it must be one contiguous piece of userspace. */
+/*
+ * Translate one ring area, which may be in several pieces of userspace:
+ * each step translates the rest of it into two segments, and a first
+ * segment followed by a second is a whole piece.  Every piece has to
+ * translate with @perm; the first missing one is asked for (one MISS),
+ * the next round asks for the one after it.  *@p is the first piece.
+ * Return: 0 for one piece, 1 for several, or a negative errno.
+ */
 static int ivhost_vq_map_ring(struct ivhost_vq *vq, u64 addr, u64 size,
 			      u8 perm, void __user **p)
 {
-	struct iovec iov;
+	struct iovec iov[2];
+	u64 done = 0;
 	int n;
 
-	n = ivhost_translate(vq, addr, size, perm, &iov, 1);
-	if (n == -ENOBUFS)
-		return -EFAULT;
+	for (;;) {
+		n = ivhost_translate(vq, addr + done, size - done, perm, iov,
+				     ARRAY_SIZE(iov));
+		if (n < 0 && n != -ENOBUFS)
+			return n;
+		if (!done)
+			*p = iov[0].iov_base;
+		if (n >= 0)
+			return done || n > 1;
+		done += iov[0].iov_len;
+	}
+}
+
+/* One area: record whether it is split and where it is in IOVA space. */
+static int ivhost_vq_map_area(struct ivhost_vq *vq, enum ivhost_ring_area area,
+			      u64 addr, u64 size, u8 perm, void __user **p,
+			      u8 *split)
+{
+	int n = ivhost_vq_map_ring(vq, addr, size, perm, p);
+
 	if (n < 0)
 		return n;
-	*p = iov.iov_base;
+	vq->ring_iova[area] = addr;
+	if (n)
+		*split |= BIT(area);
 	return 0;
+}
+
+/* The first error other than a miss wins over the misses. */
+static int ivhost_vq_map_err(int ret, int err)
+{
+	return !ret || ret == -EINPROGRESS ? (err ? err : ret) : ret;
 }
 
 /**
  * ivhost_vq_tlb_map_rings() - translate the three rings
  * @vq: the vq, with the device IOTLB on
  *
- * Sizes each ring for the ring size and EVENT_IDX.  Every missing piece
- * is asked for (one MISS each) before giving up.  On success the ring
- * pointers are the translations and &ivhost_vq.rings_valid is set; they
- * stay valid until the IOTLB changes under them (ivhost_vq_forget()).
+ * Sizes each ring for the ring size and EVENT_IDX.  A ring may be in
+ * several pieces of userspace (contiguous in IOVA space only); every
+ * piece must translate, and every ring's first missing piece is asked
+ * for (one MISS each) before giving up.  On success the ring pointers
+ * are the translations (of the first piece of a split ring, whose
+ * accesses vring_access.h translates one by one) and
+ * &ivhost_vq.rings_valid is set; they stay valid until the IOTLB changes
+ * under them (ivhost_vq_forget()).
  *
  * Context: the worker, under &vq->mutex.
  * Return: 0; -EINPROGRESS if a translation is missing; another negative
@@ -397,24 +437,32 @@ int ivhost_vq_tlb_map_rings(struct ivhost_vq *vq)
 	__must_hold(&vq->mutex)
 {
 	void __user *desc = NULL, *avail = NULL, *used = NULL;
-	int err, ret;
+	u8 split = 0;
+	int ret;
 
 	lockdep_assert_held(&vq->mutex);
-	ret = ivhost_vq_map_ring(vq, vq->desc_addr, ivhost_vq_desc_size(vq),
-				 ivhost_vq_desc_perm(vq), &desc);
-	err = ivhost_vq_map_ring(vq, vq->avail_addr, ivhost_vq_avail_size(vq),
-				 IVHOST_PERM_RO, &avail);
-	if (!ret || ret == -EINPROGRESS)
-		ret = err ? err : ret;
-	err = ivhost_vq_map_ring(vq, vq->used_addr, ivhost_vq_used_size(vq),
-				 IVHOST_PERM_WO, &used);
-	if (!ret || ret == -EINPROGRESS)
-		ret = err ? err : ret;
+	ret = ivhost_vq_map_area(vq, IVHOST_RING_DESC, vq->desc_addr,
+				 ivhost_vq_desc_size(vq),
+				 ivhost_vq_desc_perm(vq),
+				 &desc, &split);
+	ret = ivhost_vq_map_err(ret,
+				ivhost_vq_map_area(vq, IVHOST_RING_DRIVER,
+						   vq->avail_addr,
+						   ivhost_vq_avail_size(vq),
+						   IVHOST_PERM_RO, &avail,
+						   &split));
+	ret = ivhost_vq_map_err(ret,
+				ivhost_vq_map_area(vq, IVHOST_RING_DEVICE,
+						   vq->used_addr,
+						   ivhost_vq_used_size(vq),
+						   IVHOST_PERM_WO, &used,
+						   &split));
 	if (ret)
 		return ret;
 	vq->desc = desc;
 	vq->avail = avail;
 	vq->used = used;
+	vq->ring_split = split;
 	vq->rings_valid = true;
 	return 0;
 }

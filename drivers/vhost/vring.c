@@ -26,6 +26,7 @@
 
 #include "chain.h"
 #include "ivhost.h"
+#include "vring_access.h"
 
 static __virtio16 __user *ivhost_vq_used_event(struct ivhost_vq *vq)
 {
@@ -43,13 +44,15 @@ static int ivhost_vq_log_used(struct ivhost_vq *vq, const void __user *p,
 {
 	if (!vq->log_base)
 		return 0;
-	return ivhost_log_used(vq, (const u8 __user *)p -
+	return ivhost_log_ring(vq, IVHOST_RING_DEVICE,
+			       (const u8 __user *)p -
 			       (const u8 __user *)vq->used, len);
 }
 
 static int ivhost_vq_write_used_flags(struct ivhost_vq *vq, u16 flags)
 {
-	if (put_user(cpu_to_ivhost16(vq, flags), &vq->used->flags))
+	if (ivhost_ring_put(vq, IVHOST_RING_DEVICE, cpu_to_ivhost16(vq, flags),
+			    &vq->used->flags))
 		return -EFAULT;
 	vq->used_flags = flags;
 	return ivhost_vq_log_used(vq, &vq->used->flags,
@@ -80,7 +83,7 @@ static int ivhost_vq_read_ring_state(struct ivhost_vq *vq)
 		if (n < 0)
 			return n == -ENOBUFS ? -EFAULT : n;
 	}
-	if (get_user(idx, &vq->used->idx))
+	if (ivhost_ring_get(vq, IVHOST_RING_DEVICE, idx, &vq->used->idx))
 		return -EFAULT;
 	vq->last_used_idx = ivhost16_to_cpu(vq, idx);
 	return 0;
@@ -150,6 +153,7 @@ void ivhost_vq_set_rings(struct ivhost_vq *vq)
 	vq->desc = u64_to_user_ptr(vq->desc_addr);
 	vq->avail = u64_to_user_ptr(vq->avail_addr);
 	vq->used = u64_to_user_ptr(vq->used_addr);
+	vq->ring_split = 0;
 	vq->rings_valid = vq->addr_set;
 }
 
@@ -220,7 +224,7 @@ static int ivhost_vq_read_avail_idx(struct ivhost_vq *vq)
 	__virtio16 raw;
 	u16 idx;
 
-	if (get_user(raw, &vq->avail->idx))
+	if (ivhost_ring_get(vq, IVHOST_RING_DRIVER, raw, &vq->avail->idx))
 		return -EFAULT;
 	idx = ivhost16_to_cpu(vq, raw);
 	/* A driver may be at most one ring ahead of the device. */
@@ -246,7 +250,8 @@ static int ivhost_vq_read_desc(struct ivhost_vq *vq,
 	} else {
 		u32 i = array_index_nospec(c->idx, vq->num);
 
-		if (copy_from_user(&raw, vq->desc + i, sizeof(raw)))
+		if (ivhost_ring_read(vq, IVHOST_RING_DESC, &raw, vq->desc + i,
+				     sizeof(raw)))
 			return -EFAULT;
 	}
 	d->addr = ivhost64_to_cpu(vq, raw.addr);
@@ -400,7 +405,8 @@ int ivhost_vq_get_buf(struct ivhost_vq *vq, struct ivhost_buf *buf,
 
 	slot = array_index_nospec(vq->last_avail_idx & (vq->num - 1),
 				  vq->num);
-	if (get_user(raw, &vq->avail->ring[slot]))
+	if (ivhost_ring_get(vq, IVHOST_RING_DRIVER, raw,
+			    &vq->avail->ring[slot]))
 		return -EFAULT;
 	head = ivhost16_to_cpu(vq, raw);
 
@@ -447,8 +453,12 @@ static int ivhost_vq_write_used(struct ivhost_vq *vq, u32 first,
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
-		if (put_user(cpu_to_ivhost32(vq, heads[i].id), &elem[i].id) ||
-		    put_user(cpu_to_ivhost32(vq, heads[i].len), &elem[i].len))
+		if (ivhost_ring_put(vq, IVHOST_RING_DEVICE,
+				    cpu_to_ivhost32(vq, heads[i].id),
+				    &elem[i].id) ||
+		    ivhost_ring_put(vq, IVHOST_RING_DEVICE,
+				    cpu_to_ivhost32(vq, heads[i].len),
+				    &elem[i].len))
 			return -EFAULT;
 	}
 	return ivhost_vq_log_used(vq, elem, n * sizeof(*elem));
@@ -489,7 +499,8 @@ int ivhost_vq_add_used_n(struct ivhost_vq *vq,
 		return err;
 	/* The entries (and their log bits) before the index that exposes them. */
 	smp_wmb();
-	if (put_user(cpu_to_ivhost16(vq, idx), &vq->used->idx))
+	if (ivhost_ring_put(vq, IVHOST_RING_DEVICE, cpu_to_ivhost16(vq, idx),
+			    &vq->used->idx))
 		return -EFAULT;
 	vq->last_used_idx = idx;
 	/*
@@ -539,7 +550,8 @@ static bool ivhost_vq_need_signal(struct ivhost_vq *vq)
 		return true;
 
 	if (!ivhost_has_feature(vq, VIRTIO_RING_F_EVENT_IDX)) {
-		if (get_user(raw, &vq->avail->flags))
+		if (ivhost_ring_get(vq, IVHOST_RING_DRIVER, raw,
+				    &vq->avail->flags))
 			return true;
 		return !(ivhost16_to_cpu(vq, raw) & VRING_AVAIL_F_NO_INTERRUPT);
 	}
@@ -550,7 +562,8 @@ static bool ivhost_vq_need_signal(struct ivhost_vq *vq)
 	vq->signalled_used_valid = true;
 	if (unlikely(!valid))
 		return true;
-	if (get_user(raw, ivhost_vq_used_event(vq)))
+	if (ivhost_ring_get(vq, IVHOST_RING_DRIVER, raw,
+			    ivhost_vq_used_event(vq)))
 		return true;
 	event = ivhost16_to_cpu(vq, raw);
 	return vring_need_event(event, vq->last_used_idx, old);
@@ -658,7 +671,8 @@ bool ivhost_vq_enable_notify(struct ivhost_vq *vq)
 		return ivhost_packed_enable_notify(vq);
 	if (ivhost_has_feature(vq, VIRTIO_RING_F_EVENT_IDX)) {
 		event = ivhost_vq_avail_event(vq);
-		err = put_user(cpu_to_ivhost16(vq, seen), event);
+		err = ivhost_ring_put(vq, IVHOST_RING_DEVICE,
+				      cpu_to_ivhost16(vq, seen), event);
 		if (!err)
 			err = ivhost_vq_log_used(vq, event, sizeof(*event));
 	} else {

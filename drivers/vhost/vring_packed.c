@@ -232,7 +232,8 @@ static int ivhost_packed_log_device(struct ivhost_vq *vq,
 {
 	if (!vq->log_base)
 		return 0;
-	return ivhost_log_used(vq, (const u8 __user *)p -
+	return ivhost_log_ring(vq, IVHOST_RING_DEVICE,
+			       (const u8 __user *)p -
 			       (const u8 __user *)vq->device_event, len);
 }
 
@@ -272,8 +273,9 @@ static int ivhost_packed_log_used(struct ivhost_vq *vq,
 	if (!vq->log_base)
 		return 0;
 	for (i = 0; i < n; i++) {
-		err = ivhost_log_ring(vq, ivhost_packed_slot(vq, p.idx),
-				      sizeof(struct vring_packed_desc));
+		err = ivhost_log_ring(vq, IVHOST_RING_DESC,
+				      (u64)p.idx * sizeof(*vq->pdesc),
+				      sizeof(*vq->pdesc));
 		if (err)
 			return err;
 		ivhost_packed_advance(&p, vq->num, heads[i].count);

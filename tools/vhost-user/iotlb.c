@@ -36,6 +36,7 @@
 #include <linux/kernel.h>
 #include <linux/virtio_config.h>
 
+#include "chain.h"
 #include "ivu.h"
 
 /*
@@ -55,6 +56,8 @@ static_assert(IVU_IOTLB_ENTRIES >=
 #define IVU_BACKEND_HDR		12
 /* QVA segments one translation may need before mapping. */
 #define IVU_IOTLB_SEGS		64
+/* An indirect table in several pieces is copied; the longest there is. */
+#define IVU_IOTLB_COPY_MAX	(IVHOST_INDIRECT_MAX * sizeof(struct vring_desc))
 
 static struct ivu_dev *ivu_iotlb_dev(struct ivhost_devtlb *tlb)
 {
@@ -101,11 +104,8 @@ static void ivu_iotlb_sync(struct ivhost_devtlb *tlb, u64 start, u64 last)
 			continue;
 		if (ivu_iotlb_meets(a->desc_user_addr, 16 * n, start, last) ||
 		    ivu_iotlb_meets(a->avail_user_addr, 6 + 2 * n, start, last) ||
-		    ivu_iotlb_meets(a->used_user_addr, 6 + 8 * n, start, last)) {
-			vq->desc = NULL;
-			vq->avail = NULL;
-			vq->used = NULL;
-		}
+		    ivu_iotlb_meets(a->used_user_addr, 6 + 8 * n, start, last))
+			ivu_vring_unmap_rings(vq);
 	}
 }
 
@@ -183,11 +183,8 @@ void ivu_iotlb_flush(struct ivu_dev *d)
 	ivhost_devtlb_reset(&d->iotlb.tlb);
 	if (!ivu_iotlb_on(d))
 		return;
-	for (i = 0; i < IVU_MAX_VQ; i++) {
-		d->vq[i].desc = NULL;
-		d->vq[i].avail = NULL;
-		d->vq[i].used = NULL;
-	}
+	for (i = 0; i < IVU_MAX_VQ; i++)
+		ivu_vring_unmap_rings(&d->vq[i]);
 	ivu_iotlb_wake_vqs(d, ~0UL);
 }
 
@@ -369,31 +366,106 @@ int ivu_iotlb_iov(struct ivu_dev *d, struct ivu_vring *vq, u64 iova, u64 len,
 }
 
 /**
- * ivu_iotlb_ptr() - translate a guest IOVA range into one local range
+ * ivu_iotlb_local() - translate without charging a frame
  * @d: the device, with the IOTLB on
  * @vq: the ring asking
  * @iova: first address
- * @len: bytes, > 0
+ * @len: bytes
  * @perm: the access needed
- * @frame: part of the frame in progress (an indirect table), charged to
- *	it as ivu_iotlb_iov() does; false for the rings
+ * @iov: where to put the local segments
+ * @max: room in @iov
+ *
+ * For what the ring keeps translated (its rings), e.g. to log a write to
+ * a used ring read through an alias by the memory it really is.
+ * Return: as ivu_iotlb_iov().
+ */
+int ivu_iotlb_local(struct ivu_dev *d, struct ivu_vring *vq, u64 iova,
+		    u64 len, u8 perm, struct iovec *iov, unsigned int max)
+{
+	return ivu_iotlb_segs(d, vq, NULL, iova, len, perm, iov, max);
+}
+
+/**
+ * ivu_iotlb_ring() - translate a ring area into one local range
+ * @d: the device, with the IOTLB on
+ * @vq: the ring
+ * @area: which area (0 desc, 1 avail, 2 used)
+ * @iova: its first address
+ * @len: its bytes, > 0
+ * @perm: the access it needs
  * @ptr: gets the local address
  *
- * Return: 0; -EFAULT if the range is not contiguous locally; otherwise as
- * ivu_iotlb_iov().
+ * The entries are not charged to a frame.  An area in several pieces of
+ * local memory is read and written through an alias (alias.c), dropped
+ * with the ring's translation.
+ *
+ * Return: 0; -EINVAL if the pieces cannot be aliased (logged); otherwise
+ * as ivu_iotlb_iov() (-EFAULT for -ENOBUFS).
  */
-int ivu_iotlb_ptr(struct ivu_dev *d, struct ivu_vring *vq, u64 iova, u64 len,
-		  u8 perm, bool frame, void **ptr)
+int ivu_iotlb_ring(struct ivu_dev *d, struct ivu_vring *vq, unsigned int area,
+		   u64 iova, u64 len, u8 perm, void **ptr)
 {
-	struct iovec iov;
+	static __thread struct iovec seg[IVU_IOTLB_SEGS];
 	int n;
 
-	n = ivu_iotlb_segs(d, vq, frame ? &vq->tlbq : NULL, iova, len, perm,
-			   &iov, 1);
+	n = ivu_iotlb_segs(d, vq, NULL, iova, len, perm, seg, IVU_IOTLB_SEGS);
 	if (n == -ENOBUFS || n == 0)
 		return -EFAULT;
 	if (n < 0)
 		return n;
-	*ptr = iov.iov_base;
+	return ivu_alias_ring(vq, area, seg, n, ptr);
+}
+
+/* Copy @n local pieces into @buf. */
+static void ivu_iotlb_gather(void *buf, const struct iovec *seg,
+			     unsigned int n)
+{
+	unsigned char *p = buf;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		memcpy(p, seg[i].iov_base, seg[i].iov_len);
+		p += seg[i].iov_len;
+	}
+}
+
+/**
+ * ivu_iotlb_ptr() - translate a guest IOVA range into one local range
+ * @d: the device, with the IOTLB on
+ * @vq: the ring asking
+ * @iova: first address
+ * @len: bytes, > 0, at most IVU_IOTLB_COPY_MAX
+ * @perm: the access needed (IVHOST_PERM_RO: the range is only read)
+ * @frame: part of the frame in progress (an indirect table), charged to
+ *	it as ivu_iotlb_iov() does
+ * @ptr: gets the local address
+ *
+ * A range in several pieces of local memory is copied, for reading, into
+ * a buffer of the calling thread, valid until its next call.
+ *
+ * Return: 0; -EFAULT if the range is in more pieces than fit, or longer
+ * than the buffer; otherwise as ivu_iotlb_iov().
+ */
+int ivu_iotlb_ptr(struct ivu_dev *d, struct ivu_vring *vq, u64 iova, u64 len,
+		  u8 perm, bool frame, void **ptr)
+{
+	static __thread unsigned char copy[IVU_IOTLB_COPY_MAX];
+	static __thread struct iovec seg[IVU_IOTLB_SEGS];
+	int n;
+
+	n = ivu_iotlb_segs(d, vq, frame ? &vq->tlbq : NULL, iova, len, perm,
+			   seg, IVU_IOTLB_SEGS);
+	if (n == -ENOBUFS || n == 0)
+		return -EFAULT;
+	if (n < 0)
+		return n;
+	if (n == 1) {
+		*ptr = seg[0].iov_base;
+		return 0;
+	}
+	if (perm != IVHOST_PERM_RO || len > sizeof(copy))
+		return -EFAULT;
+	ivu_iotlb_gather(copy, seg, n);
+	*ptr = copy;
 	return 0;
 }

@@ -96,6 +96,19 @@ struct ivu_stats {
 	u64 kicks_doorbell[IVU_MAX_VQ];
 };
 
+/* A ring's three areas: descriptor table, avail ring, used ring. */
+#define IVU_RING_AREAS		3
+
+/**
+ * struct ivu_alias - a contiguous local view of a ring in pieces (alias.c)
+ * @base: the mapping, or NULL when the ring is used in place
+ * @len: its length
+ */
+struct ivu_alias {
+	void *base;
+	size_t len;
+};
+
 /**
  * struct ivu_vring - one split virtqueue
  * @index: global vq index (2 * pair for RX, + 1 for TX)
@@ -105,6 +118,8 @@ struct ivu_stats {
  * @desc: the descriptor table, mapped locally, or NULL
  * @avail: the avail ring, mapped locally
  * @used: the used ring, mapped locally
+ * @alias: per area, the alias it is read and written through when it is
+ *	in several pieces of local memory (alias.c)
  * @last_avail: next avail entry to take
  * @last_used: next used entry to fill
  * @published_used: used index last made visible to the guest
@@ -134,6 +149,7 @@ struct ivu_vring {
 	struct vring_desc *desc;
 	struct vring_avail *avail;
 	struct vring_used *used;
+	struct ivu_alias alias[IVU_RING_AREAS];
 	u16 last_avail;
 	u16 last_used;
 	u16 published_used;
@@ -419,11 +435,22 @@ int ivu_mem_gpa_iov(const struct ivu_mem *m, u64 gpa, u64 len,
 		    struct iovec *iov, unsigned int max);
 void *ivu_mem_gpa(const struct ivu_mem *m, u64 gpa, u64 len);
 void ivu_mem_track(void *base, size_t len, void *old);
+void ivu_mem_track_alias(unsigned int slot, void *base, size_t len);
+int ivu_mem_qva_iov(const struct ivu_mem *m, u64 qva, u64 len,
+		    struct iovec *iov, unsigned int max);
+
+/* alias.c */
+int ivu_alias_map(const struct iovec *seg, unsigned int n, unsigned int slot,
+		  struct ivu_alias *a, void **ptr);
+void ivu_alias_unmap(struct ivu_alias *a, unsigned int slot);
+int ivu_alias_ring(struct ivu_vring *vq, unsigned int area,
+		   const struct iovec *seg, unsigned int n, void **ptr);
 
 /* vring.c */
 void ivu_vring_init(struct ivu_vring *vq, int index);
 int ivu_vring_start(struct ivu_dev *d, struct ivu_vring *vq);
 void ivu_vring_stop(struct ivu_dev *d, struct ivu_vring *vq);
+void ivu_vring_unmap_rings(struct ivu_vring *vq);
 void ivu_vring_clear(struct ivu_dev *d, struct ivu_vring *vq);
 bool ivu_vring_ready(const struct ivu_dev *d, const struct ivu_vring *vq);
 int ivu_vring_rings(struct ivu_dev *d, struct ivu_vring *vq);
@@ -465,6 +492,10 @@ int ivu_iotlb_iov(struct ivu_dev *d, struct ivu_vring *vq, u64 iova, u64 len,
 		  u8 perm, struct iovec *iov, unsigned int max);
 int ivu_iotlb_ptr(struct ivu_dev *d, struct ivu_vring *vq, u64 iova, u64 len,
 		  u8 perm, bool frame, void **ptr);
+int ivu_iotlb_local(struct ivu_dev *d, struct ivu_vring *vq, u64 iova,
+		    u64 len, u8 perm, struct iovec *iov, unsigned int max);
+int ivu_iotlb_ring(struct ivu_dev *d, struct ivu_vring *vq, unsigned int area,
+		   u64 iova, u64 len, u8 perm, void **ptr);
 
 /* notifier.c */
 int ivu_notifier_init(struct ivu_dev *d);

@@ -271,6 +271,26 @@ int ivu_dirty_mem(struct ivu_dev *d, struct ivu_vring *vq, const void *p,
 	return err;
 }
 
+/*
+ * With the IOTLB, a used ring read and written through an alias (alias.c)
+ * is logged by the memory the write really went to: [off, off + len) of
+ * the ring, translated again.
+ */
+static int ivu_dirty_used_pieces(struct ivu_dev *d, struct ivu_vring *vq,
+				 u64 off, size_t len)
+{
+	struct iovec seg[16];
+	int i, n, err = 0;
+
+	n = ivu_iotlb_local(d, vq, vq->addr.used_user_addr + off, len,
+			    IVHOST_PERM_WO, seg, ARRAY_SIZE(seg));
+	if (n < 0)
+		return n;
+	for (i = 0; i < n && !err; i++)
+		err = ivu_dirty_local(d, seg[i].iov_base, seg[i].iov_len);
+	return err;
+}
+
 /**
  * ivu_dirty_used() - log a write to a ring's used ring
  * @d: the device
@@ -290,7 +310,9 @@ void ivu_dirty_used(struct ivu_dev *d, struct ivu_vring *vq, const void *p,
 
 	if (!ivu_dirty_on(d) || !(vq->addr.flags & (1U << VHOST_VRING_F_LOG)))
 		return;
-	if (ivu_iotlb_on(d))
+	if (ivu_iotlb_on(d) && vq->alias[2].base)
+		err = ivu_dirty_used_pieces(d, vq, off, len);
+	else if (ivu_iotlb_on(d))
 		err = ivu_dirty_local(d, p, len);
 	else if (__builtin_add_overflow(vq->addr.log_guest_addr, off, &gpa))
 		err = -ERANGE;

@@ -48,6 +48,54 @@ static struct {
 } ivu_mapped[2 * IVU_MAX_REGIONS + 1];	/* + the dirty log */
 static unsigned int ivu_faulted;	/* faults, counted atomically by the handler */
 
+/*
+ * The rings' aliases of guest memory (alias.c), a slot per ring area.  A
+ * slot is written by the ring's worker (d->lock held for reading) or the
+ * control thread, so its fields are stored atomically, the length before
+ * the base, and the handler reads the base first.
+ */
+static struct {
+	char *base;
+	size_t len;
+} ivu_aliased[IVU_MAX_VQ * IVU_RING_AREAS];
+
+/**
+ * ivu_mem_track_alias() - list a ring's alias for SIGBUS, or take it off
+ * @slot: the ring area's slot (vq index * IVU_RING_AREAS + area)
+ * @base: the alias, or NULL
+ * @len: its length
+ */
+void ivu_mem_track_alias(unsigned int slot, void *base, size_t len)
+{
+	if (slot >= ARRAY_SIZE(ivu_aliased))
+		return;
+	if (!base) {
+		__atomic_store_n(&ivu_aliased[slot].base, NULL,
+				 __ATOMIC_RELEASE);
+		return;
+	}
+	__atomic_store_n(&ivu_aliased[slot].len, len, __ATOMIC_RELAXED);
+	__atomic_store_n(&ivu_aliased[slot].base, base, __ATOMIC_RELEASE);
+}
+
+/* Replace [b, b + len) with zeroed memory if it holds @a: true if so. */
+static bool ivu_mem_zero_if(char *a, char *b, size_t len)
+{
+	/*
+	 * NORESERVE: the frontend chose the size (a sparse file may be
+	 * larger than memory and swap), and an accounted mapping that large
+	 * would be refused: the daemon would die here.
+	 */
+	if (!b || a < b || a >= b + len)
+		return false;
+	if (mmap(b, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
+		 -1, 0) != b)
+		return false;
+	__atomic_add_fetch(&ivu_faulted, 1, __ATOMIC_SEQ_CST);
+	return true;
+}
+
 /**
  * ivu_mem_track() - list a mapping of the frontend's files for SIGBUS
  * @base: the mapping to add, or NULL to take @old off the list
@@ -80,23 +128,16 @@ static void ivu_mem_sigbus(int sig, siginfo_t *si, void *uc)
 
 	(void)sig;
 	(void)uc;
-	for (i = 0; i < ARRAY_SIZE(ivu_mapped); i++) {
-		char *b = ivu_mapped[i].base;
-		size_t len = ivu_mapped[i].len;
-
-		if (!b || a < b || a >= b + len)
-			continue;
-		/*
-		 * NORESERVE: the frontend chose the size (a sparse file may
-		 * be larger than memory and swap), and an accounted mapping
-		 * that large would be refused: the daemon would die here.
-		 */
-		if (mmap(b, len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
-			 MAP_NORESERVE, -1, 0) == b) {
-			__atomic_add_fetch(&ivu_faulted, 1, __ATOMIC_SEQ_CST);
+	for (i = 0; i < ARRAY_SIZE(ivu_mapped); i++)
+		if (ivu_mem_zero_if(a, ivu_mapped[i].base, ivu_mapped[i].len))
 			return;
-		}
+	for (i = 0; i < ARRAY_SIZE(ivu_aliased); i++) {
+		char *b = __atomic_load_n(&ivu_aliased[i].base,
+					  __ATOMIC_ACQUIRE);
+
+		if (ivu_mem_zero_if(a, b, __atomic_load_n(&ivu_aliased[i].len,
+							  __ATOMIC_RELAXED)))
+			return;
 	}
 	/* Not guest memory: a bug of ours; fault again and die. */
 	sigaction(SIGBUS, &dfl, NULL);
@@ -297,6 +338,24 @@ void *ivu_mem_qva(const struct ivu_mem *m, u64 qva, u64 len)
 void *ivu_mem_gpa(const struct ivu_mem *m, u64 gpa, u64 len)
 {
 	return ivu_mem_contig(m->by_gpa, gpa, len);
+}
+
+/**
+ * ivu_mem_qva_iov() - translate a frontend virtual range into segments
+ * @m: the table
+ * @qva: frontend virtual address
+ * @len: length; 0 gives no segment
+ * @iov: where to put the segments
+ * @max: room in @iov
+ *
+ * Return: as ivu_mem_gpa_iov().
+ */
+int ivu_mem_qva_iov(const struct ivu_mem *m, u64 qva, u64 len,
+		    struct iovec *iov, unsigned int max)
+{
+	if (!m->by_qva)
+		return -EFAULT;
+	return ivhost_memtable_translate(m->by_qva, qva, len, iov, max);
 }
 
 /**

@@ -127,6 +127,43 @@ static bool ivu_vring_aligned(const void *desc, const void *avail,
 }
 
 /**
+ * ivu_vring_unmap_rings() - drop a ring's local addresses
+ * @vq: the ring
+ *
+ * Its aliases (alias.c) too.  The next round translates the rings again
+ * (with the IOTLB), or a restart maps them.
+ * Context: the control thread, d->lock held for writing or the ring
+ * stopped; or the ring's worker for its own ring.
+ */
+void ivu_vring_unmap_rings(struct ivu_vring *vq)
+{
+	unsigned int i;
+
+	vq->desc = NULL;
+	vq->avail = NULL;
+	vq->used = NULL;
+	for (i = 0; i < IVU_RING_AREAS; i++)
+		ivu_alias_unmap(&vq->alias[i], vq->index * IVU_RING_AREAS + i);
+}
+
+/*
+ * A ring's frontend virtual range without the IOTLB: in place if it is
+ * in one region, else through an alias of its pieces; NULL if neither.
+ */
+static void *ivu_vring_qva(struct ivu_dev *d, struct ivu_vring *vq,
+			   unsigned int area, u64 qva, u64 len)
+{
+	struct iovec seg[IVU_MAX_REGIONS];
+	void *p;
+	int n;
+
+	n = ivu_mem_qva_iov(&d->mem, qva, len, seg, ARRAY_SIZE(seg));
+	if (n <= 0 || ivu_alias_ring(vq, area, seg, n, &p))
+		return NULL;
+	return p;
+}
+
+/**
  * ivu_vring_start() - map a ring's addresses and start it
  * @d: the device
  * @vq: the ring; its kick fd just arrived
@@ -138,9 +175,7 @@ int ivu_vring_start(struct ivu_dev *d, struct ivu_vring *vq)
 	const struct vhost_vring_addr *a = &vq->addr;
 	u64 n = vq->num;
 
-	vq->desc = NULL;
-	vq->avail = NULL;
-	vq->used = NULL;
+	ivu_vring_unmap_rings(vq);
 	/*
 	 * err_due stays: a break a message made before this restart is still
 	 * signalled, by the ring's worker (ivu_vring_break()).
@@ -158,12 +193,12 @@ int ivu_vring_start(struct ivu_dev *d, struct ivu_vring *vq)
 		vq->started = true;
 		return 0;
 	}
-	vq->desc = ivu_mem_qva(&d->mem, a->desc_user_addr, 16 * n);
-	vq->avail = ivu_mem_qva(&d->mem, a->avail_user_addr, 6 + 2 * n);
-	vq->used = ivu_mem_qva(&d->mem, a->used_user_addr, 6 + 8 * n);
+	vq->desc = ivu_vring_qva(d, vq, 0, a->desc_user_addr, 16 * n);
+	vq->avail = ivu_vring_qva(d, vq, 1, a->avail_user_addr, 6 + 2 * n);
+	vq->used = ivu_vring_qva(d, vq, 2, a->used_user_addr, 6 + 8 * n);
 	if (!vq->desc || !vq->avail || !vq->used ||
 	    !ivu_vring_aligned(vq->desc, vq->avail, vq->used)) {
-		vq->desc = NULL;
+		ivu_vring_unmap_rings(vq);
 		return -EINVAL;
 	}
 	vq->last_used = ivu_rd16(&vq->used->idx);
@@ -189,9 +224,7 @@ void ivu_vring_stop(struct ivu_dev *d, struct ivu_vring *vq)
 		ivu_notifier_stop(d, vq);
 	vq->started = false;
 	vq->more = false;
-	vq->desc = NULL;
-	vq->avail = NULL;
-	vq->used = NULL;
+	ivu_vring_unmap_rings(vq);
 }
 
 /**
@@ -207,12 +240,10 @@ bool ivu_vring_ready(const struct ivu_dev *d, const struct ivu_vring *vq)
 	return vq->started && (vq->desc || ivu_iotlb_on(d)) && !vq->broken;
 }
 
-/* Translate one ring's IOVAs; a denied access stops the ring. */
-static int ivu_vring_ring(struct ivu_dev *d, struct ivu_vring *vq, u64 iova,
-			  u64 len, u8 perm, void **ptr)
+/* A ring's translation failed: a denied access stops the ring. */
+static int ivu_vring_ring_err(struct ivu_dev *d, struct ivu_vring *vq,
+			      int err)
 {
-	int err = ivu_iotlb_ptr(d, vq, iova, len, perm, false, ptr);
-
 	if (err == -EACCES)
 		ivu_vring_break(d, vq, "IOTLB denies access to the ring, num",
 				vq->num);
@@ -220,6 +251,15 @@ static int ivu_vring_ring(struct ivu_dev *d, struct ivu_vring *vq, u64 iova,
 		ivu_vring_break(d, vq, "ring outside the IOTLB's memory, num",
 				vq->num);
 	return err;
+}
+
+/* Translate one ring area's IOVAs (area: 0 desc, 1 avail, 2 used). */
+static int ivu_vring_ring(struct ivu_dev *d, struct ivu_vring *vq,
+			  unsigned int area, u64 iova, u64 len, u8 perm,
+			  void **ptr)
+{
+	return ivu_vring_ring_err(d, vq, ivu_iotlb_ring(d, vq, area, iova,
+							len, perm, ptr));
 }
 
 /* Rings used without a lookup count as used for the IOTLB's eviction. */
@@ -259,22 +299,24 @@ int ivu_vring_rings(struct ivu_dev *d, struct ivu_vring *vq)
 			ivu_vring_touch(d, vq);
 		return 0;
 	}
-	err = ivu_vring_ring(d, vq, a->desc_user_addr, 16 * n,
+	err = ivu_vring_ring(d, vq, 0, a->desc_user_addr, 16 * n,
 			     IVHOST_PERM_RO, &desc);
 	if (!err)
-		err = ivu_vring_ring(d, vq, a->avail_user_addr, 6 + 2 * n,
+		err = ivu_vring_ring(d, vq, 1, a->avail_user_addr, 6 + 2 * n,
 				     IVHOST_PERM_RO, &avail);
 	if (!err)
-		err = ivu_vring_ring(d, vq, a->used_user_addr, 6 + 8 * n,
+		err = ivu_vring_ring(d, vq, 2, a->used_user_addr, 6 + 8 * n,
 				     IVHOST_PERM_WO, &used);
 	/*
 	 * The used ring is checked for writing only: its index is read
 	 * (once, at start) only if its mapping also allows reading.
 	 */
-	if (!err && vq->used_idx_unread)
-		err = ivu_vring_ring(d, vq, a->used_user_addr +
-				     offsetof(struct vring_used, idx),
-				     sizeof(u16), IVHOST_PERM_RO, &idx);
+	if (!err && vq->used_idx_unread) {
+		err = ivu_iotlb_ptr(d, vq, a->used_user_addr +
+				    offsetof(struct vring_used, idx),
+				    sizeof(u16), IVHOST_PERM_RO, false, &idx);
+		err = ivu_vring_ring_err(d, vq, err);
+	}
 	if (!err && !ivu_vring_aligned(desc, avail, used)) {
 		ivu_vring_break(d, vq, "IOTLB maps the ring misaligned, num",
 				vq->num);

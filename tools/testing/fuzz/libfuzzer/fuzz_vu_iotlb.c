@@ -24,7 +24,8 @@
  *     outside the regions, reads differently), each segment inside one
  *     region; an unmapped byte is a miss (-EAGAIN), a forbidden access
  *     -EACCES, a wrapping range -EFAULT; ivu_iotlb_ptr() gives the one
- *     local address when the bytes are contiguous locally, else -EFAULT.
+ *     local address when the bytes are contiguous locally, else, for
+ *     reading up to VU_COPY_MAX bytes, a copy of them, else -EFAULT.
  * At most 256 operations per input: the cache (2048 entries) never
  * evicts, so the model needs no eviction.
  *
@@ -48,6 +49,7 @@
 #define VU_MAX_OPS	256
 #define VU_MAX_ENT	(3 * VU_MAX_OPS + 1)
 #define VU_SEGS		64	/* entries one translation may step into */
+#define VU_COPY_MAX	(1024 * 16)	/* the largest indirect table */
 
 struct vu_region {
 	int fd;
@@ -279,16 +281,17 @@ static void expect_of(u64 iova, u64 len, u8 perm, struct vu_expect *x)
 
 /*
  * The bytes of [iova, iova + len - 1], all mapped, must be those of the
- * @n local segments, in order: compared with the memfds' contents.
+ * @n local segments, in order: compared with the memfds' contents.  The
+ * segments are inside the regions' mappings unless @copied.
  */
 static void check_bytes(u64 iova, u64 len, const struct iovec *iov,
-			unsigned int n)
+			unsigned int n, bool copied)
 {
 	unsigned int i, s = 0;
 	size_t soff = 0;
 	u64 a = iova, left = len;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && !copied; i++) {
 		unsigned int k;
 		bool inside = false;
 
@@ -383,7 +386,17 @@ static void op_iov(struct fuzz_in *in)
 	if (x.entries > VU_SEGS && r < 0)
 		return;
 	VU_CHECK(r > 0, "iova 0x%llx len 0x%llx perm %u, mapped in %u entries: %d", iova, len, perm, x.entries, r);
-	check_bytes(iova, len, iov, r);
+	check_bytes(iova, len, iov, r, false);
+}
+
+/* How many local pieces [iova, iova + len - 1] is in. */
+static int op_ptr_pieces(u64 iova, u64 len, u8 perm)
+{
+	static struct iovec iov[2 * VU_SEGS];
+
+	ivu_vring_frame_begin(&dev.vq[0]);
+	return ivu_iotlb_iov(&dev, &dev.vq[0], iova, len, perm, iov,
+			     ARRAY_SIZE(iov));
 }
 
 static void op_ptr(struct fuzz_in *in)
@@ -406,21 +419,23 @@ static void op_ptr(struct fuzz_in *in)
 		return;
 	}
 	if (r == -EFAULT || (x.entries > VU_SEGS && r < 0)) {
-		/* Documented when the bytes are not contiguous locally. */
-		static struct iovec iov[2 * VU_SEGS];
-		int n;
+		/*
+		 * Documented when the bytes are not contiguous locally and
+		 * are not copied: a write, or more than an indirect table.
+		 */
+		int n = op_ptr_pieces(iova, len, perm);
 
-		ivu_vring_frame_begin(&dev.vq[0]);
-		n = ivu_iotlb_iov(&dev, &dev.vq[0], iova, len, perm, iov,
-				  ARRAY_SIZE(iov));
 		VU_CHECK(n != 1, "ptr iova 0x%llx len 0x%llx: %d, but one contiguous segment", iova, len, r);
+		VU_CHECK(n < 0 || perm != IVHOST_PERM_RO || len > VU_COPY_MAX,
+			 "ptr iova 0x%llx len 0x%llx: %d, but %d pieces to copy",
+			 iova, len, r, n);
 		return;
 	}
 	VU_CHECK(r == 0, "ptr iova 0x%llx len 0x%llx perm %u: %d", iova, len,
 		 perm, r);
 	one.iov_base = p;
 	one.iov_len = len;
-	check_bytes(iova, len, &one, 1);
+	check_bytes(iova, len, &one, 1, op_ptr_pieces(iova, len, perm) > 1);
 }
 
 static void op_misc(struct fuzz_in *in)

@@ -14,13 +14,14 @@
  * every byte written into an RX buffer, and, for a ring configured with
  * VHOST_VRING_F_LOG, every write to its used ring (entries, index,
  * flags, avail_event); packed: to its device area, and the used
- * descriptors it writes in its descriptor ring (by their local address).  The daemon knows what it wrote as local
- * addresses; RX buffers are logged by translating them back through the
- * memory table (every region mapping them), never by their IOVAs.  The
- * used ring is logged at log_guest_addr + offset, as the protocol says,
- * but with the device IOTLB, where log_guest_addr is an IOVA, by its
- * local address as the buffers are.  A mark comes after the write it
- * stands for, so a frontend that sees the bit copies the new data.
+ * descriptors it writes in its descriptor ring (by their local address).
+ * The daemon knows what it wrote as local addresses; RX buffers are
+ * logged by translating them back through the memory table (every region
+ * mapping them), never by their IOVAs.  The used ring is logged at
+ * log_guest_addr + offset, as the protocol says, but with the device
+ * IOTLB, where log_guest_addr is an IOVA, by its local address as the
+ * buffers are.  A mark comes after the write it stands for, so a frontend
+ * that sees the bit copies the new data.
  *
  * The frontend is not trusted: every mark is checked against the log's
  * size.  A write that cannot be marked (outside the log, or memory the

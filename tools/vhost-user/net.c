@@ -157,8 +157,9 @@ static void ivu_net_find_u16(const struct ivu_buf *b, size_t off,
 /*
  * Place the frame waiting in @q into the guest.  Return 1 if placed, 0 if
  * the ring has no room (chains given back; @seen is the avail position
- * that was not enough, ivu_vring_avail_pos()), -EAGAIN on an IOTLB miss (chains given back, the frame
- * waits), -1 if the frame was dropped or the ring broke.
+ * that was not enough, ivu_vring_avail_pos()), -EAGAIN on an IOTLB miss
+ * (chains given back, the frame waits), -1 if the frame was dropped or the
+ * ring broke.
  */
 static int ivu_net_rx_place(struct ivu_dev *d, struct ivu_vring *vq,
 			    struct ivu_qp *q, u16 *seen)

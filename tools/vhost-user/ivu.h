@@ -123,20 +123,14 @@ struct ivu_packed {
 };
 
 /**
- * struct ivu_vring - one virtqueue, split or packed
+ * struct ivu_vring - one split virtqueue (or packed: @packed)
  * @index: global vq index (2 * pair for RX, + 1 for TX)
  * @num: ring size
  * @addr: the addresses from SET_VRING_ADDR (frontend virtual addresses)
  * @addr_set: @addr is valid
  * @desc: the descriptor table, mapped locally, or NULL
- * @pdesc: packed: the descriptor ring, mapped locally, or NULL
  * @avail: the avail ring, mapped locally
- * @driver: packed: the driver event suppression area, mapped locally
  * @used: the used ring, mapped locally
- * @device: packed: the device event suppression area, mapped locally
- * @packed: the ring was started with VIRTIO_F_RING_PACKED: @pk holds its
- *	positions, and @last_used / @published_used count used descriptors
- * @pk: packed: the ring's positions
  * @last_avail: next avail entry to take
  * @last_used: next used entry to fill
  * @published_used: used index last made visible to the guest
@@ -157,26 +151,20 @@ struct ivu_packed {
  *	once they are (ivu_vring_flush()), even if the ring restarted since
  * @more: a round ended on its weight, or something woke the ring: its
  *	worker runs another round
+ * @packed: the ring was started with VIRTIO_F_RING_PACKED: @desc, @avail
+ *	and @used are its descriptor ring and its driver and device event
+ *	suppression areas (vring_packed.c), @pk holds its positions, and
+ *	@last_used / @published_used count used descriptors
+ * @pk: packed: the ring's positions
  */
 struct ivu_vring {
 	int index;
 	u32 num;
 	struct vhost_vring_addr addr;
 	bool addr_set;
-	union {
-		struct vring_desc *desc;
-		struct vring_packed_desc *pdesc;
-	};
-	union {
-		struct vring_avail *avail;
-		struct vring_packed_desc_event *driver;
-	};
-	union {
-		struct vring_used *used;
-		struct vring_packed_desc_event *device;
-	};
-	bool packed;
-	struct ivu_packed pk;
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
 	u16 last_avail;
 	u16 last_used;
 	u16 published_used;
@@ -186,6 +174,8 @@ struct ivu_vring {
 	struct ivhost_devtlb_vq tlbq;
 	bool used_idx_unread;
 	bool started, enabled, broken, err_due, more;
+	bool packed;
+	struct ivu_packed pk;
 };
 
 /**
@@ -505,8 +495,8 @@ bool ivu_vring_avail_since(struct ivu_vring *vq, u16 pos);
 void ivu_vring_break(struct ivu_dev *d, struct ivu_vring *vq,
 		     const char *why, long arg);
 bool ivu_vring_aligned(const void *desc, const void *avail, const void *used);
-int ivu_vring_ring(struct ivu_dev *d, struct ivu_vring *vq, u64 iova,
-		   u64 len, u8 perm, void **ptr);
+int ivu_vring_area(struct ivu_dev *d, struct ivu_vring *vq, unsigned int area,
+		   u64 iova, u64 len, u8 perm, void **ptr);
 int ivu_vring_map(struct ivu_dev *d, struct ivu_vring *vq, struct ivu_buf *b,
 		  const struct ivhost_desc *desc);
 int ivu_vring_indirect(struct ivu_dev *d, struct ivu_vring *vq,

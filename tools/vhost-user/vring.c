@@ -215,20 +215,9 @@ bool ivu_vring_ready(const struct ivu_dev *d, const struct ivu_vring *vq)
 	return vq->started && (vq->desc || ivu_iotlb_on(d)) && !vq->broken;
 }
 
-/**
- * ivu_vring_ring() - translate one of a ring's areas through the IOTLB
- * @d: the device, with the IOTLB on
- * @vq: the ring
- * @iova: the area's IOVA
- * @len: its length
- * @perm: the access needed
- * @ptr: gets its local address
- *
- * A denied access, or an area outside the IOTLB's memory, stops the ring.
- * Return: 0, -EAGAIN on a miss, or the negative errno the ring stopped for.
- */
-int ivu_vring_ring(struct ivu_dev *d, struct ivu_vring *vq, u64 iova,
-		   u64 len, u8 perm, void **ptr)
+/* Translate one ring's IOVAs; a denied access stops the ring. */
+static int ivu_vring_ring(struct ivu_dev *d, struct ivu_vring *vq, u64 iova,
+			  u64 len, u8 perm, void **ptr)
 {
 	int err = ivu_iotlb_ptr(d, vq, iova, len, perm, false, ptr);
 
@@ -277,13 +266,13 @@ int ivu_vring_rings(struct ivu_dev *d, struct ivu_vring *vq)
 	u64 n = vq->num;
 	int err;
 
+	if (vq->packed && !vq->desc)
+		return ivu_pk_rings(d, vq);
 	if (vq->desc) {
 		if (ivu_iotlb_on(d))
 			ivu_vring_touch(d, vq);
 		return 0;
 	}
-	if (vq->packed)
-		return ivu_pk_rings(d, vq);
 	err = ivu_vring_ring(d, vq, a->desc_user_addr, 16 * n,
 			     IVHOST_PERM_RO, &desc);
 	if (!err)
@@ -546,6 +535,27 @@ void ivu_vring_pop_failed(struct ivu_dev *d, struct ivu_vring *vq, int err,
 			"descriptor outside guest memory, head" :
 			err == -ELOOP ? "descriptor loop, head" :
 			"bad descriptor chain, head", head);
+}
+
+/**
+ * ivu_vring_area() - translate one of a ring's areas through the IOTLB
+ * @d: the device, with the IOTLB on
+ * @vq: the ring
+ * @area: which: 0 the descriptors, 1 the avail ring (packed: the driver
+ *	area), 2 the used ring (packed: the device area)
+ * @iova: the area's IOVA
+ * @len: its length
+ * @perm: the access needed
+ * @ptr: gets its local address
+ *
+ * A denied access, or an area outside the IOTLB's memory, stops the ring.
+ * Return: 0, -EAGAIN on a miss, or the negative errno the ring stopped for.
+ */
+int ivu_vring_area(struct ivu_dev *d, struct ivu_vring *vq, unsigned int area,
+		   u64 iova, u64 len, u8 perm, void **ptr)
+{
+	(void)area;	/* every area is translated alike */
+	return ivu_vring_ring(d, vq, iova, len, perm, ptr);
 }
 
 /**

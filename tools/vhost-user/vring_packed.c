@@ -29,7 +29,7 @@
  * Each is read or written as one 32-bit word, as the guest does.
  *
  * With the IOTLB the three areas are IOVAs, translated at the start of a
- * round (vring.c's ivu_vring_ring()), the descriptor ring for reading and
+ * round (vring.c's ivu_vring_area()), the descriptor ring for reading and
  * writing; a miss ends the round and asks ahead for the next chains'
  * buffers, as on a split ring.  Dirty logging marks the device area by
  * log_guest_addr (QEMU gives the device area's address there) and the
@@ -47,6 +47,26 @@
  * a frame's chains are taken and given back on the ring's own worker.
  */
 static __thread u16 ivu_pk_starts[IVU_RING_MAX];
+
+/*
+ * A packed ring's areas, in the split ring's pointers (struct ivu_vring):
+ * the descriptor ring in desc, the driver area in avail, the device area
+ * in used.
+ */
+static struct vring_packed_desc *ivu_pk_ring(const struct ivu_vring *vq)
+{
+	return (struct vring_packed_desc *)vq->desc;
+}
+
+static struct vring_packed_desc_event *ivu_pk_driver(const struct ivu_vring *vq)
+{
+	return (struct vring_packed_desc_event *)vq->avail;
+}
+
+static struct vring_packed_desc_event *ivu_pk_device(const struct ivu_vring *vq)
+{
+	return (struct vring_packed_desc_event *)vq->used;
+}
 
 static u16 ivu_pk_enc(struct ivhost_packed_pos p)
 {
@@ -75,7 +95,7 @@ static void ivu_pk_desc_read(struct ivhost_desc *out, const void *in)
 static bool ivu_pk_avail_at(struct ivu_vring *vq, struct ivhost_packed_pos p,
 			    u16 *flags)
 {
-	u16 f = ivu_rd16(&vq->pdesc[p.idx].flags);
+	u16 f = ivu_rd16(&ivu_pk_ring(vq)[p.idx].flags);
 
 	if (flags)
 		*flags = f;
@@ -94,8 +114,10 @@ static void ivu_pk_event_write(struct ivu_dev *d, struct ivu_vring *vq,
 {
 	u32 v = (u32)off_wrap | (u32)flags << 16;
 
-	__atomic_store_n((u32 *)vq->device, htole32(v), __ATOMIC_RELAXED);
-	ivu_dirty_used(d, vq, vq->device, sizeof(*vq->device));
+	__atomic_store_n((u32 *)ivu_pk_device(vq), htole32(v),
+			 __ATOMIC_RELAXED);
+	ivu_dirty_used(d, vq, ivu_pk_device(vq),
+		       sizeof(struct vring_packed_desc_event));
 }
 
 static bool ivu_pk_aligned(const void *desc, const void *driver,
@@ -132,12 +154,12 @@ int ivu_pk_start(struct ivu_dev *d, struct ivu_vring *vq)
 	pk->unpublished = 0;
 	pk->npop = 0;
 	if (!ivu_iotlb_on(d)) {
-		vq->pdesc = ivu_mem_qva(&d->mem, a->desc_user_addr, 16 * n);
-		vq->driver = ivu_mem_qva(&d->mem, a->avail_user_addr, 4);
-		vq->device = ivu_mem_qva(&d->mem, a->used_user_addr, 4);
-		if (!vq->pdesc || !vq->driver || !vq->device ||
-		    !ivu_pk_aligned(vq->pdesc, vq->driver, vq->device)) {
-			vq->pdesc = NULL;
+		vq->desc = ivu_mem_qva(&d->mem, a->desc_user_addr, 16 * n);
+		vq->avail = ivu_mem_qva(&d->mem, a->avail_user_addr, 4);
+		vq->used = ivu_mem_qva(&d->mem, a->used_user_addr, 4);
+		if (!vq->desc || !vq->avail || !vq->used ||
+		    !ivu_pk_aligned(vq->desc, vq->avail, vq->used)) {
+			vq->desc = NULL;
 			return -EINVAL;
 		}
 	}
@@ -162,13 +184,13 @@ int ivu_pk_rings(struct ivu_dev *d, struct ivu_vring *vq)
 	int err;
 
 	/* The guest reads our used descriptors in the same ring. */
-	err = ivu_vring_ring(d, vq, a->desc_user_addr, 16ULL * vq->num,
+	err = ivu_vring_area(d, vq, 0, a->desc_user_addr, 16ULL * vq->num,
 			     IVHOST_PERM_RW, &desc);
 	if (!err)
-		err = ivu_vring_ring(d, vq, a->avail_user_addr, 4,
+		err = ivu_vring_area(d, vq, 1, a->avail_user_addr, 4,
 				     IVHOST_PERM_RO, &driver);
 	if (!err)
-		err = ivu_vring_ring(d, vq, a->used_user_addr, 4,
+		err = ivu_vring_area(d, vq, 2, a->used_user_addr, 4,
 				     IVHOST_PERM_WO, &device);
 	if (!err && !ivu_pk_aligned(desc, driver, device)) {
 		ivu_vring_break(d, vq, "IOTLB maps the ring misaligned, num",
@@ -177,9 +199,9 @@ int ivu_pk_rings(struct ivu_dev *d, struct ivu_vring *vq)
 	}
 	if (err)
 		return err;
-	vq->pdesc = desc;
-	vq->driver = driver;
-	vq->device = device;
+	vq->desc = desc;
+	vq->avail = driver;
+	vq->used = device;
 	return 0;
 }
 
@@ -230,7 +252,7 @@ static int ivu_pk_walk(struct ivu_dev *d, struct ivu_vring *vq, u16 head_flags,
 			ivu_pk_desc_read(&desc, table + c->tidx *
 					 sizeof(struct vring_packed_desc));
 		} else {
-			ivu_pk_desc_read(&desc, &vq->pdesc[c->pos.idx]);
+			ivu_pk_desc_read(&desc, &ivu_pk_ring(vq)[c->pos.idx]);
 			if (!c->count)
 				desc.flags = head_flags;	/* read once */
 		}
@@ -279,7 +301,7 @@ static void ivu_pk_ask_ahead(struct ivu_dev *d, struct ivu_vring *vq)
 				break;
 			ivu_rmb();
 		}
-		ivu_pk_desc_read(&desc, &vq->pdesc[p.idx]);
+		ivu_pk_desc_read(&desc, &ivu_pk_ring(vq)[p.idx]);
 		if (head && chains) {
 			perm = (desc.flags & VRING_DESC_F_WRITE) &&
 			       !(desc.flags & VRING_DESC_F_INDIRECT) ?
@@ -359,7 +381,7 @@ void ivu_pk_unpop(struct ivu_vring *vq, unsigned int n)
 void ivu_pk_push(struct ivu_vring *vq, u16 id, u16 ndesc, u32 len)
 {
 	struct ivu_packed *pk = &vq->pk;
-	struct vring_packed_desc *u = &vq->pdesc[pk->used.idx];
+	struct vring_packed_desc *u = &ivu_pk_ring(vq)[pk->used.idx];
 	u16 flags = ivhost_packed_used_flags(pk->used.wrap, len > 0);
 
 	ivu_wr16(&u->id, id);
@@ -383,10 +405,10 @@ static void ivu_pk_log_used(struct ivu_dev *d, struct ivu_vring *vq)
 	u32 n = pk->unpublished < vq->num ? pk->unpublished : vq->num;
 	u32 k = n < vq->num - pk->first ? n : vq->num - pk->first;
 
-	ivu_dirty_ring(d, vq, &vq->pdesc[pk->first],
+	ivu_dirty_ring(d, vq, &ivu_pk_ring(vq)[pk->first],
 		       k * sizeof(struct vring_packed_desc));
 	if (n > k)
-		ivu_dirty_ring(d, vq, &vq->pdesc[0],
+		ivu_dirty_ring(d, vq, &ivu_pk_ring(vq)[0],
 			       (n - k) * sizeof(struct vring_packed_desc));
 }
 
@@ -406,7 +428,7 @@ static bool ivu_pk_need_signal(struct ivu_dev *d, struct ivu_vring *vq)
 
 	/* The used descriptors are visible before we look. */
 	ivu_mb();
-	ev = ivu_pk_event_read(vq->driver);
+	ev = ivu_pk_event_read(ivu_pk_driver(vq));
 	flags = (ev >> 16) & 3;
 	pk->signalled = pk->used;
 	pk->unsignalled = 0;
@@ -436,7 +458,7 @@ void ivu_pk_flush(struct ivu_dev *d, struct ivu_vring *vq)
 	if (vq->published_used == vq->last_used)
 		return;
 	ivu_wmb();
-	ivu_wr16(&vq->pdesc[pk->first].flags, pk->first_flags);
+	ivu_wr16(&ivu_pk_ring(vq)[pk->first].flags, pk->first_flags);
 	/* Written, then marked (log.c). */
 	ivu_pk_log_used(d, vq);
 	ivu_dirty_done(d);

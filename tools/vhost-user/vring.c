@@ -230,15 +230,12 @@ static int ivu_vring_ring(struct ivu_dev *d, struct ivu_vring *vq, u64 iova,
 	return err;
 }
 
-/*
- * Rings used without a lookup count as used for the IOTLB's eviction.
- * A packed ring's event suppression areas are 4 bytes each.
- */
+/* Rings used without a lookup count as used for the IOTLB's eviction. */
 static void ivu_vring_touch(struct ivu_dev *d, struct ivu_vring *vq)
 {
 	const struct vhost_vring_addr *a = &vq->addr;
-	u64 n = vq->num, al = vq->packed ? 4 : 6 + 2 * n;
-	u64 ul = vq->packed ? 4 : 6 + 8 * n;
+	u64 n = vq->num, al = vq->packed ? 4 : 6 + 2 * n;	/* packed: */
+	u64 ul = vq->packed ? 4 : 6 + 8 * n;	/* the event areas */
 	struct ivhost_devtlb_range r[3] = {
 		{ a->desc_user_addr, a->desc_user_addr + 16 * n - 1 },
 		{ a->avail_user_addr, a->avail_user_addr + al - 1 },

@@ -549,7 +549,7 @@ static void driver_device_laps(struct kunit *test)
 		expect_chain(test, w, n, id,
 			     slot_pos(slot_abs(dev_avail, num) + n, num));
 		/* Nothing else is available. */
-		KUNIT_EXPECT_EQ(test, walk(test, drv.ring, num, w.next, NULL,
+		KUNIT_ASSERT_EQ(test, walk(test, drv.ring, num, w.next, NULL,
 					   0).ret, NOT_AVAIL);
 		dev_avail = w.next;
 		u = &drv.ring[dev_used.idx];
@@ -560,11 +560,11 @@ static void driver_device_laps(struct kunit *test)
 		/* The driver: a used descriptor where it looks for one. */
 		u = &drv.ring[drv.used.idx];
 		KUNIT_ASSERT_EQ(test, !!(u->flags & F_USED), drv.used.wrap);
-		KUNIT_EXPECT_EQ(test, !!(u->flags & F_AVAIL), drv.used.wrap);
-		KUNIT_EXPECT_EQ(test, u->id, id);
-		KUNIT_EXPECT_EQ(test, !!(u->flags & F_WRITE), !(round % 3));
+		KUNIT_ASSERT_EQ(test, !!(u->flags & F_AVAIL), drv.used.wrap);
+		KUNIT_ASSERT_EQ(test, u->id, id);
+		KUNIT_ASSERT_EQ(test, !!(u->flags & F_WRITE), !(round % 3));
 		drv.used = slot_pos(slot_abs(drv.used, num) + sgs[u->id], num);
-		KUNIT_EXPECT_TRUE(test, pos_eq(drv.used, dev_used));
+		KUNIT_ASSERT_TRUE(test, pos_eq(drv.used, dev_used));
 	}
 }
 
@@ -628,17 +628,17 @@ static void random_vs_model(struct kunit *test)
 			head.idx = num;
 		want = model_walk(m->ring, num, head, m->tables);
 		got = walk(test, m->ring, num, head, m->tables, RAND_TABLES);
-		KUNIT_EXPECT_EQ_MSG(test, got.ret, want.ret, "round %u", round);
-		KUNIT_EXPECT_EQ_MSG(test, got.visited, want.visited,
+		KUNIT_ASSERT_EQ_MSG(test, got.ret, want.ret, "round %u", round);
+		KUNIT_ASSERT_EQ_MSG(test, got.visited, want.visited,
 				    "round %u", round);
-		KUNIT_EXPECT_EQ_MSG(test, got.in_indirect, want.in_indirect,
+		KUNIT_ASSERT_EQ_MSG(test, got.in_indirect, want.in_indirect,
 				    "round %u", round);
 		if (got.ret || want.ret)
 			continue;
-		KUNIT_EXPECT_EQ_MSG(test, got.count, want.count, "round %u",
+		KUNIT_ASSERT_EQ_MSG(test, got.count, want.count, "round %u",
 				    round);
-		KUNIT_EXPECT_EQ_MSG(test, got.id, want.id, "round %u", round);
-		KUNIT_EXPECT_TRUE_MSG(test, pos_eq(got.next, want.next),
+		KUNIT_ASSERT_EQ_MSG(test, got.id, want.id, "round %u", round);
+		KUNIT_ASSERT_TRUE_MSG(test, pos_eq(got.next, want.next),
 				      "round %u", round);
 	}
 }

@@ -19,8 +19,8 @@
 #define F_NEXT		VRING_DESC_F_NEXT
 #define F_WRITE		VRING_DESC_F_WRITE
 #define F_INDIRECT	VRING_DESC_F_INDIRECT
-#define F_AVAIL		(1U << 7)	/* virtio 1.1: VIRTQ_DESC_F_AVAIL */
-#define F_USED		(1U << 15)	/* virtio 1.1: VIRTQ_DESC_F_USED */
+#define F_AVAIL		BIT(7)	/* virtio 1.1: VIRTQ_DESC_F_AVAIL */
+#define F_USED		BIT(15)	/* virtio 1.1: VIRTQ_DESC_F_USED */
 #define DESC_SIZE	16U		/* sizeof(struct pvirtq_desc) */
 
 #define EV_ENABLE	0U

@@ -19,7 +19,7 @@ static void desc_avail_flags(struct kunit *test)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(others); i++) {
-		u16 o = others[i];
+		u16 o = others[i], both = o | F_AVAIL | F_USED;
 
 		/* AVAIL = wrap, USED = !wrap: available. */
 		KUNIT_EXPECT_TRUE(test, ivhost_packed_desc_avail(o | F_AVAIL,
@@ -29,10 +29,8 @@ static void desc_avail_flags(struct kunit *test)
 		/* Equal bits: used (or the zeroed ring), never available. */
 		KUNIT_EXPECT_FALSE(test, ivhost_packed_desc_avail(o, true));
 		KUNIT_EXPECT_FALSE(test, ivhost_packed_desc_avail(o, false));
-		KUNIT_EXPECT_FALSE(test, ivhost_packed_desc_avail(
-					o | F_AVAIL | F_USED, true));
-		KUNIT_EXPECT_FALSE(test, ivhost_packed_desc_avail(
-					o | F_AVAIL | F_USED, false));
+		KUNIT_EXPECT_FALSE(test, ivhost_packed_desc_avail(both, true));
+		KUNIT_EXPECT_FALSE(test, ivhost_packed_desc_avail(both, false));
 		/* Made available in the other lap. */
 		KUNIT_EXPECT_FALSE(test, ivhost_packed_desc_avail(o | F_USED,
 								  true));
@@ -43,6 +41,9 @@ static void desc_avail_flags(struct kunit *test)
 
 static void used_flags_layout(struct kunit *test)
 {
+	u16 used1 = ivhost_packed_used_flags(true, true);
+	u16 used0 = ivhost_packed_used_flags(false, true);
+
 	KUNIT_EXPECT_EQ(test, ivhost_packed_used_flags(true, false),
 			(u16)0x8080);
 	KUNIT_EXPECT_EQ(test, ivhost_packed_used_flags(true, true),
@@ -51,10 +52,8 @@ static void used_flags_layout(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ivhost_packed_used_flags(false, true),
 			(u16)F_WRITE);
 	/* A used descriptor is available in neither lap. */
-	KUNIT_EXPECT_FALSE(test, ivhost_packed_desc_avail(
-				ivhost_packed_used_flags(true, true), true));
-	KUNIT_EXPECT_FALSE(test, ivhost_packed_desc_avail(
-				ivhost_packed_used_flags(false, true), false));
+	KUNIT_EXPECT_FALSE(test, ivhost_packed_desc_avail(used1, true));
+	KUNIT_EXPECT_FALSE(test, ivhost_packed_desc_avail(used0, false));
 }
 
 static void advance_table(struct kunit *test)
@@ -104,7 +103,7 @@ static void advance_vs_model(struct kunit *test)
 		p = slot_pos(t, num);
 		want = slot_pos(t + n, num);
 		ivhost_packed_advance(&p, num, n);
-		KUNIT_EXPECT_TRUE_MSG(test, pos_eq(p, want),
+		KUNIT_ASSERT_TRUE_MSG(test, pos_eq(p, want),
 				      "num %u t %llu n %u: %u/%d", num, t, n,
 				      p.idx, p.wrap);
 	}
@@ -163,6 +162,14 @@ static void need_event_flags(struct kunit *test)
 							  8));
 }
 
+/* A descriptor event at (@idx, @wrap), used from @old up to @new. */
+static bool desc_event(u16 idx, bool wrap, struct ivhost_packed_pos old,
+		       struct ivhost_packed_pos new, u32 num)
+{
+	return ivhost_packed_need_event(off_wrap(idx, wrap), EV_DESC, old,
+					new, num);
+}
+
 /* Old and new straddle the end of the ring: 6 -> 2, lap 1 -> 0. */
 static void need_event_across_wrap(struct kunit *test)
 {
@@ -186,41 +193,25 @@ static void need_event_across_wrap(struct kunit *test)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
-		KUNIT_EXPECT_EQ_MSG(test, ivhost_packed_need_event(
-					off_wrap(cases[i].idx, cases[i].wrap),
-					EV_DESC, P(6, 1), P(2, 0), 8),
+		KUNIT_EXPECT_EQ_MSG(test, desc_event(cases[i].idx, cases[i].wrap,
+						     P(6, 1), P(2, 0), 8),
 				    cases[i].want, "case %u", i);
 	/* The same from lap 0 into lap 1. */
-	KUNIT_EXPECT_TRUE(test, ivhost_packed_need_event(off_wrap(1, 1),
-							 EV_DESC, P(6, 0),
-							 P(2, 1), 8));
-	KUNIT_EXPECT_FALSE(test, ivhost_packed_need_event(off_wrap(1, 0),
-							  EV_DESC, P(6, 0),
-							  P(2, 1), 8));
+	KUNIT_EXPECT_TRUE(test, desc_event(1, 1, P(6, 0), P(2, 1), 8));
+	KUNIT_EXPECT_FALSE(test, desc_event(1, 0, P(6, 0), P(2, 1), 8));
 	/* Nothing published: no event. */
-	KUNIT_EXPECT_FALSE(test, ivhost_packed_need_event(off_wrap(6, 1),
-							  EV_DESC, P(6, 1),
-							  P(6, 1), 8));
+	KUNIT_EXPECT_FALSE(test, desc_event(6, 1, P(6, 1), P(6, 1), 8));
 	/* A whole ring published, 3..7 in lap 1 then 0..2 in lap 0. */
 	for (i = 0; i < 8; i++) {
-		bool wrap = i >= 3;
-
-		KUNIT_EXPECT_TRUE(test, ivhost_packed_need_event(
-					off_wrap(i, wrap), EV_DESC, P(3, 1),
-					P(3, 0), 8));
-		KUNIT_EXPECT_FALSE(test, ivhost_packed_need_event(
-					off_wrap(i, !wrap), EV_DESC, P(3, 1),
-					P(3, 0), 8));
+		KUNIT_EXPECT_TRUE(test, desc_event(i, i >= 3, P(3, 1), P(3, 0),
+						   8));
+		KUNIT_EXPECT_FALSE(test, desc_event(i, i < 3, P(3, 1), P(3, 0),
+						    8));
 	}
 	/* The largest ring, across its end. */
-	KUNIT_EXPECT_TRUE(test, ivhost_packed_need_event(off_wrap(0, 0),
-							 EV_DESC,
-							 P(32767, 1), P(1, 0),
-							 32768));
-	KUNIT_EXPECT_FALSE(test, ivhost_packed_need_event(off_wrap(0, 1),
-							  EV_DESC,
-							  P(32767, 1), P(1, 0),
-							  32768));
+	KUNIT_EXPECT_TRUE(test, desc_event(0, 0, P(32767, 1), P(1, 0), 32768));
+	KUNIT_EXPECT_FALSE(test, desc_event(0, 1, P(32767, 1), P(1, 0),
+					    32768));
 }
 
 static void need_event_vs_model(struct kunit *test)
@@ -254,7 +245,7 @@ static void need_event_vs_model(struct kunit *test)
 			ow = off_wrap(rnd(&rs, num + 2), rnd(&rs, 2));
 		}
 		flags = rnd(&rs, 4) ? EV_DESC : prandom_u32_state(&rs);
-		KUNIT_EXPECT_EQ_MSG(test,
+		KUNIT_ASSERT_EQ_MSG(test,
 				    ivhost_packed_need_event(ow, flags, old, new,
 							     num),
 				    model_need_event(ow, flags, old, new, num),
@@ -325,15 +316,15 @@ static void state_round_trip(struct kunit *test)
 		a = P(rnd(&rs, num), rnd(&rs, 2));
 		u = P(rnd(&rs, num), rnd(&rs, 2));
 		s = ivhost_packed_state_encode(a, u);
-		KUNIT_EXPECT_EQ(test, s, a.idx | (u32)a.wrap << 15 |
+		KUNIT_ASSERT_EQ(test, s, a.idx | (u32)a.wrap << 15 |
 				(u32)u.idx << 16 | (u32)u.wrap << 31);
 		KUNIT_ASSERT_EQ(test, ivhost_packed_state_decode(s, num, &a2,
 								 &u2), 0);
-		KUNIT_EXPECT_TRUE(test, pos_eq(a, a2) && pos_eq(u, u2));
+		KUNIT_ASSERT_TRUE(test, pos_eq(a, a2) && pos_eq(u, u2));
 		s = prandom_u32_state(&rs);
 		KUNIT_ASSERT_EQ(test, ivhost_packed_state_decode(s, 0, &a2,
 								 &u2), 0);
-		KUNIT_EXPECT_EQ(test, ivhost_packed_state_encode(a2, u2), s);
+		KUNIT_ASSERT_EQ(test, ivhost_packed_state_encode(a2, u2), s);
 	}
 }
 

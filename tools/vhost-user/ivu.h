@@ -28,6 +28,7 @@
 #ifndef _IVU_H
 #define _IVU_H
 
+#include <endian.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -38,6 +39,7 @@
 
 #include "memtable.h"
 #include "devtlb.h"
+#include "chain_packed.h"
 
 #define IVU_MAX_QP		8	/* queue pairs */
 #define IVU_MAX_VQ		(2 * IVU_MAX_QP)
@@ -110,7 +112,31 @@ struct ivu_alias {
 };
 
 /**
- * struct ivu_vring - one split virtqueue
+ * struct ivu_packed - the state of a packed virtqueue (vring_packed.c)
+ * @avail: ring position of the next descriptor to take
+ * @used: ring position of the next used descriptor to write
+ * @signalled: @used at the last look at the driver's event suppression
+ *	area (EVENT_IDX)
+ * @unsignalled: ring positions @used moved on by since then
+ * @unpublished: ring positions @used moved on by since the last flush
+ * @first: ring slot of the first used descriptor not yet published: its
+ *	flags are written last (ivu_pk_flush())
+ * @first_flags: those flags
+ * @npop: chains taken since the frame began (ivu_pk_unpop())
+ */
+struct ivu_packed {
+	struct ivhost_packed_pos avail;
+	struct ivhost_packed_pos used;
+	struct ivhost_packed_pos signalled;
+	u32 unsignalled;
+	u32 unpublished;
+	u16 first;
+	u16 first_flags;
+	u32 npop;
+};
+
+/**
+ * struct ivu_vring - one split virtqueue (or packed: @packed)
  * @index: global vq index (2 * pair for RX, + 1 for TX)
  * @num: ring size
  * @addr: the addresses from SET_VRING_ADDR (frontend virtual addresses)
@@ -140,6 +166,11 @@ struct ivu_alias {
  *	once they are (ivu_vring_flush()), even if the ring restarted since
  * @more: a round ended on its weight, or something woke the ring: its
  *	worker runs another round
+ * @packed: the ring was started with VIRTIO_F_RING_PACKED: @desc, @avail
+ *	and @used are its descriptor ring and its driver and device event
+ *	suppression areas (vring_packed.c), @pk holds its positions, and
+ *	@last_used / @published_used count used descriptors
+ * @pk: packed: the ring's positions
  */
 struct ivu_vring {
 	int index;
@@ -159,11 +190,14 @@ struct ivu_vring {
 	struct ivhost_devtlb_vq tlbq;
 	bool used_idx_unread;
 	bool started, enabled, broken, err_due, more;
+	bool packed;
+	struct ivu_packed pk;
 };
 
 /**
  * struct ivu_buf - one descriptor chain, translated
- * @head: the chain's head index
+ * @head: the chain's head index (packed: its buffer ID)
+ * @ndesc: packed: ring descriptors the chain took
  * @iov: the chain's readable segments, then its writable ones
  * @n_out: readable segments (device reads: TX)
  * @n_in: writable segments (device writes: RX)
@@ -172,6 +206,7 @@ struct ivu_vring {
  */
 struct ivu_buf {
 	u16 head;
+	u16 ndesc;
 	struct iovec iov[IVU_IOV_MAX];
 	unsigned int n_out, n_in;
 	u64 out_len, in_len;
@@ -405,6 +440,25 @@ enum ivu_ev {
 
 #define IVU_TAG(kind, idx)	(((u64)(kind) << 32) | (u32)(idx))
 
+/*
+ * Ring accesses: the guest writes its rings while we read them, so each
+ * field is loaded or stored once, whole; the fences order them against
+ * the guest's (another process: TSan does not see them).
+ */
+#define ivu_rmb()	__atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define ivu_wmb()	__atomic_thread_fence(__ATOMIC_RELEASE)
+#define ivu_mb()	__atomic_thread_fence(__ATOMIC_SEQ_CST)
+
+static inline u16 ivu_rd16(const void *p)
+{
+	return le16toh(__atomic_load_n((const u16 *)p, __ATOMIC_RELAXED));
+}
+
+static inline void ivu_wr16(void *p, u16 v)
+{
+	__atomic_store_n((u16 *)p, htole16(v), __ATOMIC_RELAXED);
+}
+
 /* main.c */
 void ivu_watch(struct ivu_dev *d, int fd, u32 events, u64 tag);
 void ivu_unwatch(struct ivu_dev *d, int fd);
@@ -458,14 +512,38 @@ void ivu_vring_frame_begin(struct ivu_vring *vq);
 int ivu_vring_pop(struct ivu_dev *d, struct ivu_vring *vq,
 		  struct ivu_buf *b);
 void ivu_vring_unpop(struct ivu_vring *vq, unsigned int n);
-void ivu_vring_push(struct ivu_vring *vq, u16 head, u32 len);
+void ivu_vring_push(struct ivu_vring *vq, u16 head, u16 ndesc, u32 len);
 void ivu_vring_flush(struct ivu_dev *d, struct ivu_vring *vq);
 void ivu_vring_notify(struct ivu_dev *d, struct ivu_vring *vq, bool on);
 void ivu_vring_notify_at(struct ivu_dev *d, struct ivu_vring *vq, u16 idx);
 bool ivu_vring_has_avail(struct ivu_vring *vq);
-u16 ivu_vring_avail_idx(struct ivu_vring *vq);
+u16 ivu_vring_avail_pos(struct ivu_vring *vq);
+bool ivu_vring_avail_since(struct ivu_vring *vq, u16 pos);
 void ivu_vring_break(struct ivu_dev *d, struct ivu_vring *vq,
 		     const char *why, long arg);
+bool ivu_vring_aligned(const void *desc, const void *avail, const void *used);
+int ivu_vring_area(struct ivu_dev *d, struct ivu_vring *vq, unsigned int area,
+		   u64 iova, u64 len, u8 perm, void **ptr);
+int ivu_vring_map(struct ivu_dev *d, struct ivu_vring *vq, struct ivu_buf *b,
+		  const struct ivhost_desc *desc);
+int ivu_vring_indirect(struct ivu_dev *d, struct ivu_vring *vq,
+		       const struct ivhost_desc *desc,
+		       const unsigned char **table);
+bool ivu_vring_event_idx(const struct ivu_dev *d);
+void ivu_vring_pop_failed(struct ivu_dev *d, struct ivu_vring *vq, int err,
+			  u16 head);
+
+/* vring_packed.c: the packed counterparts, called by vring.c's */
+int ivu_pk_start(struct ivu_dev *d, struct ivu_vring *vq);
+int ivu_pk_rings(struct ivu_dev *d, struct ivu_vring *vq);
+bool ivu_pk_has_avail(struct ivu_vring *vq);
+bool ivu_pk_avail_since(struct ivu_vring *vq, u16 pos);
+int ivu_pk_pop(struct ivu_dev *d, struct ivu_vring *vq, struct ivu_buf *b);
+void ivu_pk_unpop(struct ivu_vring *vq, unsigned int n);
+void ivu_pk_push(struct ivu_vring *vq, u16 id, u16 ndesc, u32 len);
+void ivu_pk_flush(struct ivu_dev *d, struct ivu_vring *vq);
+void ivu_pk_notify(struct ivu_dev *d, struct ivu_vring *vq, bool on);
+void ivu_pk_notify_at(struct ivu_dev *d, struct ivu_vring *vq, u16 pos);
 
 /* net.c */
 void ivu_net_kick(struct ivu_dev *d, struct ivu_vring *vq);
@@ -523,6 +601,8 @@ void ivu_dirty_used(struct ivu_dev *d, struct ivu_vring *vq, const void *p,
 		    size_t len);
 void ivu_dirty_used_elems(struct ivu_dev *d, struct ivu_vring *vq, u16 from,
 			  u16 n);
+void ivu_dirty_ring(struct ivu_dev *d, struct ivu_vring *vq, const void *p,
+		    size_t len);
 void ivu_dirty_done(struct ivu_dev *d);
 int ivu_dirty_check_addr(const struct vhost_vring_addr *a);
 void ivu_dirty_stats(const struct ivu_dev *d, FILE *f);

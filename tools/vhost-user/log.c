@@ -13,13 +13,15 @@
  * What is marked, as the kernel device marks it (drivers/vhost/log.c):
  * every byte written into an RX buffer, and, for a ring configured with
  * VHOST_VRING_F_LOG, every write to its used ring (entries, index,
- * flags, avail_event).  The daemon knows what it wrote as local
- * addresses; RX buffers are logged by translating them back through the
- * memory table (every region mapping them), never by their IOVAs.  The
- * used ring is logged at log_guest_addr + offset, as the protocol says,
- * but with the device IOTLB, where log_guest_addr is an IOVA, by its
- * local address as the buffers are.  A mark comes after the write it
- * stands for, so a frontend that sees the bit copies the new data.
+ * flags, avail_event); packed: to its device area, and the used
+ * descriptors it writes in its descriptor ring (by their local address).
+ * The daemon knows what it wrote as local addresses; RX buffers are
+ * logged by translating them back through the memory table (every region
+ * mapping them), never by their IOVAs.  The used ring is logged at
+ * log_guest_addr + offset, as the protocol says, but with the device
+ * IOTLB, where log_guest_addr is an IOVA, by its local address as the
+ * buffers are.  A mark comes after the write it stands for, so a frontend
+ * that sees the bit copies the new data.
  *
  * The frontend is not trusted: every mark is checked against the log's
  * size.  A write that cannot be marked (outside the log, or memory the
@@ -343,6 +345,32 @@ void ivu_dirty_used_elems(struct ivu_dev *d, struct ivu_vring *vq, u16 from,
 	if (n > k)
 		ivu_dirty_used(d, vq, &vq->used->ring[0],
 			       (n - k) * sizeof(vq->used->ring[0]));
+}
+
+/**
+ * ivu_dirty_ring() - log a write to a ring's memory by its local address
+ * @d: the device
+ * @vq: the ring, given VHOST_VRING_F_LOG to be logged
+ * @p: where the write was (a local address in a memory-table region)
+ * @len: its length
+ *
+ * For the used descriptors of a packed ring, written in its descriptor
+ * ring, which SET_VRING_ADDR's log_guest_addr (the device area) does not
+ * name: its pages are found through the memory table, as buffers are.
+ * Call after the write.  Nothing is done unless logging is on and the
+ * ring was given VHOST_VRING_F_LOG.  A write that cannot be marked stops
+ * @vq.
+ */
+void ivu_dirty_ring(struct ivu_dev *d, struct ivu_vring *vq, const void *p,
+		    size_t len)
+{
+	int err;
+
+	if (!ivu_dirty_on(d) || !(vq->addr.flags & (1U << VHOST_VRING_F_LOG)))
+		return;
+	err = ivu_dirty_local(d, p, len);
+	if (err)
+		ivu_dirty_fail(d, vq, err);
 }
 
 /**

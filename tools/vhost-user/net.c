@@ -99,7 +99,7 @@ static bool ivu_net_tx(struct ivu_dev *d, struct ivu_vring *vq)
 		} else {
 			st->tx_drops++;
 		}
-		ivu_vring_push(vq, b->head, 0);
+		ivu_vring_push(vq, b->head, b->ndesc, 0);
 		bytes += b->out_len;
 		if (++pkts >= IVU_WEIGHT_PKTS || bytes >= IVU_WEIGHT_BYTES) {
 			ivu_vring_flush(d, vq);
@@ -156,15 +156,16 @@ static void ivu_net_find_u16(const struct ivu_buf *b, size_t off,
 
 /*
  * Place the frame waiting in @q into the guest.  Return 1 if placed, 0 if
- * the ring has no room (chains given back; @seen is the avail index that
- * was not enough), -EAGAIN on an IOTLB miss (chains given back, the frame
- * waits), -1 if the frame was dropped or the ring broke.
+ * the ring has no room (chains given back; @seen is the avail position
+ * that was not enough, ivu_vring_avail_pos()), -EAGAIN on an IOTLB miss
+ * (chains given back, the frame waits), -1 if the frame was dropped or the
+ * ring broke.
  */
 static int ivu_net_rx_place(struct ivu_dev *d, struct ivu_vring *vq,
 			    struct ivu_qp *q, u16 *seen)
 {
 	bool mrg = d->features & (1ULL << VIRTIO_NET_F_MRG_RXBUF);
-	static __thread struct { u16 head; u32 len; } used[IVU_RING_MAX];
+	static __thread struct { u16 head, ndesc; u32 len; } used[IVU_RING_MAX];
 	unsigned char *nb_at[2] = { NULL, NULL };
 	struct ivu_buf *b = &ivu_buf;
 	size_t left = q->rx_len, n;
@@ -183,7 +184,7 @@ static int ivu_net_rx_place(struct ivu_dev *d, struct ivu_vring *vq,
 		}
 		r = ivu_vring_pop(d, vq, b);
 		if (r <= 0) {
-			*seen = vq->last_avail;
+			*seen = ivu_vring_avail_pos(vq);
 			ivu_vring_unpop(vq, heads);
 			return r == -EAGAIN ? r : r < 0 ? -1 : 0;
 		}
@@ -209,6 +210,7 @@ static int ivu_net_rx_place(struct ivu_dev *d, struct ivu_vring *vq,
 			return -1;	/* the ring stopped; the frame waits */
 		}
 		used[heads - 1].head = b->head;
+		used[heads - 1].ndesc = b->ndesc;
 		used[heads - 1].len = n;
 		left -= n;
 	}
@@ -224,7 +226,8 @@ static int ivu_net_rx_place(struct ivu_dev *d, struct ivu_vring *vq,
 		}
 	}
 	for (i = 0; i < heads; i++)
-		ivu_vring_push(vq, used[i].head, used[i].len);
+		ivu_vring_push(vq, used[i].head, used[i].ndesc,
+			       used[i].len);
 	return 1;
 }
 
@@ -275,7 +278,7 @@ static bool ivu_net_rx(struct ivu_dev *d, struct ivu_vring *vq)
 				 * them alone would spin).
 				 */
 				ivu_vring_notify_at(d, vq, seen);
-				if (ivu_vring_avail_idx(vq) != seen)
+				if (ivu_vring_avail_since(vq, seen))
 					continue;
 				ivu_net_tap_watch(d, qpn, false);
 				break;

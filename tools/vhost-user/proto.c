@@ -127,7 +127,8 @@ u64 ivu_proto_features(const struct ivu_dev *d)
 		(1ULL << VHOST_F_LOG_ALL) |
 		(1ULL << IVU_F_PROTOCOL_FEATURES) |
 		(1ULL << VIRTIO_F_VERSION_1) |
-		(1ULL << VIRTIO_F_ACCESS_PLATFORM);
+		(1ULL << VIRTIO_F_ACCESS_PLATFORM) |
+		(1ULL << VIRTIO_F_RING_PACKED);
 
 	/* QEMU acks MQ only with the MQ protocol feature. */
 	if (d->queues > 1)
@@ -227,6 +228,12 @@ static struct ivu_vring *ivu_msg_vq(struct ivu_dev *d, u32 index)
 	return index < 2 * d->queues ? &d->vq[index] : NULL;
 }
 
+/* Were packed rings (VIRTIO_F_RING_PACKED) acked? */
+static bool ivu_packed(const struct ivu_dev *d)
+{
+	return d->features & (1ULL << VIRTIO_F_RING_PACKED);
+}
+
 static int ivu_get_features(struct ivu_dev *d, struct ivu_msg *m)
 {
 	return ivu_reply_u64(d, m, ivu_proto_features(d));
@@ -244,7 +251,7 @@ static void ivu_vring_remap(struct ivu_dev *d, struct ivu_vring *vq)
 
 static int ivu_set_features(struct ivu_dev *d, struct ivu_msg *m)
 {
-	bool iova = ivu_iotlb_on(d);
+	bool iova = ivu_iotlb_on(d), packed = ivu_packed(d);
 	u64 f = m->p.u64;
 	unsigned int i;
 	int err;
@@ -252,8 +259,11 @@ static int ivu_set_features(struct ivu_dev *d, struct ivu_msg *m)
 	if (f & ~ivu_proto_features(d))
 		return -EINVAL;
 	d->features = f;
-	/* Guest addresses change meaning: the rings are mapped again. */
-	if (iova != ivu_iotlb_on(d))
+	/*
+	 * Guest addresses, or the rings' layout, change meaning: the rings
+	 * are mapped again.
+	 */
+	if (iova != ivu_iotlb_on(d) || packed != ivu_packed(d))
 		for (i = 0; i < 2 * d->queues; i++)
 			ivu_vring_remap(d, &d->vq[i]);
 	ivu_iotlb_flush(d);
@@ -334,7 +344,9 @@ static int ivu_set_vring_num(struct ivu_dev *d, struct ivu_msg *m)
 	struct ivu_vring *vq = ivu_msg_vq(d, m->p.state.index);
 	u32 num = m->p.state.num;
 
-	if (!vq || !num || num > IVU_RING_MAX || (num & (num - 1)))
+	/* A packed ring's size need not be a power of two. */
+	if (!vq || !num || num > IVU_RING_MAX ||
+	    (!ivu_packed(d) && (num & (num - 1))))
 		return -EINVAL;
 	if (ivu_vring_reconfigure(d, vq))
 		return -EBUSY;
@@ -354,10 +366,35 @@ static int ivu_set_vring_addr(struct ivu_dev *d, struct ivu_msg *m)
 	return 0;
 }
 
+/*
+ * A packed ring's state: the avail position in bits 0-15, the used one in
+ * bits 16-31, each an index with its wrap counter in the top bit (QEMU's
+ * encoding, drivers/vhost/chain_packed.c); an index must be below the
+ * ring's size when that is known (and is checked again at start).
+ */
+static int ivu_set_packed_base(struct ivu_dev *d, struct ivu_vring *vq,
+			       u32 state)
+{
+	struct ivhost_packed_pos avail, used;
+
+	if (ivhost_packed_state_decode(state, vq->num, &avail, &used)) {
+		ivu_log("vq %d: packed ring state 0x%08x out of range (num %u)",
+			vq->index, state, vq->num);
+		return -EINVAL;
+	}
+	if (ivu_vring_reconfigure(d, vq))
+		return -EBUSY;
+	vq->pk.avail = avail;
+	vq->pk.used = used;
+	return 0;
+}
+
 static int ivu_set_vring_base(struct ivu_dev *d, struct ivu_msg *m)
 {
 	struct ivu_vring *vq = ivu_msg_vq(d, m->p.state.index);
 
+	if (vq && ivu_packed(d))
+		return ivu_set_packed_base(d, vq, m->p.state.num);
 	if (!vq || m->p.state.num > 0xffff)
 		return -EINVAL;
 	if (ivu_vring_reconfigure(d, vq))
@@ -374,13 +411,20 @@ static int ivu_get_vring_base(struct ivu_dev *d, struct ivu_msg *m)
 	if (!vq)
 		return -EINVAL;
 	/* Every round published what it used: last_used is used->idx. */
-	ivu_dbg("vq %d: stopped at avail %u, used %u", vq->index,
-		vq->last_avail, vq->last_used);
+	if (ivu_packed(d))
+		ivu_dbg("vq %d: stopped at avail %u/%u, used %u/%u (packed)",
+			vq->index, vq->pk.avail.idx, vq->pk.avail.wrap,
+			vq->pk.used.idx, vq->pk.used.wrap);
+	else
+		ivu_dbg("vq %d: stopped at avail %u, used %u", vq->index,
+			vq->last_avail, vq->last_used);
 	ivu_vring_stop(d, vq);
 	ivu_net_rearm(d, vq->index / 2);
 	ivu_iotlb_flush(d);
 	s.index = vq->index;
-	s.num = vq->last_avail;
+	s.num = ivu_packed(d) ?
+		ivhost_packed_state_encode(vq->pk.avail, vq->pk.used) :
+		vq->last_avail;
 	return ivu_msg_reply(d, m, &s, sizeof(s));
 }
 

@@ -3,7 +3,9 @@
  * Split virtqueues in guest memory: taking chains from the avail ring,
  * returning them on the used ring, notification suppression both ways
  * (VRING_USED_F_NO_NOTIFY / avail_event, VRING_AVAIL_F_NO_INTERRUPT /
- * used_event with VIRTIO_RING_F_EVENT_IDX).
+ * used_event with VIRTIO_RING_F_EVENT_IDX).  A ring started with
+ * VIRTIO_F_RING_PACKED is packed: the public functions here hand it to
+ * their counterparts in vring_packed.c.
  *
  * The guest writes the rings while we read them, so every field is read
  * once into a local copy, and the copy is what gets checked and used.
@@ -28,21 +30,13 @@
 #include "chain.h"
 #include "ivu.h"
 
-#define ivu_rmb()	__atomic_thread_fence(__ATOMIC_ACQUIRE)
-#define ivu_wmb()	__atomic_thread_fence(__ATOMIC_RELEASE)
-#define ivu_mb()	__atomic_thread_fence(__ATOMIC_SEQ_CST)
-
-static u16 ivu_rd16(const void *p)
-{
-	return le16toh(__atomic_load_n((const u16 *)p, __ATOMIC_RELAXED));
-}
-
-static void ivu_wr16(void *p, u16 v)
-{
-	__atomic_store_n((u16 *)p, htole16(v), __ATOMIC_RELAXED);
-}
-
-static bool ivu_event_idx(const struct ivu_dev *d)
+/**
+ * ivu_vring_event_idx() - was VIRTIO_RING_F_EVENT_IDX acked?
+ * @d: the device
+ *
+ * Return: true if it was.
+ */
+bool ivu_vring_event_idx(const struct ivu_dev *d)
 {
 	return d->features & (1ULL << VIRTIO_RING_F_EVENT_IDX);
 }
@@ -56,6 +50,9 @@ void ivu_vring_init(struct ivu_vring *vq, int index)
 {
 	memset(vq, 0, sizeof(*vq));
 	vq->index = index;
+	/* A packed ring's wrap counters start at 1 (virtio 1.1, 2.7.1). */
+	vq->pk.avail.wrap = true;
+	vq->pk.used.wrap = true;
 	vq->kick_fd = -1;
 	vq->call_fd = -1;
 	vq->err_fd = -1;
@@ -115,12 +112,18 @@ void ivu_vring_break(struct ivu_dev *d, struct ivu_vring *vq,
 		ivu_vring_signal_err(vq);
 }
 
-/*
+/**
+ * ivu_vring_aligned() - are a ring's areas aligned where they are mapped?
+ * @desc: the descriptors, locally
+ * @avail: the avail ring (packed: the driver area, which must also be
+ *	4-byte aligned)
+ * @used: the used ring (packed: the device area)
+ *
  * The rings as mapped here must be aligned as the frontend's addresses
  * are: a region's (or an IOTLB entry's) offset may shift them.
+ * Return: true if they are.
  */
-static bool ivu_vring_aligned(const void *desc, const void *avail,
-			      const void *used)
+bool ivu_vring_aligned(const void *desc, const void *avail, const void *used)
 {
 	return !((uintptr_t)desc & 15) && !((uintptr_t)avail & 1) &&
 	       !((uintptr_t)used & 3);
@@ -184,6 +187,11 @@ int ivu_vring_start(struct ivu_dev *d, struct ivu_vring *vq)
 	vq->signalled_valid = false;
 	if (!n || !vq->addr_set)
 		return -EINVAL;
+	vq->packed = d->features & (1ULL << VIRTIO_F_RING_PACKED);
+	if (vq->packed)
+		return ivu_pk_start(d, vq);
+	if (n & (n - 1))
+		return -EINVAL;	/* set for a packed ring */
 	if ((a->desc_user_addr & 15) || (a->avail_user_addr & 1) ||
 	    (a->used_user_addr & 3))
 		return -EINVAL;
@@ -266,11 +274,12 @@ static int ivu_vring_ring(struct ivu_dev *d, struct ivu_vring *vq,
 static void ivu_vring_touch(struct ivu_dev *d, struct ivu_vring *vq)
 {
 	const struct vhost_vring_addr *a = &vq->addr;
-	u64 n = vq->num;
+	u64 n = vq->num, al = vq->packed ? 4 : 6 + 2 * n;	/* packed: */
+	u64 ul = vq->packed ? 4 : 6 + 8 * n;	/* the event areas */
 	struct ivhost_devtlb_range r[3] = {
 		{ a->desc_user_addr, a->desc_user_addr + 16 * n - 1 },
-		{ a->avail_user_addr, a->avail_user_addr + 6 + 2 * n - 1 },
-		{ a->used_user_addr, a->used_user_addr + 6 + 8 * n - 1 },
+		{ a->avail_user_addr, a->avail_user_addr + al - 1 },
+		{ a->used_user_addr, a->used_user_addr + ul - 1 },
 	};
 
 	ivhost_devtlb_touch(&d->iotlb.tlb, r, ARRAY_SIZE(r));
@@ -294,6 +303,8 @@ int ivu_vring_rings(struct ivu_dev *d, struct ivu_vring *vq)
 	u64 n = vq->num;
 	int err;
 
+	if (vq->packed && !vq->desc)
+		return ivu_pk_rings(d, vq);
 	if (vq->desc) {
 		if (ivu_iotlb_on(d))
 			ivu_vring_touch(d, vq);
@@ -345,23 +356,53 @@ int ivu_vring_rings(struct ivu_dev *d, struct ivu_vring *vq)
  */
 bool ivu_vring_has_avail(struct ivu_vring *vq)
 {
+	if (vq->packed)
+		return ivu_pk_has_avail(vq);
 	return ivu_rd16(&vq->avail->idx) != vq->last_avail;
 }
 
 /**
- * ivu_vring_avail_idx() - the guest's avail index, now
+ * ivu_vring_avail_pos() - where the ring takes its next chain
  * @vq: a ready ring
  *
- * Return: avail->idx as the guest last wrote it.
+ * Return: the next avail entry to take; packed: the next descriptor's
+ * position, its index with its wrap counter in bit 15.
  */
-u16 ivu_vring_avail_idx(struct ivu_vring *vq)
+u16 ivu_vring_avail_pos(struct ivu_vring *vq)
 {
-	return ivu_rd16(&vq->avail->idx);
+	if (vq->packed)
+		return vq->pk.avail.idx | vq->pk.avail.wrap << 15;
+	return vq->last_avail;
 }
 
-/* Add [addr, addr + len) of guest memory to @b's segments. */
-static int ivu_vring_map(struct ivu_dev *d, struct ivu_vring *vq,
-			 struct ivu_buf *b, const struct ivhost_desc *desc)
+/**
+ * ivu_vring_avail_since() - has the guest made chains available at @pos?
+ * @vq: a ready ring
+ * @pos: what ivu_vring_avail_pos() returned
+ *
+ * Return: true if the avail index moved past @pos; packed: if the
+ * descriptor at @pos is available.
+ */
+bool ivu_vring_avail_since(struct ivu_vring *vq, u16 pos)
+{
+	if (vq->packed)
+		return ivu_pk_avail_since(vq, pos);
+	return ivu_rd16(&vq->avail->idx) != pos;
+}
+
+/**
+ * ivu_vring_map() - add a descriptor's buffer to a chain's segments
+ * @d: the device
+ * @vq: the ring it came from
+ * @b: the chain: its readable segments, or writable with
+ *	VRING_DESC_F_WRITE in @desc's flags
+ * @desc: the descriptor
+ *
+ * Return: 0; -EAGAIN on an IOTLB miss, -EACCES for an access it denies,
+ * -ENOSPC for a frame in too many of its entries; else -EFAULT.
+ */
+int ivu_vring_map(struct ivu_dev *d, struct ivu_vring *vq, struct ivu_buf *b,
+		  const struct ivhost_desc *desc)
 {
 	unsigned int used = b->n_out + b->n_in;
 	bool wr = desc->flags & VRING_DESC_F_WRITE;
@@ -374,8 +415,10 @@ static int ivu_vring_map(struct ivu_dev *d, struct ivu_vring *vq,
 	else
 		n = ivu_mem_gpa_iov(&d->mem, desc->addr, desc->len,
 				    b->iov + used, IVU_IOV_MAX - used);
-	if (n < 0)
+	if (n == -EAGAIN || n == -EACCES || n == -ENOSPC)
 		return n;
+	if (n < 0)
+		return -EFAULT;
 	if (wr) {
 		b->n_in += n;
 		b->in_len += desc->len;
@@ -397,10 +440,18 @@ static void ivu_desc_read(struct ivhost_desc *out, const void *in)
 	out->next = le16toh(raw.next);
 }
 
-/* The indirect table @desc points at, mapped locally: 0 or -errno. */
-static int ivu_vring_indirect(struct ivu_dev *d, struct ivu_vring *vq,
-			      const struct ivhost_desc *desc,
-			      const unsigned char **table)
+/**
+ * ivu_vring_indirect() - map the indirect table a descriptor points at
+ * @d: the device
+ * @vq: the ring it came from
+ * @desc: the descriptor
+ * @table: gets the table's local address
+ *
+ * Return: 0, or a negative errno (-EAGAIN on an IOTLB miss).
+ */
+int ivu_vring_indirect(struct ivu_dev *d, struct ivu_vring *vq,
+		       const struct ivhost_desc *desc,
+		       const unsigned char **table)
 {
 	void *p;
 	int err;
@@ -448,10 +499,8 @@ static int ivu_vring_walk(struct ivu_dev *d, struct ivu_vring *vq, u16 head,
 		if (r < 0)
 			break;
 		err = ivu_vring_map(d, vq, b, &desc);
-		if (err == -EAGAIN || err == -EACCES || err == -ENOSPC)
-			return err;
 		if (err)
-			return -EFAULT;
+			return err;
 		if (r == IVHOST_CHAIN_DONE)
 			return 0;
 	}
@@ -504,6 +553,48 @@ void ivu_vring_frame_begin(struct ivu_vring *vq)
 {
 	vq->tlbq.budget = IVU_FRAME_MAX_ENTRIES;
 	vq->tlbq.nseen = 0;
+	vq->pk.npop = 0;
+}
+
+/**
+ * ivu_vring_pop_failed() - stop a ring whose chain could not be taken
+ * @d: the device
+ * @vq: the ring
+ * @err: why: the negative errno of the walk (not -EAGAIN)
+ * @head: the chain's head
+ */
+void ivu_vring_pop_failed(struct ivu_dev *d, struct ivu_vring *vq, int err,
+			  u16 head)
+{
+	ivu_vring_break(d, vq, err == -EACCES ?
+			"IOTLB denies the access, head" :
+			err == -ENOSPC ?
+			"frame in too many IOTLB entries, head" :
+			err == -EFAULT ?
+			"descriptor outside guest memory, head" :
+			err == -ELOOP ? "descriptor loop, head" :
+			"bad descriptor chain, head", head);
+}
+
+/**
+ * ivu_vring_area() - translate one of a ring's areas through the IOTLB
+ * @d: the device, with the IOTLB on
+ * @vq: the ring
+ * @area: which: 0 the descriptors, 1 the avail ring (packed: the driver
+ *	area), 2 the used ring (packed: the device area)
+ * @iova: the area's IOVA
+ * @len: its length
+ * @perm: the access needed
+ * @ptr: gets its local address
+ *
+ * A denied access, or an area outside the IOTLB's memory, stops the ring.
+ * Return: 0, -EAGAIN on a miss, or the negative errno the ring stopped for.
+ */
+int ivu_vring_area(struct ivu_dev *d, struct ivu_vring *vq, unsigned int area,
+		   u64 iova, u64 len, u8 perm, void **ptr)
+{
+	(void)area;	/* every area is translated alike */
+	return ivu_vring_ring(d, vq, iova, len, perm, ptr);
 }
 
 /**
@@ -526,6 +617,8 @@ int ivu_vring_pop(struct ivu_dev *d, struct ivu_vring *vq, struct ivu_buf *b)
 
 	if (vq->broken)
 		return -EIO;
+	if (vq->packed)
+		return ivu_pk_pop(d, vq, b);
 	avail_idx = ivu_rd16(&vq->avail->idx);
 	if (avail_idx == vq->last_avail)
 		return 0;
@@ -546,14 +639,7 @@ int ivu_vring_pop(struct ivu_dev *d, struct ivu_vring *vq, struct ivu_buf *b)
 		return err;
 	}
 	if (err) {
-		ivu_vring_break(d, vq, err == -EACCES ?
-				"IOTLB denies the access, head" :
-				err == -ENOSPC ?
-				"frame in too many IOTLB entries, head" :
-				err == -EFAULT ?
-				"descriptor outside guest memory, head" :
-				err == -ELOOP ? "descriptor loop, head" :
-				"bad descriptor chain, head", head);
+		ivu_vring_pop_failed(d, vq, err, head);
 		return err;
 	}
 	vq->last_avail++;
@@ -567,19 +653,28 @@ int ivu_vring_pop(struct ivu_dev *d, struct ivu_vring *vq, struct ivu_buf *b)
  */
 void ivu_vring_unpop(struct ivu_vring *vq, unsigned int n)
 {
-	vq->last_avail -= n;
+	if (vq->packed)
+		ivu_pk_unpop(vq, n);
+	else
+		vq->last_avail -= n;
 }
 
 /**
  * ivu_vring_push() - return a chain on the used ring (not yet visible)
  * @vq: the ring
- * @head: the chain's head
+ * @head: the chain's head (packed: its buffer ID)
+ * @ndesc: packed: the ring descriptors it took (struct ivu_buf's ndesc)
  * @len: bytes written into it
  */
-void ivu_vring_push(struct ivu_vring *vq, u16 head, u32 len)
+void ivu_vring_push(struct ivu_vring *vq, u16 head, u16 ndesc, u32 len)
 {
-	struct vring_used_elem *e = &vq->used->ring[vq->last_used & (vq->num - 1)];
+	struct vring_used_elem *e;
 
+	if (vq->packed) {
+		ivu_pk_push(vq, head, ndesc, len);
+		return;
+	}
+	e = &vq->used->ring[vq->last_used & (vq->num - 1)];
 	e->id = htole32(head);
 	e->len = htole32(len);
 	vq->last_used++;
@@ -606,7 +701,7 @@ static bool ivu_vring_need_signal(struct ivu_dev *d, struct ivu_vring *vq)
 	ivu_mb();
 	if (ivu_vring_ran_empty(d, vq))
 		return true;
-	if (!ivu_event_idx(d))
+	if (!ivu_vring_event_idx(d))
 		return !(ivu_rd16(&vq->avail->flags) & VRING_AVAIL_F_NO_INTERRUPT);
 	event = ivu_rd16(&vq->avail->ring[vq->num]);
 	vq->signalled_used = vq->published_used;
@@ -643,7 +738,10 @@ static void ivu_vring_publish(struct ivu_dev *d, struct ivu_vring *vq)
  */
 void ivu_vring_flush(struct ivu_dev *d, struct ivu_vring *vq)
 {
-	ivu_vring_publish(d, vq);
+	if (vq->packed)
+		ivu_pk_flush(d, vq);
+	else
+		ivu_vring_publish(d, vq);
 	if (vq->err_due)
 		ivu_vring_signal_err(vq);
 }
@@ -654,11 +752,14 @@ void ivu_vring_flush(struct ivu_dev *d, struct ivu_vring *vq)
  * @vq: a ready ring
  * @idx: the avail index whose entry should kick (with EVENT_IDX); an RX
  *	ring that gave back chains too small for a frame passes the index
- *	it had seen, so that only a new buffer kicks
+ *	it had seen, so that only a new buffer kicks; packed: a position,
+ *	as ivu_vring_avail_pos() gives it
  */
 void ivu_vring_notify_at(struct ivu_dev *d, struct ivu_vring *vq, u16 idx)
 {
-	if (ivu_event_idx(d)) {
+	if (vq->packed) {
+		ivu_pk_notify_at(d, vq, idx);
+	} else if (ivu_vring_event_idx(d)) {
 		ivu_wr16(&vq->used->ring[vq->num], idx);
 		ivu_dirty_used(d, vq, &vq->used->ring[vq->num], sizeof(u16));
 	} else {
@@ -675,7 +776,11 @@ void ivu_vring_notify_at(struct ivu_dev *d, struct ivu_vring *vq, u16 idx)
  */
 void ivu_vring_notify(struct ivu_dev *d, struct ivu_vring *vq, bool on)
 {
-	if (ivu_event_idx(d)) {
+	if (vq->packed) {
+		ivu_pk_notify(d, vq, on);
+		return;
+	}
+	if (ivu_vring_event_idx(d)) {
 		/* Off: leave avail_event behind; the guest stops kicking. */
 		if (on) {
 			ivu_wr16(&vq->used->ring[vq->num], vq->last_avail);

@@ -786,6 +786,7 @@ from attack_review import REVIEW_CHECKS  # noqa: E402
 from attack_threads import THREAD_CHECKS  # noqa: E402
 from attack_fuzzvu import FUZZVU_CHECKS  # noqa: E402
 from attack_access import ACCESS_CHECKS  # noqa: E402
+from attack_packed import PACKED_CHECKS  # noqa: E402
 from attack_log import (log_bad_base, log_iotlb_gpa, log_marks,  # noqa: E402
                         log_tiny, log_truncated, log_used_outside,
                         log_used_outside_nothing_more,
@@ -862,3 +863,4 @@ CHECKS += REVIEW_CHECKS
 CHECKS += THREAD_CHECKS
 CHECKS += FUZZVU_CHECKS
 CHECKS += ACCESS_CHECKS
+CHECKS += PACKED_CHECKS

@@ -522,6 +522,8 @@ bool ivu_vring_avail_since(struct ivu_vring *vq, u16 pos);
 void ivu_vring_break(struct ivu_dev *d, struct ivu_vring *vq,
 		     const char *why, long arg);
 bool ivu_vring_aligned(const void *desc, const void *avail, const void *used);
+void *ivu_vring_qva(struct ivu_dev *d, struct ivu_vring *vq,
+		    unsigned int area, u64 qva, u64 len);
 int ivu_vring_area(struct ivu_dev *d, struct ivu_vring *vq, unsigned int area,
 		   u64 iova, u64 len, u8 perm, void **ptr);
 int ivu_vring_map(struct ivu_dev *d, struct ivu_vring *vq, struct ivu_buf *b,
@@ -601,8 +603,8 @@ void ivu_dirty_used(struct ivu_dev *d, struct ivu_vring *vq, const void *p,
 		    size_t len);
 void ivu_dirty_used_elems(struct ivu_dev *d, struct ivu_vring *vq, u16 from,
 			  u16 n);
-void ivu_dirty_ring(struct ivu_dev *d, struct ivu_vring *vq, const void *p,
-		    size_t len);
+void ivu_dirty_ring(struct ivu_dev *d, struct ivu_vring *vq,
+		    unsigned int area, const void *p, size_t len);
 void ivu_dirty_done(struct ivu_dev *d);
 int ivu_dirty_check_addr(const struct vhost_vring_addr *a);
 void ivu_dirty_stats(const struct ivu_dev *d, FILE *f);

@@ -273,19 +273,32 @@ int ivu_dirty_mem(struct ivu_dev *d, struct ivu_vring *vq, const void *p,
 	return err;
 }
 
-/*
- * With the IOTLB, a used ring read and written through an alias (alias.c)
- * is logged by the memory the write really went to: [off, off + len) of
- * the ring, translated again.
- */
-static int ivu_dirty_used_pieces(struct ivu_dev *d, struct ivu_vring *vq,
-				 u64 off, size_t len)
+/* The frontend address of a ring area: an IOVA, or a QVA without the IOTLB. */
+static u64 ivu_dirty_area_addr(const struct ivu_vring *vq, unsigned int area)
 {
+	const struct vhost_vring_addr *a = &vq->addr;
+
+	return area == 0 ? a->desc_user_addr :
+	       area == 1 ? a->avail_user_addr : a->used_user_addr;
+}
+
+/*
+ * A ring area read and written through an alias (alias.c): the bytes at
+ * @off are marked by the guest memory they really are, found from the
+ * area's frontend address as the ring was mapped.
+ */
+static int ivu_dirty_area_pieces(struct ivu_dev *d, struct ivu_vring *vq,
+				 unsigned int area, u64 off, size_t len)
+{
+	u64 addr = ivu_dirty_area_addr(vq, area) + off;
 	struct iovec seg[16];
 	int i, n, err = 0;
 
-	n = ivu_iotlb_local(d, vq, vq->addr.used_user_addr + off, len,
-			    IVHOST_PERM_WO, seg, ARRAY_SIZE(seg));
+	if (ivu_iotlb_on(d))
+		n = ivu_iotlb_local(d, vq, addr, len, IVHOST_PERM_WO, seg,
+				    ARRAY_SIZE(seg));
+	else
+		n = ivu_mem_qva_iov(&d->mem, addr, len, seg, ARRAY_SIZE(seg));
 	if (n < 0)
 		return n;
 	for (i = 0; i < n && !err; i++)
@@ -313,7 +326,7 @@ void ivu_dirty_used(struct ivu_dev *d, struct ivu_vring *vq, const void *p,
 	if (!ivu_dirty_on(d) || !(vq->addr.flags & (1U << VHOST_VRING_F_LOG)))
 		return;
 	if (ivu_iotlb_on(d) && vq->alias[2].base)
-		err = ivu_dirty_used_pieces(d, vq, off, len);
+		err = ivu_dirty_area_pieces(d, vq, 2, off, len);
 	else if (ivu_iotlb_on(d))
 		err = ivu_dirty_local(d, p, len);
 	else if (__builtin_add_overflow(vq->addr.log_guest_addr, off, &gpa))
@@ -351,24 +364,34 @@ void ivu_dirty_used_elems(struct ivu_dev *d, struct ivu_vring *vq, u16 from,
  * ivu_dirty_ring() - log a write to a ring's memory by its local address
  * @d: the device
  * @vq: the ring, given VHOST_VRING_F_LOG to be logged
- * @p: where the write was (a local address in a memory-table region)
+ * @area: the ring area written (0 the descriptors, 2 the used ring)
+ * @p: where the write was, inside the area's local mapping
  * @len: its length
  *
  * For the used descriptors of a packed ring, written in its descriptor
  * ring, which SET_VRING_ADDR's log_guest_addr (the device area) does not
- * name: its pages are found through the memory table, as buffers are.
+ * name: its pages are found through the memory table, as buffers are;
+ * an area read through an alias, by the memory behind each piece.
  * Call after the write.  Nothing is done unless logging is on and the
  * ring was given VHOST_VRING_F_LOG.  A write that cannot be marked stops
  * @vq.
  */
-void ivu_dirty_ring(struct ivu_dev *d, struct ivu_vring *vq, const void *p,
-		    size_t len)
+void ivu_dirty_ring(struct ivu_dev *d, struct ivu_vring *vq,
+		    unsigned int area, const void *p, size_t len)
 {
+	const void *base = area == 0 ? (const void *)vq->desc :
+			   area == 1 ? (const void *)vq->avail :
+				       (const void *)vq->used;
 	int err;
 
 	if (!ivu_dirty_on(d) || !(vq->addr.flags & (1U << VHOST_VRING_F_LOG)))
 		return;
-	err = ivu_dirty_local(d, p, len);
+	if (vq->alias[area].base)
+		err = ivu_dirty_area_pieces(d, vq, area,
+					    (const u8 *)p - (const u8 *)base,
+					    len);
+	else
+		err = ivu_dirty_local(d, p, len);
 	if (err)
 		ivu_dirty_fail(d, vq, err);
 }

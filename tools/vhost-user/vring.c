@@ -149,11 +149,18 @@ void ivu_vring_unmap_rings(struct ivu_vring *vq)
 		ivu_alias_unmap(&vq->alias[i], vq->index * IVU_RING_AREAS + i);
 }
 
-/*
- * A ring's frontend virtual range without the IOTLB: in place if it is
- * in one region, else through an alias of its pieces; NULL if neither.
+/**
+ * ivu_vring_qva() - map a ring area's frontend virtual range
+ * @d: the device, without the IOTLB
+ * @vq: the ring
+ * @area: which area (0 descriptors, 1 avail/driver, 2 used/device)
+ * @qva: the area's frontend virtual address
+ * @len: its length
+ *
+ * Return: the area in place if it is in one region, else through an
+ * alias of its pieces (alias.c); NULL if neither.
  */
-static void *ivu_vring_qva(struct ivu_dev *d, struct ivu_vring *vq,
+void *ivu_vring_qva(struct ivu_dev *d, struct ivu_vring *vq,
 			   unsigned int area, u64 qva, u64 len)
 {
 	struct iovec seg[IVU_MAX_REGIONS];
@@ -593,8 +600,7 @@ void ivu_vring_pop_failed(struct ivu_dev *d, struct ivu_vring *vq, int err,
 int ivu_vring_area(struct ivu_dev *d, struct ivu_vring *vq, unsigned int area,
 		   u64 iova, u64 len, u8 perm, void **ptr)
 {
-	(void)area;	/* every area is translated alike */
-	return ivu_vring_ring(d, vq, iova, len, perm, ptr);
+	return ivu_vring_ring(d, vq, area, iova, len, perm, ptr);
 }
 
 /**

@@ -154,12 +154,12 @@ int ivu_pk_start(struct ivu_dev *d, struct ivu_vring *vq)
 	pk->unpublished = 0;
 	pk->npop = 0;
 	if (!ivu_iotlb_on(d)) {
-		vq->desc = ivu_mem_qva(&d->mem, a->desc_user_addr, 16 * n);
-		vq->avail = ivu_mem_qva(&d->mem, a->avail_user_addr, 4);
-		vq->used = ivu_mem_qva(&d->mem, a->used_user_addr, 4);
+		vq->desc = ivu_vring_qva(d, vq, 0, a->desc_user_addr, 16 * n);
+		vq->avail = ivu_vring_qva(d, vq, 1, a->avail_user_addr, 4);
+		vq->used = ivu_vring_qva(d, vq, 2, a->used_user_addr, 4);
 		if (!vq->desc || !vq->avail || !vq->used ||
 		    !ivu_pk_aligned(vq->desc, vq->avail, vq->used)) {
-			vq->desc = NULL;
+			ivu_vring_unmap_rings(vq);
 			return -EINVAL;
 		}
 	}
@@ -405,10 +405,10 @@ static void ivu_pk_log_used(struct ivu_dev *d, struct ivu_vring *vq)
 	u32 n = pk->unpublished < vq->num ? pk->unpublished : vq->num;
 	u32 k = n < vq->num - pk->first ? n : vq->num - pk->first;
 
-	ivu_dirty_ring(d, vq, &ivu_pk_ring(vq)[pk->first],
+	ivu_dirty_ring(d, vq, 0, &ivu_pk_ring(vq)[pk->first],
 		       k * sizeof(struct vring_packed_desc));
 	if (n > k)
-		ivu_dirty_ring(d, vq, &ivu_pk_ring(vq)[0],
+		ivu_dirty_ring(d, vq, 0, &ivu_pk_ring(vq)[0],
 			       (n - k) * sizeof(struct vring_packed_desc));
 }
 

@@ -17,10 +17,18 @@
  * of ivhost's IOTLB core, which ivhost-user shares, starts with
  * IVHOST_CORE_ONLY(): it runs on ivhost and, when $IVHOST_USER_BACKEND
  * says so, on ivhost-user.
+ *
+ * IVHOST_RING=packed runs the tests on packed virtqueues (VIRTIO_F_RING_
+ * PACKED): the test VMM asks for the feature and a device that does not
+ * offer it fails the bring-up with IVHOST_NO_LAYOUT, which the tests
+ * SKIP with that reason (vhost_net has no packed rings).  Unset or
+ * "split": split rings, as before.  A test that builds split ring
+ * structures itself starts with SPLIT_ONLY(why).
  */
 #ifndef IVHOST_SELFTEST_COMMON_H
 #define IVHOST_SELFTEST_COMMON_H
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,10 +41,30 @@ static inline int ivhost_path_is_user(const char *p)
 	return !strncmp(p, VMM_VU_PREFIX, strlen(VMM_VU_PREFIX));
 }
 
+/* IVHOST_RING=packed: the tests run on packed rings. */
+static inline int ivhost_ring_packed(void)
+{
+	const char *r = getenv("IVHOST_RING");
+
+	return r && !strcmp(r, "packed");
+}
+
+/* What vmm_bringup() returns when the device lacks the ring layout. */
+#define IVHOST_NO_LAYOUT (-EPROTONOSUPPORT)
+
+/* strerror(-@r), or why the layout asked for is not there. */
+static inline const char *ivhost_strerror(int r)
+{
+	if (r == IVHOST_NO_LAYOUT && ivhost_ring_packed())
+		return "no VIRTIO_F_RING_PACKED offered (IVHOST_RING=packed)";
+	return strerror(-r);
+}
+
 static inline const char *ivhost_dev_path(void)
 {
 	const char *p = getenv("IVHOST_DEV");
 
+	vmm_ring_use(ivhost_ring_packed());
 	p = p && *p ? p : IVHOST_DEFAULT_DEV;
 	if (ivhost_path_is_user(p))
 		vmm_tap_use(getenv("IVHOST_USER_TAP"));
@@ -90,6 +118,12 @@ static inline int ivhost_dev_has_ivhost_core(void)
 	if (!ivhost_dev_has_ivhost_core())				\
 		SKIP(return, "ivhost IOTLB core behaviour (%s)",	\
 		     ivhost_dev_path());				\
+} while (0)
+
+/* Skip the current test on packed rings, saying @why. */
+#define SPLIT_ONLY(why) do {						\
+	if (ivhost_ring_packed())					\
+		SKIP(return, "split rings only: %s", why);		\
 } while (0)
 
 /* Skip the current test unless the device under test is ivhost. */

@@ -328,7 +328,7 @@ FIXTURE_SETUP(hostile)
 		IVHOST_ONLY();
 	r = rt_up(&self->d, RT_BASE_FEATURES, RING);
 	if (rt_missing(r))
-		SKIP(return, "%s: %s", ivhost_dev_path(), strerror(-r));
+		SKIP(return, "%s: %s", ivhost_dev_path(), ivhost_strerror(r));
 	ASSERT_EQ(0, r) TH_LOG("bring-up: %s", strerror(-r));
 	ASSERT_EQ(0, vmm_set_backend(&self->d.v, variant->qi, self->d.t.fd));
 }
@@ -440,7 +440,7 @@ FIXTURE_SETUP(reset)
 
 	r = rt_up(&self->d, RT_BASE_FEATURES, RING);
 	if (rt_missing(r))
-		SKIP(return, "%s: %s", ivhost_dev_path(), strerror(-r));
+		SKIP(return, "%s: %s", ivhost_dev_path(), ivhost_strerror(r));
 	ASSERT_EQ(0, r) TH_LOG("bring-up: %s", strerror(-r));
 	ASSERT_EQ(0, vmm_set_backend(&self->d.v, variant->qi, self->d.t.fd));
 }
@@ -618,7 +618,7 @@ FIXTURE_SETUP(flood)
 	r = rt_up(&self->a, RT_BASE_FEATURES | F(VIRTIO_NET_F_MRG_RXBUF),
 		  FLOOD_RING);
 	if (rt_missing(r))
-		SKIP(return, "%s: %s", ivhost_dev_path(), strerror(-r));
+		SKIP(return, "%s: %s", ivhost_dev_path(), ivhost_strerror(r));
 	ASSERT_EQ(0, r) TH_LOG("bring-up: %s", strerror(-r));
 	ASSERT_TRUE(!!(self->a.v.features & F(VIRTIO_NET_F_MRG_RXBUF)));
 	ASSERT_EQ(0, vmm_set_backend(&self->a.v, VMM_RX, self->a.t.fd));
@@ -864,7 +864,7 @@ FIXTURE_SETUP(zlen)
 	self->log.memfd = -1;
 	r = rt_up(&self->d, RT_BASE_FEATURES, FLOOD_RING);
 	if (rt_missing(r))
-		SKIP(return, "%s: %s", ivhost_dev_path(), strerror(-r));
+		SKIP(return, "%s: %s", ivhost_dev_path(), ivhost_strerror(r));
 	ASSERT_EQ(0, r) TH_LOG("bring-up: %s", strerror(-r));
 	ASSERT_EQ(0, rt_log_alloc(&self->log, rt_log_span(&self->d.v)));
 	ASSERT_EQ(0, rt_log_start(&self->d.v, &self->log));
@@ -1024,7 +1024,7 @@ FIXTURE_SETUP(zchain)
 	else
 		r = rt_up(&self->it.d, want, ZNUM);
 	if (rt_missing(r))
-		SKIP(return, "%s: %s", ivhost_dev_path(), strerror(-r));
+		SKIP(return, "%s: %s", ivhost_dev_path(), ivhost_strerror(r));
 	if (r == -EOPNOTSUPP)
 		SKIP(return, "%s does not offer ACCESS_PLATFORM",
 		     ivhost_dev_path());

@@ -113,7 +113,7 @@ FIXTURE_SETUP(name)							\
 	rt_init(&self->it.d);						\
 	r = it_up(&self->it, RT_BASE_FEATURES, (num));			\
 	if (rt_missing(r))						\
-		SKIP(return, "%s: %s", ivhost_dev_path(), strerror(-r));\
+		SKIP(return, "%s: %s", ivhost_dev_path(), ivhost_strerror(r));\
 	if (r == -EOPNOTSUPP)						\
 		SKIP(return, "%s does not offer ACCESS_PLATFORM",	\
 		     ivhost_dev_path());				\
@@ -1021,7 +1021,7 @@ FIXTURE_SETUP(wide)
 	rt_init(&self->it.d);
 	r = it_up_mem(&self->it, RT_BASE_FEATURES, RING, mem);
 	if (rt_missing(r))
-		SKIP(return, "%s: %s", ivhost_dev_path(), strerror(-r));
+		SKIP(return, "%s: %s", ivhost_dev_path(), ivhost_strerror(r));
 	if (r == -EOPNOTSUPP)
 		SKIP(return, "%s does not offer ACCESS_PLATFORM",
 		     ivhost_dev_path());

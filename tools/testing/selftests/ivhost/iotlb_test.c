@@ -157,7 +157,8 @@ struct tdev {
 
 static int is_absent(int r)
 {
-	return r == -ENOENT || r == -ENODEV || r == -ENXIO;
+	return r == -ENOENT || r == -ENODEV || r == -ENXIO ||
+	       r == IVHOST_NO_LAYOUT;
 }
 
 /*
@@ -449,7 +450,7 @@ FIXTURE_TEARDOWN(traffic)
 			 (fl) | variant->flags, manual, nobackend);	\
 	if (is_absent(_r) || _r == -EOPNOTSUPP)				\
 		SKIP(return, "no device IOTLB on %s: %s",		\
-		     ivhost_dev_path(), strerror(-_r));			\
+		     ivhost_dev_path(), ivhost_strerror(_r));			\
 	ASSERT_EQ(0, _r);						\
 } while (0)
 
@@ -1122,7 +1123,7 @@ FIXTURE_TEARDOWN(regress)
 			     nobackend, num);				\
 	if (is_absent(_r) || _r == -EOPNOTSUPP)				\
 		SKIP(return, "no device IOTLB on %s: %s",		\
-		     ivhost_dev_path(), strerror(-_r));			\
+		     ivhost_dev_path(), ivhost_strerror(_r));			\
 	ASSERT_EQ(0, _r);						\
 } while (0)
 

@@ -87,7 +87,7 @@ FIXTURE_SETUP(migration)
 	self->shadow = NULL;
 	r = rt_up(&self->d, RT_BASE_FEATURES, RING);
 	if (rt_missing(r))
-		SKIP(return, "%s: %s", ivhost_dev_path(), strerror(-r));
+		SKIP(return, "%s: %s", ivhost_dev_path(), ivhost_strerror(r));
 	ASSERT_EQ(0, r) TH_LOG("bring-up: %s", strerror(-r));
 	ASSERT_EQ(0, rt_log_alloc(&self->log, rt_log_span(&self->d.v)));
 	self->vcpu_words = self->d.v.mem_size / RT_PAGE / 64 + 1;
@@ -462,7 +462,7 @@ FIXTURE_SETUP(iotlb_log)
 	self->log.memfd = -1;
 	r = it_up(&self->it, RT_BASE_FEATURES, RING);
 	if (rt_missing(r) || r == -EOPNOTSUPP)
-		SKIP(return, "%s: %s", ivhost_dev_path(), strerror(-r));
+		SKIP(return, "%s: %s", ivhost_dev_path(), ivhost_strerror(r));
 	ASSERT_EQ(0, r) TH_LOG("bring-up: %s", strerror(-r));
 	ASSERT_GE(USED_IOVA_SHIFT, self->it.d.v.mem_size);
 	ASSERT_EQ(0, rt_log_alloc(&self->log, rt_log_span(&self->it.d.v)));

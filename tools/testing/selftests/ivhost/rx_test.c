@@ -167,7 +167,8 @@ static void rxdev_init(struct rxdev *d)
 
 static int dev_missing(int r)
 {
-	return r == -ENOENT || r == -ENODEV || r == -ENXIO;
+	return r == -ENOENT || r == -ENODEV || r == -ENXIO ||
+	       r == IVHOST_NO_LAYOUT;
 }
 
 /*
@@ -457,7 +458,7 @@ FIXTURE_SETUP(stream)
 			 RING_NUM);
 
 	if (dev_missing(r))
-		SKIP(return, "%s: %s", ivhost_dev_path(), strerror(-r));
+		SKIP(return, "%s: %s", ivhost_dev_path(), ivhost_strerror(r));
 	ASSERT_EQ(0, r) TH_LOG("bring-up: %s", strerror(-r));
 	ASSERT_EQ(variant->hdr_len, self->d.hdr_len);
 }
@@ -504,7 +505,7 @@ FIXTURE_TEARDOWN(rx)
 	int __r = rxdev_up(&self->d, (want), (tap_hdr), RING_NUM);	\
 	if (dev_missing(__r))						\
 		SKIP(return, "%s: %s", ivhost_dev_path(),		\
-		     strerror(-__r));					\
+		     ivhost_strerror(__r));					\
 	ASSERT_EQ(0, __r) TH_LOG("bring-up: %s", strerror(-__r));	\
 } while (0)
 
@@ -970,7 +971,7 @@ TEST_F(rx, ivhost_only_mrg_frame_larger_than_ring_dropped)
 	rxdev_init(&self->d);
 	r = rxdev_up(&self->d, NET_FEATURES | MRG, 0, 8);
 	if (dev_missing(r))
-		SKIP(return, "%s", strerror(-r));
+		SKIP(return, "%s", ivhost_strerror(r));
 	ASSERT_EQ(0, r);
 	q = &self->d.v.vq[VMM_RX];
 	for (i = 0; i < 8; i++)
@@ -1493,7 +1494,7 @@ TEST_F_TIMEOUT(rx, multiqueue, 180)
 		r = vmm_bringup(&dq[i].v, ivhost_dev_path(),
 				NET_FEATURES | MRG | EVIDX, RING_NUM, 0);
 		if (dev_missing(r))
-			SKIP(goto out, "%s", strerror(-r));
+			SKIP(goto out, "%s", ivhost_strerror(r));
 		ASSERT_EQ(0, r);
 		dq[i].hdr_len = 12;
 		dq[i].dev_hdr = 1;
@@ -1761,7 +1762,7 @@ FIXTURE_SETUP(macvtap)
 	r = vmm_bringup(&self->d.v, ivhost_dev_path(), BASE_FEATURES | MRG,
 			RING_NUM, 0);
 	if (dev_missing(r))
-		SKIP(return, "%s: %s", ivhost_dev_path(), strerror(-r));
+		SKIP(return, "%s: %s", ivhost_dev_path(), ivhost_strerror(r));
 	ASSERT_EQ(0, r);
 	self->d.hdr_len = 12;
 	self->d.mrg = 1;

@@ -155,7 +155,8 @@ static void txdev_down(struct txdev *d)
 
 static int dev_missing(int r)
 {
-	return r == -ENOENT || r == -ENODEV || r == -ENXIO;
+	return r == -ENOENT || r == -ENODEV || r == -ENXIO ||
+	       r == IVHOST_NO_LAYOUT;
 }
 
 /*
@@ -352,7 +353,7 @@ FIXTURE_SETUP(stream)
 	r = txdev_up(&self->d, variant->features, variant->guest_hdr,
 		     variant->tap_hdr, variant->base);
 	if (dev_missing(r))
-		SKIP(return, "%s: %s", ivhost_dev_path(), strerror(-r));
+		SKIP(return, "%s: %s", ivhost_dev_path(), ivhost_strerror(r));
 	ASSERT_EQ(0, r) TH_LOG("bring-up: %s", strerror(-r));
 	if (variant->guest_hdr && !variant->tap_hdr)
 		ASSERT_TRUE(!!(self->d.v.features &
@@ -417,7 +418,7 @@ FIXTURE_TEARDOWN(tx)
 			       base, num);				\
 	if (dev_missing(__r))						\
 		SKIP(return, "%s: %s", ivhost_dev_path(),		\
-		     strerror(-__r));					\
+		     ivhost_strerror(__r));					\
 	ASSERT_EQ(0, __r) TH_LOG("bring-up: %s", strerror(-__r));	\
 } while (0)
 
@@ -1069,7 +1070,7 @@ FIXTURE_SETUP(macvtap)
 	r = vmm_bringup(&self->d.v, ivhost_dev_path(),
 			BASE_FEATURES | F(VIRTIO_RING_F_EVENT_IDX), RING_NUM, 0);
 	if (dev_missing(r))
-		SKIP(return, "%s: %s", ivhost_dev_path(), strerror(-r));
+		SKIP(return, "%s: %s", ivhost_dev_path(), ivhost_strerror(r));
 	ASSERT_EQ(0, r);
 	self->d.hdr_len = vmm_net_hdr_len(self->d.v.features);
 	self->d.outgoing = 1;

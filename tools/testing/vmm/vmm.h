@@ -248,6 +248,8 @@ int vmm_packed_reap(struct vmm_vq *q, uint32_t *id, uint32_t *len);
 int vmm_packed_peek(struct vmm_vq *q, uint32_t *id, uint32_t *len);
 uint16_t vmm_packed_used_idx(struct vmm_vq *q);
 void vmm_packed_event_arm(struct vmm_vq *q, int event_idx);
+void vmm_packed_no_interrupt(struct vmm_vq *q, int on);
+int vmm_packed_notify_off(struct vmm_vq *q);
 int vmm_packed_kick_needed(struct vmm_vq *q);
 /* Flags a packed descriptor at a slot of wrap counter @wrap gets to be
  * available: AVAIL = wrap, USED = !wrap. */
@@ -255,6 +257,27 @@ static inline uint16_t vmm_packed_avail_flags(int wrap)
 {
 	return wrap ? 1 << VRING_PACKED_DESC_F_AVAIL
 		    : 1 << VRING_PACKED_DESC_F_USED;
+}
+
+/* The guest's "no interrupts" (split: VRING_AVAIL_F_NO_INTERRUPT;
+ * packed: the driver area's DISABLE), @on or off (ENABLE). */
+static inline void vmm_no_interrupt(struct vmm_vq *q, int on)
+{
+	if (q->packed)
+		vmm_packed_no_interrupt(q, on);
+	else
+		__atomic_store_n(&q->avail->flags,
+				 on ? VRING_AVAIL_F_NO_INTERRUPT : 0,
+				 __ATOMIC_SEQ_CST);
+}
+/* The device asks for no kicks (split: VRING_USED_F_NO_NOTIFY; packed:
+ * the device area's DISABLE). */
+static inline int vmm_notify_off(struct vmm_vq *q)
+{
+	if (q->packed)
+		return vmm_packed_notify_off(q);
+	return !!(__atomic_load_n(&q->used->flags, __ATOMIC_ACQUIRE) &
+		  VRING_USED_F_NO_NOTIFY);
 }
 
 /* Layout helpers for EVENT_IDX. */

@@ -198,14 +198,31 @@ static int slot_used(struct vmm_vq *q, uint16_t pos, int wrap, uint16_t *fl)
 	return !!(f & PF_AVAIL) == wrap && !!(f & PF_USED) == wrap;
 }
 
+/* The used descriptor's length counts only with VRING_DESC_F_WRITE in
+ * its flags; without, the field is reserved and a driver ignores it. */
 int vmm_packed_peek(struct vmm_vq *q, uint32_t *id, uint32_t *len)
 {
+	uint16_t f;
+
 	if (q->avail_idx == q->used_idx ||
-	    !slot_used(q, q->used_pos, q->used_wrap, NULL))
+	    !slot_used(q, q->used_pos, q->used_wrap, &f))
 		return 0;
 	*id = q->pdesc[q->used_pos].id;
-	*len = q->pdesc[q->used_pos].len;
+	*len = f & VRING_DESC_F_WRITE ? q->pdesc[q->used_pos].len : 0;
 	return 1;
+}
+
+void vmm_packed_no_interrupt(struct vmm_vq *q, int on)
+{
+	__atomic_store_n(&q->driver_event->flags,
+			 on ? VRING_PACKED_EVENT_FLAG_DISABLE
+			    : VRING_PACKED_EVENT_FLAG_ENABLE, __ATOMIC_SEQ_CST);
+}
+
+int vmm_packed_notify_off(struct vmm_vq *q)
+{
+	return (__atomic_load_n(&q->device_event->flags, __ATOMIC_ACQUIRE) &
+		3) == VRING_PACKED_EVENT_FLAG_DISABLE;
 }
 
 int vmm_packed_reap(struct vmm_vq *q, uint32_t *idp, uint32_t *lenp)

@@ -126,6 +126,14 @@ static inline int ivhost_dev_has_ivhost_core(void)
 		SKIP(return, "split rings only: %s", why);		\
 } while (0)
 
+/* The same in a FIXTURE_SETUP (see KERNEL_ONLY_FIXTURE), before it
+ * brings anything up: the teardown is not run. */
+#define SPLIT_ONLY_FIXTURE(why) do {					\
+	if (ivhost_ring_packed())					\
+		SKIP(longjmp(_metadata->env, 1),			\
+		     "split rings only: %s", why);			\
+} while (0)
+
 /* Skip the current test unless the device under test is ivhost. */
 #define IVHOST_ONLY() do {						\
 	if (!ivhost_dev_is_ivhost())					\

@@ -323,6 +323,7 @@ FIXTURE_SETUP(hostile)
 {
 	int r;
 
+	SPLIT_ONLY_FIXTURE("split ring structures (packed: packed_test)");
 	rt_init(&self->d);
 	if (variant->ivhost_only)
 		IVHOST_ONLY();
@@ -438,6 +439,7 @@ FIXTURE_SETUP(reset)
 {
 	int r;
 
+	SPLIT_ONLY_FIXTURE("split ring structures (packed: packed_test)");
 	r = rt_up(&self->d, RT_BASE_FEATURES, RING);
 	if (rt_missing(r))
 		SKIP(return, "%s: %s", ivhost_dev_path(), ivhost_strerror(r));
@@ -489,6 +491,7 @@ FIXTURE_SETUP(stopped)
 {
 	int r;
 
+	SPLIT_ONLY_FIXTURE("split ring structures (packed: packed_test)");
 	rt_init(&self->d);
 	IVHOST_ONLY();
 	r = rt_up(&self->d, RT_BASE_FEATURES, RING);
@@ -859,6 +862,7 @@ FIXTURE_SETUP(zlen)
 {
 	int r;
 
+	SPLIT_ONLY_FIXTURE("split ring structures (packed: packed_test)");
 	memset(&self->log, 0, sizeof(self->log));
 	self->log.fd = -1;
 	self->log.memfd = -1;
@@ -1017,6 +1021,7 @@ FIXTURE_SETUP(zchain)
 	uint64_t want = RT_BASE_FEATURES | F(VIRTIO_NET_F_MRG_RXBUF);
 	int r;
 
+	SPLIT_ONLY_FIXTURE("split ring structures (packed: packed_test)");
 	rt_init(&self->it.d);
 	KERNEL_ONLY_FIXTURE("ivhost-only, on the kernel worker's budget");
 	if (variant->iotlb)

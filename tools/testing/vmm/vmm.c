@@ -518,6 +518,18 @@ uint16_t vmm_post_start(struct vmm_vq *q, int head)
 	return q->packed ? q->head_pos : head;
 }
 
+void vmm_put_desc(struct vmm_vq *q, int head, uint64_t addr, uint32_t len,
+		  uint16_t flags)
+{
+	uint16_t idx = vmm_post_start(q, head);
+
+	if (q->packed) {
+		vmm_post_seg(q, NULL, VMM_DIRECT, &idx, 0, 1, addr, len, flags);
+		return;
+	}
+	q->desc[head] = (struct vring_desc){ addr, len, flags, 0 };
+}
+
 int vmm_post_nseg(size_t total, enum vmm_post_mode mode, unsigned int nseg)
 {
 	if (mode == VMM_DIRECT || nseg < 1)

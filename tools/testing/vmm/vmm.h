@@ -198,6 +198,10 @@ uint16_t vmm_post_start(struct vmm_vq *q, int head);
  * return it. */
 int vmm_post_finish(struct vmm_vq *q, int head, enum vmm_post_mode mode,
 		    unsigned int nseg, uint64_t ind_addr);
+/* The one descriptor of fresh @head (just taken with vmm_desc_alloc(q,
+ * 1)): @addr, @len, @flags, in either layout; vmm_publish() next. */
+void vmm_put_desc(struct vmm_vq *q, int head, uint64_t addr, uint32_t len,
+		  uint16_t flags);
 /* Take ndesc descriptors from the free list (linked through q->next). */
 int vmm_desc_alloc(struct vmm_vq *q, unsigned int ndesc);
 /* Publish a head in the avail ring (release ordering). */

@@ -251,6 +251,9 @@ int vmm_packed_reap(struct vmm_vq *q, uint32_t *id, uint32_t *len);
 /* The used buffer at the driver's used position: 1 (id, len), 0 none. */
 int vmm_packed_peek(struct vmm_vq *q, uint32_t *id, uint32_t *len);
 uint16_t vmm_packed_used_idx(struct vmm_vq *q);
+/* The ring state (GET_VRING_BASE's encoding) with both positions where
+ * the used buffers seen so far end. */
+unsigned int vmm_packed_used_state(struct vmm_vq *q);
 void vmm_packed_event_arm(struct vmm_vq *q, int event_idx);
 void vmm_packed_no_interrupt(struct vmm_vq *q, int on);
 int vmm_packed_notify_off(struct vmm_vq *q);
@@ -263,6 +266,13 @@ static inline uint16_t vmm_packed_avail_flags(int wrap)
 		    : 1 << VRING_PACKED_DESC_F_USED;
 }
 
+/* What GET_VRING_BASE gives for a stopped queue that consumed exactly
+ * the buffers it used: split, vmm_used_idx(); packed, both positions
+ * at the end of the used buffers seen, with their wrap counters. */
+static inline unsigned int vmm_vq_used_base(struct vmm_vq *q)
+{
+	return q->packed ? vmm_packed_used_state(q) : vmm_used_idx(q);
+}
 /* The guest's "no interrupts" (split: VRING_AVAIL_F_NO_INTERRUPT;
  * packed: the driver area's DISABLE), @on or off (ENABLE). */
 static inline void vmm_no_interrupt(struct vmm_vq *q, int on)

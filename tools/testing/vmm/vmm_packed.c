@@ -67,8 +67,9 @@ void vmm_packed_reset(struct vmm_vq *q, unsigned int base)
 	q->avail_wrap = 1;
 	q->used_wrap = 1;
 	q->kick_wrap = 1;
-	q->avail_idx = 0;
-	q->used_idx = 0;
+	/* buffer counters: free-running, from @base as a split ring's */
+	q->avail_idx = base;
+	q->used_idx = base;
 }
 
 /* @ndesc ring slots and one buffer ID for a new chain: the ID. */
@@ -250,21 +251,42 @@ int vmm_packed_reap(struct vmm_vq *q, uint32_t *idp, uint32_t *lenp)
 	return 1;
 }
 
-/* used_idx plus the used buffers waiting at the used position, in order. */
-uint16_t vmm_packed_used_idx(struct vmm_vq *q)
+/* Walk the used buffers waiting in order at the used position: their
+ * count added to used_idx; *@pos, *@wrap: where the walk ended. */
+static uint16_t used_scan(struct vmm_vq *q, uint16_t *pos, uint8_t *wrap)
 {
-	uint16_t pos = q->used_pos, idx = q->used_idx;
-	uint8_t wrap = q->used_wrap;
+	uint16_t idx = q->used_idx;
 
-	while (idx != q->avail_idx && slot_used(q, pos, wrap, NULL)) {
-		uint16_t id = q->pdesc[pos].id;
+	*pos = q->used_pos;
+	*wrap = q->used_wrap;
+	while (idx != q->avail_idx && slot_used(q, *pos, *wrap, NULL)) {
+		uint16_t id = q->pdesc[*pos].id;
 
 		if (id >= q->num || !q->chain_len[id])
 			break;
 		idx++;
-		pos_advance(&pos, &wrap, q->chain_len[id], q->num);
+		pos_advance(pos, wrap, q->chain_len[id], q->num);
 	}
 	return idx;
+}
+
+uint16_t vmm_packed_used_idx(struct vmm_vq *q)
+{
+	uint16_t pos;
+	uint8_t wrap;
+
+	return used_scan(q, &pos, &wrap);
+}
+
+unsigned int vmm_packed_used_state(struct vmm_vq *q)
+{
+	unsigned int s;
+	uint16_t pos;
+	uint8_t wrap;
+
+	used_scan(q, &pos, &wrap);
+	s = pos | (wrap ? 1u << 15 : 0);
+	return s | s << 16;
 }
 
 void vmm_packed_event_arm(struct vmm_vq *q, int event_idx)

@@ -592,11 +592,12 @@ TEST_F_TIMEOUT(tx, detach_reattach, 120)
 			usleep(1000 * (cycle % 4));
 		ASSERT_EQ(0, vmm_set_backend(&self->d.v, VMM_TX, -1));
 		ASSERT_EQ(0, vmm_vq_get_base(&self->d.v, VMM_TX, &base));
-		ASSERT_GT(0x10000U, base);
+		if (!q->packed)
+			ASSERT_GT(0x10000U, base);
 		used = vmm_used_idx(q);
 		/* TX completes in order: what was consumed is used. */
-		EXPECT_EQ(used, base);
-		done = (uint16_t)(base - (uint16_t)(start + sent_to));
+		EXPECT_EQ(vmm_vq_used_base(q), base);
+		done = (uint16_t)(used - (uint16_t)(start + sent_to));
 		ASSERT_GE(seq - sent_to, done);
 		/* What was consumed has reached the tap. */
 		ASSERT_EQ(0, expect_frames(&self->d, sent_to, done, mixed_len,

@@ -126,11 +126,13 @@ void vmm_packed_post_seg(struct vmm_vq *q, struct vring_desc *d,
 
 	seg_keep(q, id, addr, len, flags);
 	if (mode == VMM_INDIRECT) {
-		/* a table entry: only WRITE means anything to the device */
-		d[i].addr = addr;
-		d[i].len = len;
-		d[i].flags = flags & VRING_DESC_F_WRITE;
-		d[i].next = 0;
+		/* a table of packed descriptors: only WRITE means anything */
+		struct vring_packed_desc *t = (struct vring_packed_desc *)d;
+
+		t[i].addr = addr;
+		t[i].len = len;
+		t[i].id = 0;
+		t[i].flags = flags & VRING_DESC_F_WRITE;
 		return;
 	}
 	e = &q->pdesc[*idx];

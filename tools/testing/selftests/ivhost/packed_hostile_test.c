@@ -68,7 +68,7 @@ static int post_bad(struct rtdev *d, struct vmm_vq *q, int kind)
 {
 	uint16_t w = q->index == VMM_RX ? VRING_DESC_F_WRITE : 0;
 	unsigned int n = kind_slots(q, kind), i, entries = 2;
-	struct vring_desc *t;
+	struct vring_packed_desc *t;
 	uint16_t slot;
 	uint64_t buf;
 	int id;
@@ -78,18 +78,20 @@ static int post_bad(struct rtdev *d, struct vmm_vq *q, int kind)
 		return id;
 	slot = vmm_post_start(q, id);
 	buf = rt_slot_gpa(q, id, 0);
-	t = q->indirect + (size_t)id * VMM_MAX_SEGS;
+	t = (struct vring_packed_desc *)(q->indirect +
+					 (size_t)id * VMM_MAX_SEGS);
 	if (kind == INDIRECT_TOO_LONG) {
 		entries = TABLE_MAX + 1;
 		t = vmm_alloc(&d->v, entries * sizeof(*t), 16);
 		if (!t)
 			return -ENOMEM;
 	}
+	/* packed table entries: addr, len, id (ignored), flags */
 	for (i = 0; i < entries; i++)
-		t[i] = (struct vring_desc){ buf + 128 * (i % 8), 64,
-					    kind == TABLE_WRITE_THEN_READ ?
-					    (i ? 0 : VRING_DESC_F_WRITE) : w,
-					    0 };
+		t[i] = (struct vring_packed_desc){
+			.addr = buf + 128 * (i % 8), .len = 64,
+			.flags = kind == TABLE_WRITE_THEN_READ ?
+				 (i ? 0 : VRING_DESC_F_WRITE) : w };
 	switch (kind) {
 	case PAST_NUM:
 		for (i = 0; i < n; i++)

@@ -236,6 +236,10 @@ int vmm_kick_needed(struct vmm_vq *q);
 int vmm_chain_segs(struct vmm_vq *q, unsigned int head, struct vmm_seg *out,
 		   unsigned int max);
 
+/* vmm_rx_copy() from the pieces kept for a buffer (packed rings). */
+size_t vmm_rx_copy_segs(struct vmm_vq *q, uint16_t head, void *dst,
+			size_t size);
+
 /* ---- packed ring driver (vmm_packed.c); vmm.c dispatches to these ---- */
 int vmm_packed_init(struct vmm_vq *q);
 void vmm_packed_reset(struct vmm_vq *q, unsigned int base);

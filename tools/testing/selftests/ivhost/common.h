@@ -134,6 +134,19 @@ static inline int ivhost_dev_has_ivhost_core(void)
 		     "split rings only: %s", why);			\
 } while (0)
 
+/*
+ * In a FIXTURE_SETUP whose bring-up returned @r: on IVHOST_NO_LAYOUT,
+ * run @cleanup (the teardown is not run) and skip the test, body
+ * included (see KERNEL_ONLY_FIXTURE).
+ */
+#define LAYOUT_SKIP_FIXTURE(r, cleanup) do {				\
+	if ((r) == IVHOST_NO_LAYOUT) {					\
+		cleanup;						\
+		SKIP(longjmp(_metadata->env, 1), "%s: %s",		\
+		     ivhost_dev_path(), ivhost_strerror(r));		\
+	}								\
+} while (0)
+
 /* Skip the current test unless the device under test is ivhost. */
 #define IVHOST_ONLY() do {						\
 	if (!ivhost_dev_is_ivhost())					\

@@ -620,6 +620,7 @@ FIXTURE_SETUP(flood)
 	rt_init(&self->b);
 	r = rt_up(&self->a, RT_BASE_FEATURES | F(VIRTIO_NET_F_MRG_RXBUF),
 		  FLOOD_RING);
+	LAYOUT_SKIP_FIXTURE(r, rt_down(&self->a));
 	if (rt_missing(r))
 		SKIP(return, "%s: %s", ivhost_dev_path(), ivhost_strerror(r));
 	ASSERT_EQ(0, r) TH_LOG("bring-up: %s", strerror(-r));

@@ -112,6 +112,7 @@ FIXTURE_SETUP(name)							\
 									\
 	rt_init(&self->it.d);						\
 	r = it_up(&self->it, RT_BASE_FEATURES, (num));			\
+	LAYOUT_SKIP_FIXTURE(r, it_down(&self->it));			\
 	if (rt_missing(r))						\
 		SKIP(return, "%s: %s", ivhost_dev_path(), ivhost_strerror(r));\
 	if (r == -EOPNOTSUPP)						\
@@ -1020,6 +1021,7 @@ FIXTURE_SETUP(wide)
 
 	rt_init(&self->it.d);
 	r = it_up_mem(&self->it, RT_BASE_FEATURES, RING, mem);
+	LAYOUT_SKIP_FIXTURE(r, it_down(&self->it));
 	if (rt_missing(r))
 		SKIP(return, "%s: %s", ivhost_dev_path(), ivhost_strerror(r));
 	if (r == -EOPNOTSUPP)

@@ -457,6 +457,7 @@ FIXTURE_SETUP(stream)
 	int r = rxdev_up(&self->d, variant->features, variant->tap_hdr,
 			 RING_NUM);
 
+	LAYOUT_SKIP_FIXTURE(r, rxdev_down(&self->d));
 	if (dev_missing(r))
 		SKIP(return, "%s: %s", ivhost_dev_path(), ivhost_strerror(r));
 	ASSERT_EQ(0, r) TH_LOG("bring-up: %s", strerror(-r));

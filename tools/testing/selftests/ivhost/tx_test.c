@@ -352,6 +352,7 @@ FIXTURE_SETUP(stream)
 		IVHOST_ONLY();
 	r = txdev_up(&self->d, variant->features, variant->guest_hdr,
 		     variant->tap_hdr, variant->base);
+	LAYOUT_SKIP_FIXTURE(r, txdev_down(&self->d));
 	if (dev_missing(r))
 		SKIP(return, "%s: %s", ivhost_dev_path(), ivhost_strerror(r));
 	ASSERT_EQ(0, r) TH_LOG("bring-up: %s", strerror(-r));

@@ -202,8 +202,12 @@ int viommu_bringup(struct viommu *vi, struct vmm *v, const char *path,
 	fl = v->user ? 0 : fcntl(v->fd, F_GETFL);
 	if (fl < 0 || (!v->user && fcntl(v->fd, F_SETFL, fl | O_NONBLOCK)))
 		return -errno;
-	if (vmm_ring_packed_wanted())
+	if (vmm_ring_packed_wanted()) {
+		/* packed rings are a virtio 1 feature: no legacy devices */
+		if (!(want & (1ULL << VIRTIO_F_VERSION_1)))
+			return -EPROTONOSUPPORT;
 		want |= VMM_F_RING_PACKED;
+	}
 	r = vmm_set_owner(v);
 	if (!r)
 		r = vmm_get_features(v, &offered);

@@ -617,8 +617,12 @@ int vmm_bringup(struct vmm *v, const char *path, uint64_t want_features,
 	r = vmm_open(v, path);
 	if (r)
 		return r;
-	if (vmm_ring_packed_wanted())
+	if (vmm_ring_packed_wanted()) {
+		/* packed rings are a virtio 1 feature: no legacy devices */
+		if (!(want_features & (1ULL << VIRTIO_F_VERSION_1)))
+			return -EPROTONOSUPPORT;
 		want_features |= VMM_F_RING_PACKED;
+	}
 	r = vmm_set_owner(v);
 	if (!r)
 		r = vmm_get_features(v, &offered);

@@ -146,7 +146,8 @@ void *vmm_hva(struct vmm *v, uint64_t gpa);
 /*
  * Ring layout: vmm_ring_use(1) makes vmm_bringup() ask for
  * VIRTIO_F_RING_PACKED (and fail with -EPROTONOSUPPORT when the device
- * does not offer it); 0 goes back to split rings.  Each vq's layout
+ * does not offer it, or the features asked for lack VIRTIO_F_VERSION_1:
+ * packed rings are not for legacy devices); 0 goes back to split rings.  Each vq's layout
  * follows v->features when vmm_vq_init() runs.
  */
 void vmm_ring_use(int packed);

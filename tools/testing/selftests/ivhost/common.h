@@ -56,7 +56,8 @@ static inline int ivhost_ring_packed(void)
 static inline const char *ivhost_strerror(int r)
 {
 	if (r == IVHOST_NO_LAYOUT && ivhost_ring_packed())
-		return "no VIRTIO_F_RING_PACKED offered (IVHOST_RING=packed)";
+		return "IVHOST_RING=packed: no VIRTIO_F_RING_PACKED offered, "
+		       "or a legacy (no VIRTIO_F_VERSION_1) test";
 	return strerror(-r);
 }
 

@@ -72,6 +72,7 @@ struct opts {
 	unsigned int window;
 	unsigned int inflight;
 	int trace;		/* 1: wait_pct, 2: round trips (w4) */
+	int packed;		/* packed virtqueues (VIRTIO_F_RING_PACKED) */
 	uint64_t seed;
 };
 
@@ -172,6 +173,7 @@ static int bringup(struct bench *b)
 	int r;
 
 	b->iommu = b->o.wl != W1;
+	vmm_ring_use(b->o.packed);
 	if (b->iommu) {
 		r = viommu_bringup(&b->vi, &b->v, b->o.dev,
 				   want | F(VIRTIO_F_ACCESS_PLATFORM),
@@ -221,6 +223,7 @@ static int post(struct bench *b)
 {
 	struct vmm_vq *q = b->q;
 	int head = vmm_desc_alloc(q, 1);
+	uint16_t idx;
 	int r;
 
 	if (head < 0)
@@ -230,20 +233,31 @@ static int post(struct bench *b)
 		if (r)
 			return r;
 	}
-	q->desc[head].addr = b->addr[head];
-	q->desc[head].len = b->buf_len;
-	q->desc[head].flags = b->o.rx ? VRING_DESC_F_WRITE : 0;
-	q->desc[head].next = 0;
-	vmm_publish(q, head);
+	/* one descriptor, in either ring layout */
+	idx = vmm_post_start(q, head);
+	vmm_post_seg(q, NULL, VMM_DIRECT, &idx, 0, 1, b->addr[head],
+		     b->buf_len, b->o.rx ? VRING_DESC_F_WRITE : 0);
+	vmm_post_finish(q, head, VMM_DIRECT, 1, 0);
 	return 0;
 }
 
-/* Kick unless the device asked not to be (EVENT_IDX avail_event). */
+/* Kick unless the device asked not to be (EVENT_IDX avail_event, or
+ * the packed ring's device area for what was posted since the last
+ * check). */
 static void kick(struct bench *b, uint16_t old)
 {
 	struct vmm_vq *q = b->q;
 	uint16_t ev;
 
+	if (q->packed) {
+		if (vmm_kick_needed(q)) {
+			vmm_kick(q);
+			b->kicks++;
+		}
+		q->kick_pos = q->avail_pos;
+		q->kick_wrap = q->avail_wrap;
+		return;
+	}
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	ev = __atomic_load_n(vmm_avail_event(q), __ATOMIC_ACQUIRE);
 	if ((uint16_t)(q->avail_idx - ev - 1) < (uint16_t)(q->avail_idx - old)) {
@@ -291,7 +305,7 @@ static int idle(struct bench *b, double *since)
 
 	if (now_s() - *since > IDLE_MS / 1000.0)
 		return -ETIMEDOUT;
-	__atomic_store_n(vmm_used_event(q), q->used_idx, __ATOMIC_SEQ_CST);
+	vmm_event_arm(q, !!(b->v.features & F(VIRTIO_RING_F_EVENT_IDX)));
 	if (vmm_used_idx(q) != q->used_idx)
 		return 0;
 	b->waits++;
@@ -434,7 +448,8 @@ static void usage(FILE *f)
 		"usage: ivhost-bench --dev PATH --name NAME --workload w1|w2|w3|w3m\n"
 		"                    --dir tx|rx --size BYTES [--count N] [--warmup N]\n"
 		"                    [--ring N] [--window N] [--inflight N] [--seed N]\n"
-		"                    [--trace | --rtt]\n");
+		"                    [--trace | --rtt] [--packed]\n"
+		"--packed: packed virtqueues (the ring size need not be a power of 2)\n");
 }
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -453,6 +468,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "inflight", required_argument, NULL, 'i' },
 		{ "trace", no_argument, NULL, 't' },
 		{ "rtt", no_argument, NULL, 'R' },
+		{ "packed", no_argument, NULL, 'P' },
 		{ }
 	};
 	unsigned int i;
@@ -479,11 +495,12 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'i': o->inflight = strtoul(optarg, NULL, 0); break;
 		case 't': o->trace = 1; break;
 		case 'R': o->trace = 2; o->inflight = 1; break;
+		case 'P': o->packed = 1; break;
 		default: return -1;
 		}
 	}
 	if (optind != argc || !o->dev || o->size < 60 || o->size > 1514 ||
-	    !o->count || !o->ring || (o->ring & (o->ring - 1)) ||
+	    !o->count || !o->ring || (!o->packed && (o->ring & (o->ring - 1))) ||
 	    !o->window || !o->inflight)
 		return -1;
 	return 0;

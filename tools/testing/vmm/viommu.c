@@ -125,9 +125,9 @@ static int build_layout(struct viommu *vi, size_t nspare)
 	for (qi = 0; qi < VMM_NVQS; qi++) {
 		struct vmm_vq *q = &v->vq[qi];
 
-		join(vi, brk, q->desc, 16 * (size_t)q->num, 1);
-		join(vi, brk, q->avail, 6 + 2 * (size_t)q->num, 1);
-		join(vi, brk, q->used, 6 + 8 * (size_t)q->num, 1);
+		join(vi, brk, q->desc, vmm_ring_bytes(q, 0), 1);
+		join(vi, brk, q->avail, vmm_ring_bytes(q, 1), 1);
+		join(vi, brk, q->used, vmm_ring_bytes(q, 2), 1);
 		for (h = 0; h < q->num; h++) {
 			join(vi, brk, q->slab + (size_t)h * VMM_SLOT_SIZE,
 			     VMM_SLOT_SIZE, 0);
@@ -202,11 +202,19 @@ int viommu_bringup(struct viommu *vi, struct vmm *v, const char *path,
 	fl = v->user ? 0 : fcntl(v->fd, F_GETFL);
 	if (fl < 0 || (!v->user && fcntl(v->fd, F_SETFL, fl | O_NONBLOCK)))
 		return -errno;
+	if (vmm_ring_packed_wanted()) {
+		/* packed rings are a virtio 1 feature: no legacy devices */
+		if (!(want & (1ULL << VIRTIO_F_VERSION_1)))
+			return -EPROTONOSUPPORT;
+		want |= VMM_F_RING_PACKED;
+	}
 	r = vmm_set_owner(v);
 	if (!r)
 		r = vmm_get_features(v, &offered);
 	if (!r)
 		r = vmm_set_features(v, want & offered);
+	if (!r && (want & ~offered & VMM_F_RING_PACKED))
+		r = -EPROTONOSUPPORT;
 	if (r)
 		return r;
 	if (!(flags & VIOMMU_V1))
@@ -263,7 +271,7 @@ int viommu_bringup(struct viommu *vi, struct vmm *v, const char *path,
 
 		r = vmm_vq_set_num(v, i, q->num);
 		if (!r)
-			r = vmm_vq_set_base(v, i, 0);
+			r = vmm_vq_set_base(v, i, vmm_vq_base_encode(q, 0));
 		if (!r)
 			r = set_addr(vi, i);
 		if (!r)
@@ -584,9 +592,15 @@ int viommu_map_used_rings(struct viommu *vi)
 
 	for (i = 0; !r && i < VMM_NVQS; i++) {
 		struct vmm_vq *q = &vi->v->vq[i];
-		uint64_t first = viommu_iova(vi, q->used);
-		uint64_t last = first + 6 + 8 * (uint64_t)q->num + 2 - 1;
+		/* packed: the device writes used descriptors in the ring */
+		void *ring = q->packed ? (void *)q->desc : (void *)q->used;
+		uint64_t first = viommu_iova(vi, ring);
+		uint64_t last = first + vmm_ring_bytes(q, q->packed ? 0 : 2) +
+				(q->packed ? 0 : 2) - 1;
 		uint64_t a;
+
+		if (q->packed)
+			r = viommu_update_iova(vi, viommu_iova(vi, q->used));
 
 		for (a = first & ~(uint64_t)(vi->ps - 1); !r && a <= last;
 		     a += vi->ps)
@@ -745,7 +759,7 @@ static int post(struct viommu *vi, struct vmm_vq *q, size_t total,
 	slot = vi->slot_iova[q->index][head];
 	if (mode == VMM_INDIRECT)
 		d = q->indirect + (size_t)head * VMM_MAX_SEGS;
-	idx = head;
+	idx = vmm_post_start(q, head);
 	for (i = 0; i < nseg; i++) {
 		n = total / nseg + (i < total % nseg);
 		if (flags & VRING_DESC_F_WRITE)
@@ -778,6 +792,24 @@ int viommu_post_rx(struct viommu *vi, struct vmm_vq *q, size_t len,
 	return post(vi, q, len, mode, nseg, VRING_DESC_F_WRITE, NULL, 0, NULL);
 }
 
+/* A packed ring's buffer: the pieces the driver kept (IOVAs). */
+static size_t rx_copy_segs(struct viommu *vi, struct vmm_vq *q,
+			   uint16_t head, void *dst, size_t size)
+{
+	struct vmm_seg segs[VMM_MAX_SEGS];
+	int i, n = vmm_chain_segs(q, head, segs, VMM_MAX_SEGS);
+	uint8_t *out = dst;
+	size_t done = 0, c;
+
+	for (i = 0; i < n && done < size; i++) {
+		c = segs[i].len < size - done ? segs[i].len : size - done;
+		if (viommu_read(vi, segs[i].addr, out + done, c))
+			break;
+		done += c;
+	}
+	return done;
+}
+
 size_t viommu_rx_copy(struct viommu *vi, struct vmm_vq *q, uint16_t head,
 		      void *dst, size_t size)
 {
@@ -788,6 +820,8 @@ size_t viommu_rx_copy(struct viommu *vi, struct vmm_vq *q, uint16_t head,
 
 	if (head >= q->num)
 		return 0;
+	if (q->packed)
+		return rx_copy_segs(vi, q, head, dst, size);
 	if (q->desc[head].flags & VRING_DESC_F_INDIRECT) {
 		table = q->indirect + (size_t)head * VMM_MAX_SEGS;
 		max = q->desc[head].len / sizeof(*table);

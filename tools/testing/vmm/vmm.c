@@ -107,8 +107,12 @@ void vmm_close(struct vmm *v)
 		close_fd(&q->err_fd);
 		free(q->next);
 		free(q->chain_len);
+		free(q->nsegs);
+		free(q->segs);
 		q->next = NULL;
 		q->chain_len = NULL;
+		q->nsegs = NULL;
+		q->segs = NULL;
 	}
 	if (v->mem)
 		munmap(v->mem, v->mem_size);
@@ -208,20 +212,35 @@ void *vmm_hva(struct vmm *v, uint64_t gpa)
 	return v->mem + (gpa - v->mem_gpa);
 }
 
+/* A split ring's three areas, or the packed ring's (vmm_packed.c). */
+static int rings_alloc(struct vmm *v, struct vmm_vq *q)
+{
+	if (v->features & VMM_F_RING_PACKED)
+		return vmm_packed_init(q);
+	if (q->num & (q->num - 1))
+		return -EINVAL;
+	q->packed = 0;
+	q->desc = vmm_alloc(v, 16 * q->num, 4096);
+	q->avail = vmm_alloc(v, 6 + 2 * q->num, 4096);
+	q->used = vmm_alloc(v, 6 + 8 * q->num, 4096);
+	return q->desc && q->avail && q->used ? 0 : -ENOMEM;
+}
+
 int vmm_vq_init(struct vmm *v, unsigned int index, unsigned int num)
 {
 	struct vmm_vq *q = &v->vq[index];
 	unsigned int i;
+	int r;
 
-	if (index >= VMM_NVQS || !num || (num & (num - 1)) || num > 32768)
+	if (index >= VMM_NVQS || !num || num > 32768)
 		return -EINVAL;
 	q->num = num;
-	q->desc = vmm_alloc(v, 16 * num, 4096);
-	q->avail = vmm_alloc(v, 6 + 2 * num, 4096);
-	q->used = vmm_alloc(v, 6 + 8 * num, 4096);
+	r = rings_alloc(v, q);
+	if (r)
+		return r;
 	q->slab = vmm_alloc(v, (size_t)num * VMM_SLOT_SIZE, 4096);
 	q->indirect = vmm_alloc(v, (size_t)num * VMM_MAX_SEGS * 16, 4096);
-	if (!q->desc || !q->avail || !q->used || !q->slab || !q->indirect)
+	if (!q->slab || !q->indirect)
 		return -ENOMEM;
 	q->next = calloc(num, sizeof(*q->next));
 	q->chain_len = calloc(num, sizeof(*q->chain_len));
@@ -233,6 +252,8 @@ int vmm_vq_init(struct vmm *v, unsigned int index, unsigned int num)
 	q->num_free = num;
 	q->avail_idx = 0;
 	q->used_idx = 0;
+	if (q->packed)
+		vmm_packed_reset(q, 0);
 	if (q->kick_fd < 0)
 		q->kick_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (q->call_fd < 0)
@@ -248,6 +269,10 @@ void vmm_vq_reset(struct vmm_vq *q)
 {
 	unsigned int i;
 
+	if (q->packed) {
+		vmm_packed_reset(q, 0);
+		return;
+	}
 	memset(q->desc, 0, 16 * (size_t)q->num);
 	memset(q->avail, 0, 6 + 2 * (size_t)q->num);
 	memset(q->used, 0, 6 + 8 * (size_t)q->num);
@@ -319,13 +344,18 @@ int vmm_vq_setup(struct vmm *v, unsigned int index, uint16_t base)
 	struct vmm_vq *q = &v->vq[index];
 	int r;
 
-	q->avail_idx = base;
-	q->used_idx = base;
-	q->avail->idx = base;
-	q->used->idx = base;
+	if (q->packed) {
+		vmm_packed_reset(q, base);
+	} else {
+		q->avail_idx = base;
+		q->used_idx = base;
+		q->kick_pos = base;
+		q->avail->idx = base;
+		q->used->idx = base;
+	}
 	r = vmm_vq_set_num(v, index, q->num);
 	if (!r)
-		r = vmm_vq_set_base(v, index, base);
+		r = vmm_vq_set_base(v, index, vmm_vq_base_encode(q, base));
 	if (!r)
 		r = vmm_vq_set_addr(v, index);
 	if (!r)
@@ -342,6 +372,8 @@ int vmm_desc_alloc(struct vmm_vq *q, unsigned int ndesc)
 	uint16_t head = q->free_head, last = head;
 	unsigned int i;
 
+	if (q->packed)
+		return vmm_packed_desc_alloc(q, ndesc);
 	if (!ndesc || q->num_free < ndesc)
 		return -ENOSPC;
 	for (i = 1; i < ndesc; i++)
@@ -367,6 +399,10 @@ static void desc_free(struct vmm_vq *q, uint16_t head)
 
 void vmm_publish(struct vmm_vq *q, uint16_t head)
 {
+	if (q->packed) {
+		vmm_packed_publish(q, head);
+		return;
+	}
 	q->avail->ring[q->avail_idx % q->num] = head;
 	q->avail_idx++;
 	__atomic_store_n(&q->avail->idx, q->avail_idx, __ATOMIC_RELEASE);
@@ -411,6 +447,10 @@ void vmm_post_seg(struct vmm_vq *q, struct vring_desc *d,
 {
 	struct vring_desc *e;
 
+	if (q->packed) {
+		vmm_packed_post_seg(q, d, mode, idx, i, nseg, addr, len, flags);
+		return;
+	}
 	if (mode == VMM_INDIRECT) {
 		e = &d[i];
 		e->next = i + 1;
@@ -430,7 +470,9 @@ void vmm_post_seg(struct vmm_vq *q, struct vring_desc *d,
 int vmm_post_finish(struct vmm_vq *q, int head, enum vmm_post_mode mode,
 		    unsigned int nseg, uint64_t ind_addr)
 {
-	if (mode == VMM_INDIRECT) {
+	if (mode == VMM_INDIRECT && q->packed) {
+		vmm_packed_finish_indirect(q, nseg, ind_addr);
+	} else if (mode == VMM_INDIRECT) {
 		q->desc[head].addr = ind_addr;
 		q->desc[head].len = nseg * sizeof(struct vring_desc);
 		q->desc[head].flags = VRING_DESC_F_INDIRECT;
@@ -438,6 +480,11 @@ int vmm_post_finish(struct vmm_vq *q, int head, enum vmm_post_mode mode,
 	}
 	vmm_publish(q, head);
 	return head;
+}
+
+uint16_t vmm_post_start(struct vmm_vq *q, int head)
+{
+	return q->packed ? q->head_pos : head;
 }
 
 int vmm_post_nseg(size_t total, enum vmm_post_mode mode, unsigned int nseg)
@@ -476,7 +523,7 @@ static int post_layout(struct vmm_vq *q, size_t total, enum vmm_post_mode mode,
 	slot = q->slab + (size_t)head * VMM_SLOT_SIZE;
 	d = mode == VMM_INDIRECT ? q->indirect + (size_t)head * VMM_MAX_SEGS
 				 : NULL;
-	idx = head;
+	idx = vmm_post_start(q, head);
 	for (i = 0; i < nseg; i++) {
 		n = total / nseg + (i < total % nseg);
 		if (flags & VRING_DESC_F_WRITE)
@@ -502,11 +549,15 @@ int vmm_kick(struct vmm_vq *q)
 {
 	uint64_t one = 1;
 
+	q->kick_pos = q->packed ? q->avail_pos : q->avail_idx;
+	q->kick_wrap = q->avail_wrap;
 	return write(q->kick_fd, &one, sizeof(one)) == sizeof(one) ? 0 : -errno;
 }
 
 uint16_t vmm_used_idx(struct vmm_vq *q)
 {
+	if (q->packed)
+		return vmm_packed_used_idx(q);
 	return __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE);
 }
 
@@ -514,6 +565,8 @@ int vmm_reap(struct vmm_vq *q, uint32_t *id, uint32_t *len)
 {
 	struct vring_used_elem e;
 
+	if (q->packed)
+		return vmm_packed_reap(q, id, len);
 	if (vmm_used_idx(q) == q->used_idx)
 		return 0;
 	e = q->used->ring[q->used_idx % q->num];
@@ -564,11 +617,19 @@ int vmm_bringup(struct vmm *v, const char *path, uint64_t want_features,
 	r = vmm_open(v, path);
 	if (r)
 		return r;
+	if (vmm_ring_packed_wanted()) {
+		/* packed rings are a virtio 1 feature: no legacy devices */
+		if (!(want_features & (1ULL << VIRTIO_F_VERSION_1)))
+			return -EPROTONOSUPPORT;
+		want_features |= VMM_F_RING_PACKED;
+	}
 	r = vmm_set_owner(v);
 	if (!r)
 		r = vmm_get_features(v, &offered);
 	if (!r)
 		r = vmm_set_features(v, want_features & offered);
+	if (!r && (want_features & ~offered & VMM_F_RING_PACKED))
+		r = -EPROTONOSUPPORT;
 	if (r)
 		return r;
 	if (!vmm_ioctl(v, VHOST_GET_BACKEND_FEATURES, &bf)) {
@@ -812,9 +873,7 @@ int vmm_idle_step(struct vmm_vq *q, int event_idx, int progressed,
 	}
 	if (now_ms() - *progress > idle_ms)
 		return -ETIMEDOUT;
-	if (event_idx)
-		__atomic_store_n(vmm_used_event(q), q->used_idx,
-				 __ATOMIC_SEQ_CST);
+	vmm_event_arm(q, event_idx);
 	if (vmm_used_idx(q) != q->used_idx)
 		return 0;
 	return vmm_wait_fd(q->call_fd, wait_ms) > 0;
@@ -950,9 +1009,7 @@ int vmm_tx_stream_via(struct vmm *v, struct vmm_tap *t,
 				 st->posted, st->reaped, pos, nexp);
 			goto out;
 		}
-		if (event_idx)
-			__atomic_store_n(vmm_used_event(q), q->used_idx,
-					 __ATOMIC_SEQ_CST);
+		vmm_event_arm(q, event_idx);
 		if (vmm_used_idx(q) != q->used_idx)
 			continue;
 		{
@@ -999,6 +1056,8 @@ size_t vmm_rx_copy(struct vmm_vq *q, uint16_t head, void *dst, size_t size)
 
 	if (head >= q->num)
 		return 0;
+	if (q->packed)
+		return vmm_rx_copy_segs(q, head, dst, size);
 	if (q->desc[head].flags & VRING_DESC_F_INDIRECT) {
 		table = vmm_hva(q->v, q->desc[head].addr);
 		max = q->desc[head].len / sizeof(*table);
@@ -1052,10 +1111,8 @@ ssize_t vmm_rx_frame_via(struct vmm_vq *q, int mrg, void *buf, size_t size,
 			continue;
 		}
 		/* Read the descriptors before vmm_reap() frees them. */
-		if (vmm_used_idx(q) == q->used_idx)
+		if (!vmm_used_peek(q, &id, &len))
 			return 0;
-		id = q->used->ring[q->used_idx % q->num].id;
-		len = q->used->ring[q->used_idx % q->num].len;
 		if (id < q->num && q->chain_len[id] && got < size)
 			got += copy ? copy(ctx, q, id, out + got,
 					   len < size - got ? len :

@@ -45,6 +45,14 @@ enum vmm_post_mode {
 
 struct vmm;
 
+/* One piece of a posted buffer, as the driver posted it (packed rings
+ * keep these, since the device overwrites ring descriptors when used). */
+struct vmm_seg {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;		/* VRING_DESC_F_WRITE */
+};
+
 struct vmm_vq {
 	struct vmm *v;
 	unsigned int index;
@@ -61,6 +69,27 @@ struct vmm_vq {
 	uint16_t *chain_len;		/* per head: table descriptors used */
 	uint8_t *slab;			/* per head data slot (guest memory) */
 	struct vring_desc *indirect;	/* per head table (guest memory) */
+	/*
+	 * Packed layout (VIRTIO_F_RING_PACKED negotiated at vmm_vq_init()):
+	 * desc, avail and used then point at the descriptor ring and the
+	 * driver and device event suppression areas (pdesc, driver_event,
+	 * device_event); head indexes are buffer IDs, taken from the free
+	 * list in next[], and num_free counts free ring slots.  avail_idx
+	 * and used_idx count buffers posted and reaped (vmm_packed.c).
+	 */
+	int packed;
+	struct vring_packed_desc *pdesc;
+	struct vring_packed_desc_event *driver_event, *device_event;
+	uint16_t avail_pos, used_pos;	/* next ring slot to fill / to read */
+	uint8_t avail_wrap, used_wrap;	/* the driver's wrap counters */
+	uint16_t posting_id;		/* ID of the chain being posted, */
+	uint16_t head_pos;		/* ... its first slot, */
+	uint16_t head_flags;		/* ... and that slot's flags */
+	uint16_t kick_pos;		/* avail_pos at the last kick ... */
+	uint8_t kick_wrap;		/* ... and its wrap counter */
+	unsigned int ids_free;		/* buffer IDs left in next[] */
+	uint16_t *nsegs;		/* per ID: pieces in segs */
+	struct vmm_seg *segs;		/* per ID: VMM_MAX_SEGS pieces */
 };
 
 struct vmm {
@@ -114,11 +143,29 @@ void *vmm_alloc(struct vmm *v, size_t size, size_t align);
 uint64_t vmm_gpa(struct vmm *v, const void *hva);
 void *vmm_hva(struct vmm *v, uint64_t gpa);
 
+/*
+ * Ring layout: vmm_ring_use(1) makes vmm_bringup() ask for
+ * VIRTIO_F_RING_PACKED (and fail with -EPROTONOSUPPORT when the device
+ * does not offer it, or the features asked for lack VIRTIO_F_VERSION_1:
+ * packed rings are not for legacy devices); 0 goes back to split rings.  Each vq's layout
+ * follows v->features when vmm_vq_init() runs.
+ */
+void vmm_ring_use(int packed);
+int vmm_ring_packed_wanted(void);
+#define VMM_F_RING_PACKED (1ULL << 34)	/* VIRTIO_F_RING_PACKED */
+
 /* Virtqueues: allocate rings + slots in guest memory, create eventfds. */
 int vmm_vq_init(struct vmm *v, unsigned int index, unsigned int num);
 /* Back to the state vmm_vq_init() left (rings zeroed, all descriptors
  * free), keeping its memory and eventfds; e.g. after VHOST_RESET_OWNER. */
 void vmm_vq_reset(struct vmm_vq *q);
+/* Bytes of ring area 0 (descriptors), 1 (avail / driver event area) or
+ * 2 (used / device event area) of @q in its layout. */
+size_t vmm_ring_bytes(struct vmm_vq *q, int area);
+/* The VHOST_SET_VRING_BASE value of a vq starting at @base: as is for a
+ * split ring; a packed ring starts at slot @base % num with both wrap
+ * counters 1 (bits 0-14 avail, 15 its wrap, 16-30 used, 31 its wrap). */
+unsigned int vmm_vq_base_encode(struct vmm_vq *q, unsigned int base);
 /* SET_VRING_NUM/BASE/ADDR/KICK/CALL/ERR for one vq (base = starting index). */
 int vmm_vq_setup(struct vmm *v, unsigned int index, uint16_t base);
 int vmm_vq_set_num(struct vmm *v, unsigned int index, unsigned int num);
@@ -145,10 +192,17 @@ void vmm_post_seg(struct vmm_vq *q, struct vring_desc *d,
 		  enum vmm_post_mode mode, uint16_t *idx, unsigned int i,
 		  unsigned int nseg, uint64_t addr, uint32_t len,
 		  uint16_t flags);
+/* The ring slot where the chain of fresh @head starts (the *idx of
+ * vmm_post_seg()): @head itself in a split ring. */
+uint16_t vmm_post_start(struct vmm_vq *q, int head);
 /* Point an indirect @head at its table (@ind_addr), publish @head and
  * return it. */
 int vmm_post_finish(struct vmm_vq *q, int head, enum vmm_post_mode mode,
 		    unsigned int nseg, uint64_t ind_addr);
+/* The one descriptor of fresh @head (just taken with vmm_desc_alloc(q,
+ * 1)): @addr, @len, @flags, in either layout; vmm_publish() next. */
+void vmm_put_desc(struct vmm_vq *q, int head, uint64_t addr, uint32_t len,
+		  uint16_t flags);
 /* Take ndesc descriptors from the free list (linked through q->next). */
 int vmm_desc_alloc(struct vmm_vq *q, unsigned int ndesc);
 /* Publish a head in the avail ring (release ordering). */
@@ -158,12 +212,92 @@ unsigned int vmm_inflight(struct vmm_vq *q);
 int vmm_kick(struct vmm_vq *q);
 /* 1: used entry reaped (id/len filled, descriptors freed), 0: none. */
 int vmm_reap(struct vmm_vq *q, uint32_t *id, uint32_t *len);
-/* Device-written used->idx (acquire). */
+/* The next used entry, not reaped: 1 (@id, @len filled), 0 if none. */
+int vmm_used_peek(struct vmm_vq *q, uint32_t *id, uint32_t *len);
+/* Device-written used->idx (acquire); packed: used_idx plus the used
+ * buffers waiting in order at the driver's used position. */
 uint16_t vmm_used_idx(struct vmm_vq *q);
 /* Wait for an eventfd; 1 signalled (counter consumed), 0 timeout, -errno. */
 int vmm_wait_fd(int efd, int timeout_ms);
 /* Nonblocking: 1 if the eventfd was signalled (consumed), 0 if not. */
 int vmm_poll_fd(int efd);
+
+/*
+ * Before waiting for used buffers: ask for a call at the next one to be
+ * used (split with EVENT_IDX: used_event = used_idx; packed: driver area
+ * DESC at the next used slot with EVENT_IDX, ENABLE without).
+ */
+void vmm_event_arm(struct vmm_vq *q, int event_idx);
+/* Whether the device asked for a kick for the buffers posted since the
+ * last vmm_kick() (split: used->flags / avail_event; packed: the device
+ * event suppression area). */
+int vmm_kick_needed(struct vmm_vq *q);
+/* The pieces of the buffer of @head as posted (direct, chained or in its
+ * indirect table), at most @max: their number, or -EINVAL. */
+int vmm_chain_segs(struct vmm_vq *q, unsigned int head, struct vmm_seg *out,
+		   unsigned int max);
+
+/* vmm_rx_copy() from the pieces kept for a buffer (packed rings). */
+size_t vmm_rx_copy_segs(struct vmm_vq *q, uint16_t head, void *dst,
+			size_t size);
+
+/* ---- packed ring driver (vmm_packed.c); vmm.c dispatches to these ---- */
+int vmm_packed_init(struct vmm_vq *q);
+void vmm_packed_reset(struct vmm_vq *q, unsigned int base);
+int vmm_packed_desc_alloc(struct vmm_vq *q, unsigned int ndesc);
+void vmm_packed_post_seg(struct vmm_vq *q, struct vring_desc *d,
+			 enum vmm_post_mode mode, uint16_t *idx,
+			 unsigned int i, unsigned int nseg, uint64_t addr,
+			 uint32_t len, uint16_t flags);
+void vmm_packed_finish_indirect(struct vmm_vq *q, unsigned int nseg,
+				uint64_t ind_addr);
+void vmm_packed_publish(struct vmm_vq *q, uint16_t head);
+int vmm_packed_reap(struct vmm_vq *q, uint32_t *id, uint32_t *len);
+/* The used buffer at the driver's used position: 1 (id, len), 0 none. */
+int vmm_packed_peek(struct vmm_vq *q, uint32_t *id, uint32_t *len);
+uint16_t vmm_packed_used_idx(struct vmm_vq *q);
+/* The ring state (GET_VRING_BASE's encoding) with both positions where
+ * the used buffers seen so far end. */
+unsigned int vmm_packed_used_state(struct vmm_vq *q);
+void vmm_packed_event_arm(struct vmm_vq *q, int event_idx);
+void vmm_packed_no_interrupt(struct vmm_vq *q, int on);
+int vmm_packed_notify_off(struct vmm_vq *q);
+int vmm_packed_kick_needed(struct vmm_vq *q);
+/* Flags a packed descriptor at a slot of wrap counter @wrap gets to be
+ * available: AVAIL = wrap, USED = !wrap. */
+static inline uint16_t vmm_packed_avail_flags(int wrap)
+{
+	return wrap ? 1 << VRING_PACKED_DESC_F_AVAIL
+		    : 1 << VRING_PACKED_DESC_F_USED;
+}
+
+/* What GET_VRING_BASE gives for a stopped queue that consumed exactly
+ * the buffers it used: split, vmm_used_idx(); packed, both positions
+ * at the end of the used buffers seen, with their wrap counters. */
+static inline unsigned int vmm_vq_used_base(struct vmm_vq *q)
+{
+	return q->packed ? vmm_packed_used_state(q) : vmm_used_idx(q);
+}
+/* The guest's "no interrupts" (split: VRING_AVAIL_F_NO_INTERRUPT;
+ * packed: the driver area's DISABLE), @on or off (ENABLE). */
+static inline void vmm_no_interrupt(struct vmm_vq *q, int on)
+{
+	if (q->packed)
+		vmm_packed_no_interrupt(q, on);
+	else
+		__atomic_store_n(&q->avail->flags,
+				 on ? VRING_AVAIL_F_NO_INTERRUPT : 0,
+				 __ATOMIC_SEQ_CST);
+}
+/* The device asks for no kicks (split: VRING_USED_F_NO_NOTIFY; packed:
+ * the device area's DISABLE). */
+static inline int vmm_notify_off(struct vmm_vq *q)
+{
+	if (q->packed)
+		return vmm_packed_notify_off(q);
+	return !!(__atomic_load_n(&q->used->flags, __ATOMIC_ACQUIRE) &
+		  VRING_USED_F_NO_NOTIFY);
+}
 
 /* Layout helpers for EVENT_IDX. */
 static inline uint16_t *vmm_used_event(struct vmm_vq *q)

@@ -323,12 +323,13 @@ FIXTURE_SETUP(hostile)
 {
 	int r;
 
+	SPLIT_ONLY_FIXTURE("split ring structures (packed: packed_test)");
 	rt_init(&self->d);
 	if (variant->ivhost_only)
 		IVHOST_ONLY();
 	r = rt_up(&self->d, RT_BASE_FEATURES, RING);
 	if (rt_missing(r))
-		SKIP(return, "%s: %s", ivhost_dev_path(), strerror(-r));
+		SKIP(return, "%s: %s", ivhost_dev_path(), ivhost_strerror(r));
 	ASSERT_EQ(0, r) TH_LOG("bring-up: %s", strerror(-r));
 	ASSERT_EQ(0, vmm_set_backend(&self->d.v, variant->qi, self->d.t.fd));
 }
@@ -438,9 +439,10 @@ FIXTURE_SETUP(reset)
 {
 	int r;
 
+	SPLIT_ONLY_FIXTURE("split ring structures (packed: packed_test)");
 	r = rt_up(&self->d, RT_BASE_FEATURES, RING);
 	if (rt_missing(r))
-		SKIP(return, "%s: %s", ivhost_dev_path(), strerror(-r));
+		SKIP(return, "%s: %s", ivhost_dev_path(), ivhost_strerror(r));
 	ASSERT_EQ(0, r) TH_LOG("bring-up: %s", strerror(-r));
 	ASSERT_EQ(0, vmm_set_backend(&self->d.v, variant->qi, self->d.t.fd));
 }
@@ -489,6 +491,7 @@ FIXTURE_SETUP(stopped)
 {
 	int r;
 
+	SPLIT_ONLY_FIXTURE("split ring structures (packed: packed_test)");
 	rt_init(&self->d);
 	IVHOST_ONLY();
 	r = rt_up(&self->d, RT_BASE_FEATURES, RING);
@@ -617,8 +620,9 @@ FIXTURE_SETUP(flood)
 	rt_init(&self->b);
 	r = rt_up(&self->a, RT_BASE_FEATURES | F(VIRTIO_NET_F_MRG_RXBUF),
 		  FLOOD_RING);
+	LAYOUT_SKIP_FIXTURE(r, rt_down(&self->a));
 	if (rt_missing(r))
-		SKIP(return, "%s: %s", ivhost_dev_path(), strerror(-r));
+		SKIP(return, "%s: %s", ivhost_dev_path(), ivhost_strerror(r));
 	ASSERT_EQ(0, r) TH_LOG("bring-up: %s", strerror(-r));
 	ASSERT_TRUE(!!(self->a.v.features & F(VIRTIO_NET_F_MRG_RXBUF)));
 	ASSERT_EQ(0, vmm_set_backend(&self->a.v, VMM_RX, self->a.t.fd));
@@ -859,12 +863,13 @@ FIXTURE_SETUP(zlen)
 {
 	int r;
 
+	SPLIT_ONLY_FIXTURE("split ring structures (packed: packed_test)");
 	memset(&self->log, 0, sizeof(self->log));
 	self->log.fd = -1;
 	self->log.memfd = -1;
 	r = rt_up(&self->d, RT_BASE_FEATURES, FLOOD_RING);
 	if (rt_missing(r))
-		SKIP(return, "%s: %s", ivhost_dev_path(), strerror(-r));
+		SKIP(return, "%s: %s", ivhost_dev_path(), ivhost_strerror(r));
 	ASSERT_EQ(0, r) TH_LOG("bring-up: %s", strerror(-r));
 	ASSERT_EQ(0, rt_log_alloc(&self->log, rt_log_span(&self->d.v)));
 	ASSERT_EQ(0, rt_log_start(&self->d.v, &self->log));
@@ -1017,6 +1022,7 @@ FIXTURE_SETUP(zchain)
 	uint64_t want = RT_BASE_FEATURES | F(VIRTIO_NET_F_MRG_RXBUF);
 	int r;
 
+	SPLIT_ONLY_FIXTURE("split ring structures (packed: packed_test)");
 	rt_init(&self->it.d);
 	KERNEL_ONLY_FIXTURE("ivhost-only, on the kernel worker's budget");
 	if (variant->iotlb)
@@ -1024,7 +1030,7 @@ FIXTURE_SETUP(zchain)
 	else
 		r = rt_up(&self->it.d, want, ZNUM);
 	if (rt_missing(r))
-		SKIP(return, "%s: %s", ivhost_dev_path(), strerror(-r));
+		SKIP(return, "%s: %s", ivhost_dev_path(), ivhost_strerror(r));
 	if (r == -EOPNOTSUPP)
 		SKIP(return, "%s does not offer ACCESS_PLATFORM",
 		     ivhost_dev_path());

@@ -157,7 +157,8 @@ struct tdev {
 
 static int is_absent(int r)
 {
-	return r == -ENOENT || r == -ENODEV || r == -ENXIO;
+	return r == -ENOENT || r == -ENODEV || r == -ENXIO ||
+	       r == IVHOST_NO_LAYOUT;
 }
 
 /*
@@ -449,7 +450,7 @@ FIXTURE_TEARDOWN(traffic)
 			 (fl) | variant->flags, manual, nobackend);	\
 	if (is_absent(_r) || _r == -EOPNOTSUPP)				\
 		SKIP(return, "no device IOTLB on %s: %s",		\
-		     ivhost_dev_path(), strerror(-_r));			\
+		     ivhost_dev_path(), ivhost_strerror(_r));			\
 	ASSERT_EQ(0, _r);						\
 } while (0)
 
@@ -641,15 +642,11 @@ static void miss_resumes(struct __test_metadata *_metadata, struct tdev *d,
 	if (rx) {
 		memset(rbuf, VMM_RX_POISON, 1536);
 		ASSERT_EQ(0, viommu_write(&d->vi, x, rbuf, 1536));
-		q->desc[head].len = 1536;
-		q->desc[head].flags = VRING_DESC_F_WRITE;
+		vmm_put_desc(q, head, x, 1536, VRING_DESC_F_WRITE);
 	} else {
 		ASSERT_EQ(0, viommu_write(&d->vi, x, data, sizeof(data)));
-		q->desc[head].len = sizeof(data);
-		q->desc[head].flags = 0;
+		vmm_put_desc(q, head, x, sizeof(data), 0);
 	}
-	q->desc[head].addr = x;
-	q->desc[head].next = 0;
 	vmm_publish(q, head);
 	ASSERT_EQ(0, vmm_kick(q));
 	if (rx)
@@ -1122,7 +1119,7 @@ FIXTURE_TEARDOWN(regress)
 			     nobackend, num);				\
 	if (is_absent(_r) || _r == -EOPNOTSUPP)				\
 		SKIP(return, "no device IOTLB on %s: %s",		\
-		     ivhost_dev_path(), strerror(-_r));			\
+		     ivhost_dev_path(), ivhost_strerror(_r));			\
 	ASSERT_EQ(0, _r);						\
 } while (0)
 
@@ -1320,6 +1317,7 @@ TEST_F_TIMEOUT(regress, ivhost_only_used_entries_survive_eviction, 180)
 	void *big;
 	int head, h;
 
+	SPLIT_ONLY("split ring areas");
 	IVHOST_ONLY();
 	REGRESS_UP(RING_NUM, 0, 0);
 	big = map_big(big_pages);
@@ -1481,6 +1479,7 @@ TEST_F_TIMEOUT(regress, ivhost_only_set_vring_num_grows_rings, 60)
 	struct vmm_vq *q = &self->d.v.vq[VMM_TX];
 	int head;
 
+	SPLIT_ONLY("split ring areas");
 	IVHOST_ONLY();
 	REGRESS_UP(512, 1, 1);
 	ASSERT_EQ(0, vmm_vq_set_num(&self->d.v, VMM_TX, 256));
@@ -1515,6 +1514,7 @@ TEST_F_TIMEOUT(regress, ivhost_only_set_vring_num_drops_old_translation, 60)
 	struct vmm_vq *q = &self->d.v.vq[VMM_TX];
 	int head;
 
+	SPLIT_ONLY("split ring areas");
 	IVHOST_ONLY();
 	REGRESS_UP(512, 0, 0);
 	send_one(_metadata, &self->d, 1, &head);
@@ -1640,6 +1640,7 @@ TEST_F_TIMEOUT(regress, ivhost_only_used_idx_needs_read_permission, 60)
 	unsigned int have = 0, sent = 0;
 	long long end;
 
+	SPLIT_ONLY("split ring areas");
 	IVHOST_ONLY();
 	REGRESS_UP(RING_NUM, 1, 1);
 	desc = viommu_iova(&self->d.vi, q->desc);

@@ -52,7 +52,8 @@ static inline void rt_init(struct rtdev *d)
 
 static inline int rt_missing(int r)
 {
-	return r == -ENOENT || r == -ENODEV || r == -ENXIO;
+	return r == -ENOENT || r == -ENODEV || r == -ENXIO ||
+	       r == IVHOST_NO_LAYOUT;
 }
 
 /*
@@ -126,40 +127,27 @@ static inline uint64_t rt_slot_gpa(struct vmm_vq *q, unsigned int head,
 static inline int rt_post_rx(struct vmm_vq *q, unsigned int nseg,
 			     const uint32_t *seglen, size_t gap, int indirect)
 {
+	enum vmm_post_mode mode = indirect ? VMM_INDIRECT : VMM_CHAIN;
 	struct vring_desc *tbl;
 	unsigned int i;
 	size_t off = 0;
 	uint16_t idx;
 	int head;
 
-	if (!nseg || nseg > (indirect ? VMM_MAX_SEGS : q->num))
+	if (!nseg || nseg > (indirect || q->packed ? VMM_MAX_SEGS : q->num))
 		return -EINVAL;
 	head = vmm_desc_alloc(q, indirect ? 1 : nseg);
 	if (head < 0)
 		return head;
 	tbl = q->indirect + (size_t)head * VMM_MAX_SEGS;
-	idx = head;
+	idx = vmm_post_start(q, head);
 	for (i = 0; i < nseg; i++) {
-		struct vring_desc *e = indirect ? &tbl[i] : &q->desc[idx];
-		uint16_t nx = indirect ? i + 1 : q->next[idx];
-
-		e->addr = rt_slot_gpa(q, head, off);
-		e->len = seglen[i];
-		e->flags = VRING_DESC_F_WRITE |
-			   (i + 1 < nseg ? VRING_DESC_F_NEXT : 0);
-		e->next = i + 1 < nseg ? nx : 0;
+		vmm_post_seg(q, tbl, mode, &idx, i, nseg,
+			     rt_slot_gpa(q, head, off), seglen[i],
+			     VRING_DESC_F_WRITE);
 		off += seglen[i] + gap;
-		if (!indirect)
-			idx = nx;
 	}
-	if (indirect) {
-		q->desc[head].addr = vmm_gpa(q->v, tbl);
-		q->desc[head].len = nseg * sizeof(*tbl);
-		q->desc[head].flags = VRING_DESC_F_INDIRECT;
-		q->desc[head].next = 0;
-	}
-	vmm_publish(q, head);
-	return head;
+	return vmm_post_finish(q, head, mode, nseg, vmm_gpa(q->v, tbl));
 }
 
 static inline int rt_post_rx_simple(struct vmm_vq *q, uint32_t len)
@@ -174,7 +162,17 @@ static inline int rt_walk(struct vmm_vq *q, unsigned int head,
 {
 	struct vring_desc *tbl = q->desc;
 	unsigned int idx = head, n = 0, limit = q->num;
+	struct vmm_seg segs[VMM_MAX_SEGS];
+	int i, ns;
 
+	if (q->packed) {
+		ns = vmm_chain_segs(q, head, segs, VMM_MAX_SEGS);
+		if (ns <= 0)
+			return -ELOOP;
+		for (i = 0; i < ns; i++)
+			fn(segs[i].addr, segs[i].len, arg);
+		return 0;
+	}
 	if (q->desc[head].flags & VRING_DESC_F_INDIRECT) {
 		tbl = vmm_hva(q->v, q->desc[head].addr);
 		if (!tbl)
@@ -219,9 +217,8 @@ static inline int rt_reap_rx(struct vmm_vq *q, uint8_t *dst, size_t size,
 	struct vring_used_elem e;
 	struct rt_gather g = { .v = q->v, .dst = dst };
 
-	if (vmm_used_idx(q) == q->used_idx)
+	if (!vmm_used_peek(q, &e.id, &e.len))
 		return 0;
-	e = q->used->ring[q->used_idx % q->num];
 	if (e.id >= q->num || !q->chain_len[e.id])
 		return -EIO;
 	g.want = e.len < size ? e.len : size;

@@ -11,7 +11,8 @@
 #   make bench      ivhost against the kernel's vhost_net, side by side
 #                   (boots VMs; needs root; results in tools/testing/vm/out/bench)
 #   make check-qemu real QEMU guests on /dev/ivhost-net and /dev/vhost-net,
-#                   in iommu=pt, strict and lazy mode (nested, long)
+#                   without the vIOMMU and in iommu=pt, strict and lazy
+#                   mode, split and packed rings (nested, long)
 #   make check-vhost-user  every vhost-user selftest (ivhost-user's ASan
 #                   build) and every QEMU run, pt mode included, on
 #                   ivhost-user and DPDK (needs root; the test command
@@ -89,6 +90,8 @@ demo:
 
 bench:
 	tools/testing/bench/run-bench $(BENCH_ARGS)
+
+QEMU_ARGS ?= --mode none,pt,strict,lazy --layout all --jobs 2
 
 check-qemu:
 	tools/testing/qemu/check-qemu $(QEMU_ARGS)

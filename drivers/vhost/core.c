@@ -15,6 +15,7 @@
 
 #include <linux/cgroup.h>
 #include <linux/file.h>
+#include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/nospec.h>
 #include <linux/sched/mm.h>
@@ -469,8 +470,15 @@ static long ivhost_vring_set_num(struct ivhost_vq *vq,
 {
 	if (vq->backend)
 		return -EBUSY;
-	/* A split ring's power of two is checked when it starts. */
 	if (!s->num || s->num > IVHOST_VRING_NUM_MAX)
+		return -EINVAL;
+	/*
+	 * A split ring's size is a power of two; without RING_PACKED acked
+	 * (yet) the ring is split.  Features acked later are checked again
+	 * when the ring starts.
+	 */
+	if (!ivhost_has_feature(vq, VIRTIO_F_RING_PACKED) &&
+	    !is_power_of_2(s->num))
 		return -EINVAL;
 	vq->num = s->num;
 	/* Ring translations were made for the old size. */

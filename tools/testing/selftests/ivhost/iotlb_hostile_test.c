@@ -831,6 +831,7 @@ TEST_F_TIMEOUT(splitring, indirect_table_split_in_user_space, 120)
 	uint32_t seq;
 	int h;
 
+	SPLIT_ONLY("a split indirect table built by hand");
 	ASSERT_EQ(0, split_at(self, page));
 	ASSERT_EQ(0, it_attach(it, VMM_TX));
 	for (seq = 0; seq < 8; seq++) {
@@ -903,6 +904,8 @@ TEST_F_TIMEOUT(splitring, used_ring_split_in_user_space_logged, 300)
 	const unsigned int frames = 600;
 	char msg[160];
 	int i;
+
+	SPLIT_ONLY("the split used ring's pages");
 
 	/* Logging first: SET_FEATURES empties the IOTLB. */
 	ASSERT_EQ(0, rt_log_alloc(&self->log, rt_log_span(v)));

@@ -22,6 +22,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/align.h>
 #include <linux/nospec.h>
 #include <linux/overflow.h>
 #include <linux/string.h>
@@ -570,13 +571,15 @@ void ivhost_packed_ask_ahead(struct ivhost_vq *vq)
  *
  * Context: the owner's thread, under &vq->mutex.
  * Return: 0, or -EINVAL if a position lies beyond the ring size (the
- * size changed after VHOST_SET_VRING_BASE).
+ * size changed after VHOST_SET_VRING_BASE) or the driver area is not
+ * 4-byte aligned (its address was set while the ring was split).
  */
 int ivhost_packed_start(struct ivhost_vq *vq)
 	__must_hold(&vq->mutex)
 {
 	lockdep_assert_held(&vq->mutex);
-	if (vq->avail_pos.idx >= vq->num || vq->used_pos.idx >= vq->num)
+	if (vq->avail_pos.idx >= vq->num || vq->used_pos.idx >= vq->num ||
+	    !IS_ALIGNED(vq->avail_addr, sizeof(struct vring_packed_desc_event)))
 		return -EINVAL;
 	vq->ntaken = 0;
 	vq->taken_slots = 0;

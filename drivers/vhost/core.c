@@ -61,6 +61,7 @@ static void ivhost_vq_reset(struct ivhost_vq *vq)
 	vq->seen_ahead = 0;
 	vq->unsignalled = 0;
 	vq->ntaken = 0;
+	vq->taken_slots = 0;
 	vq->broken = false;
 	vq->features = 0;
 	vq->mem = NULL;

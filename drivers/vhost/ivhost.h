@@ -142,6 +142,7 @@ struct ivhost_poll {
  * @unsignalled: packed: ring descriptors used since then
  * @ntaken: packed: chains taken and neither used nor given back
  * @taken: packed: the ring-descriptor count of each of them, oldest first
+ * @taken_slots: packed: the sum of @taken (at most the ring size)
  * @broken: a malformed ring stopped the queue; cleared by reconfiguration
  * @features: negotiated features, for the worker
  * @mem: memory table of the device, for the worker
@@ -212,6 +213,7 @@ struct ivhost_vq {
 	u32 unsignalled;
 	u16 ntaken;
 	u16 taken[IVHOST_PACKED_TAKEN_MAX];
+	u32 taken_slots;
 	bool broken;
 
 	u64 features;

@@ -22,6 +22,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/align.h>
 #include <linux/nospec.h>
 #include <linux/overflow.h>
 #include <linux/string.h>
@@ -162,7 +163,10 @@ static int ivhost_packed_walk(struct ivhost_vq *vq, struct ivhost_buf *buf,
  * @max: capacity of @iov
  *
  * As ivhost_vq_get_buf(); also -ENOBUFS when %IVHOST_PACKED_TAKEN_MAX
- * chains are taken already.
+ * chains are taken already.  A chain that would make the chains taken
+ * and not used cover more slots than the ring has is malformed: the
+ * driver made available a slot the device had not given back (a lap
+ * later, through the NEXT flags of chains already taken).
  *
  * Context: the worker, under &vq->mutex.
  * Return: as ivhost_vq_get_buf().
@@ -192,9 +196,12 @@ int ivhost_packed_get_buf(struct ivhost_vq *vq, struct ivhost_buf *buf,
 		ivhost_vq_tlb_ask_ahead(vq);
 	if (err)
 		return err;
+	if (c.count > vq->num - vq->taken_slots)
+		return -EINVAL;
 	buf->id = c.id;
 	buf->count = c.count;
 	vq->taken[vq->ntaken++] = c.count;
+	vq->taken_slots += c.count;
 	vq->seen_ahead = vq->seen_ahead > c.count ? vq->seen_ahead - c.count
 						  : 0;
 	vq->avail_pos = c.pos;
@@ -222,6 +229,7 @@ void ivhost_packed_unget_bufs(struct ivhost_vq *vq, unsigned int n)
 		n = vq->ntaken;
 	while (n--)
 		back += vq->taken[--vq->ntaken];
+	vq->taken_slots -= back;
 	ivhost_packed_retreat(&vq->avail_pos, vq->num, back);
 	vq->seen_ahead += back;
 }
@@ -286,10 +294,15 @@ static int ivhost_packed_log_used(struct ivhost_vq *vq,
 /* Drop the @n oldest chains from the taken ones: they are used. */
 static void ivhost_packed_forget_taken(struct ivhost_vq *vq, unsigned int n)
 {
+	unsigned int i;
+
 	if (n >= vq->ntaken) {
 		vq->ntaken = 0;
+		vq->taken_slots = 0;
 		return;
 	}
+	for (i = 0; i < n; i++)
+		vq->taken_slots -= vq->taken[i];
 	vq->ntaken -= n;
 	memmove(vq->taken, vq->taken + n, vq->ntaken * sizeof(vq->taken[0]));
 }
@@ -558,15 +571,18 @@ void ivhost_packed_ask_ahead(struct ivhost_vq *vq)
  *
  * Context: the owner's thread, under &vq->mutex.
  * Return: 0, or -EINVAL if a position lies beyond the ring size (the
- * size changed after VHOST_SET_VRING_BASE).
+ * size changed after VHOST_SET_VRING_BASE) or the driver area is not
+ * 4-byte aligned (its address was set while the ring was split).
  */
 int ivhost_packed_start(struct ivhost_vq *vq)
 	__must_hold(&vq->mutex)
 {
 	lockdep_assert_held(&vq->mutex);
-	if (vq->avail_pos.idx >= vq->num || vq->used_pos.idx >= vq->num)
+	if (vq->avail_pos.idx >= vq->num || vq->used_pos.idx >= vq->num ||
+	    !IS_ALIGNED(vq->avail_addr, sizeof(struct vring_packed_desc_event)))
 		return -EINVAL;
 	vq->ntaken = 0;
+	vq->taken_slots = 0;
 	vq->seen_ahead = 0;
 	vq->unsignalled = 0;
 	vq->signalled_pos = vq->used_pos;

@@ -58,6 +58,10 @@
  *   regress.ivhost_only_used_idx_needs_read_permission
  *                            a write-only used ring: ACCESS_FAIL for
  *                            used->idx, queue stopped
+ *   regress.packed_desc_ring_needs_write_permission
+ *                            packed: a read-only descriptor ring (used
+ *                            descriptors go there): ACCESS_FAIL in it,
+ *                            queue stopped
  */
 #include <errno.h>
 #include <poll.h>
@@ -1626,6 +1630,31 @@ TEST_F_TIMEOUT(regress, ivhost_only_ask_ahead_reports_no_access_fail, 60)
 }
 
 /*
+ * Serve MISSes for up to 10 s until an ACCESS_FAIL comes (1, in *@fail)
+ * or not (0), counting in *@sent the frames the tap got meanwhile.
+ */
+static int wait_access_fail(struct tdev *d, struct vhost_iotlb_msg *fail,
+			    unsigned int *sent)
+{
+	long long end = vmm_now_ms() + 10000;
+	struct vhost_iotlb_msg m;
+	uint8_t rbuf[2048];
+
+	while (vmm_now_ms() < end) {
+		if (vmm_tap_recv(&d->t, rbuf, sizeof(rbuf), 0) >= 0)
+			(*sent)++;
+		if (viommu_recv(&d->vi, &m, 20) != 1)
+			continue;
+		if (m.type == VHOST_IOTLB_ACCESS_FAIL) {
+			*fail = m;
+			return 1;
+		}
+		viommu_answer(&d->vi, &m);
+	}
+	return 0;
+}
+
+/*
  * C4.  used->idx is read, so only through a readable translation: with
  * the used ring mapped write-only (and the other rings read-only), the
  * device queues an ACCESS_FAIL (perm RO) for used->idx (used + 2) when
@@ -1634,11 +1663,10 @@ TEST_F_TIMEOUT(regress, ivhost_only_ask_ahead_reports_no_access_fail, 60)
 TEST_F_TIMEOUT(regress, ivhost_only_used_idx_needs_read_permission, 60)
 {
 	struct vmm_vq *q = &self->d.v.vq[VMM_TX];
-	uint8_t hdr[HDR_LEN] = { 0 }, frame[600], rbuf[2048];
+	uint8_t hdr[HDR_LEN] = { 0 }, frame[600];
 	uint64_t desc, avail, used;
-	struct vhost_iotlb_msg m, fail = { 0 };
-	unsigned int have = 0, sent = 0;
-	long long end;
+	struct vhost_iotlb_msg fail = { 0 };
+	unsigned int have, sent = 0;
 
 	SPLIT_ONLY("split ring areas");
 	IVHOST_ONLY();
@@ -1657,23 +1685,52 @@ TEST_F_TIMEOUT(regress, ivhost_only_used_idx_needs_read_permission, 60)
 				    sizeof(frame), VMM_DIRECT, 1));
 	ASSERT_EQ(0, vmm_set_backend(&self->d.v, VMM_TX, self->d.t.fd));
 	ASSERT_EQ(0, vmm_kick(q));
-	end = vmm_now_ms() + 10000;
-	while (!have && vmm_now_ms() < end) {
-		if (viommu_recv(&self->d.vi, &m, 20) == 1) {
-			if (m.type == VHOST_IOTLB_ACCESS_FAIL) {
-				fail = m;
-				have = 1;
-			} else {
-				viommu_answer(&self->d.vi, &m);
-			}
-		}
-		if (vmm_tap_recv(&self->d.t, rbuf, sizeof(rbuf), 0) >= 0)
-			sent++;
-	}
+	have = wait_access_fail(&self->d, &fail, &sent);
 	EXPECT_EQ(0U, sent) TH_LOG("the frame went out: the queue ran");
 	ASSERT_EQ(1U, have) TH_LOG("no ACCESS_FAIL within 10 s");
 	EXPECT_EQ(used + 2, fail.iova);
 	EXPECT_EQ(VHOST_ACCESS_RO, fail.perm);
+	EXPECT_EQ(1, vmm_wait_fd(q->err_fd, 5000))
+		TH_LOG("err eventfd not signalled");
+	EXPECT_EQ(0, vmm_used_idx(q));
+}
+
+/*
+ * C5.  Packed: the device writes its used descriptors in the descriptor
+ * ring, so it needs that ring writable.  Mapped read-only (the driver
+ * and device areas as usual), the queue stops (err eventfd) with an
+ * ACCESS_FAIL inside the ring's pages, and sends and uses nothing.
+ */
+TEST_F_TIMEOUT(regress, packed_desc_ring_needs_write_permission,
+	       60)
+{
+	struct vmm_vq *q = &self->d.v.vq[VMM_TX];
+	uint8_t hdr[HDR_LEN] = { 0 }, frame[600];
+	struct vhost_iotlb_msg fail = { 0 };
+	unsigned int have, sent = 0;
+	uint64_t desc, first;
+
+	IVHOST_CORE_ONLY();
+	if (!ivhost_ring_packed())
+		SKIP(return, "packed rings only");
+	REGRESS_UP(RING_NUM, 1, 1);
+	desc = viommu_iova(&self->d.vi, q->desc);
+	ASSERT_EQ(0, viommu_set_perm(&self->d.vi, desc, VHOST_ACCESS_RO));
+	ASSERT_EQ(0, viommu_update_iova(&self->d.vi, desc));
+	vmm_gen_frame(1, frame, sizeof(frame));
+	ASSERT_LE(0, viommu_post_tx(&self->d.vi, q, hdr, sizeof(hdr), frame,
+				    sizeof(frame), VMM_DIRECT, 1));
+	ASSERT_EQ(0, vmm_set_backend(&self->d.v, VMM_TX, self->d.t.fd));
+	ASSERT_EQ(0, vmm_kick(q));
+	have = wait_access_fail(&self->d, &fail, &sent);
+	EXPECT_EQ(0U, sent) TH_LOG("the frame went out: the queue ran");
+	ASSERT_EQ(1U, have) TH_LOG("no ACCESS_FAIL within 10 s");
+	first = desc & ~(PAGE - 1);
+	EXPECT_TRUE(in_range(fail.iova, first,
+			     desc + 16 * q->num - first + PAGE))
+		TH_LOG("ACCESS_FAIL for 0x%llx, the ring is at 0x%llx",
+		       (unsigned long long)fail.iova,
+		       (unsigned long long)desc);
 	EXPECT_EQ(1, vmm_wait_fd(q->err_fd, 5000))
 		TH_LOG("err eventfd not signalled");
 	EXPECT_EQ(0, vmm_used_idx(q));

@@ -14,6 +14,16 @@
  *        table.  The err eventfd fires; kicks move nothing (nothing
  *        reaches the tap, no used descriptor); GET_VRING_BASE points at
  *        the bad chain with both wrap counters.
+ *   ring.rx_more_than_num
+ *        mergeable RX on a ring of 4 started at slot 3: a chain of 2
+ *        across the wrap, then one of 4 on wrap counter 0 running back
+ *        over the first one's slots (6 slots taken of 4), and a frame
+ *        they cannot hold.  Nothing is used, and once stopped
+ *        GET_VRING_BASE still names slot 3 of lap 1 for both positions.
+ *   ring.misaligned_driver_area_after_layout_switch (kernel device)
+ *        SET_VRING_ADDR with a 2-byte aligned avail ring while split,
+ *        then VIRTIO_F_RING_PACKED: the driver area must be 4-byte
+ *        aligned, so attaching a backend is EINVAL.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -222,6 +232,90 @@ TEST_F_TIMEOUT(bad, stops_queue, 120)
 	want = 2 | 1u << 15 | 2u << 16 | 1u << 31;
 	EXPECT_EQ(want, base) TH_LOG("GET_VRING_BASE %#x, want %#x", base,
 				    want);
+}
+
+#define OVL_NUM		4
+
+FIXTURE(ring) {
+	struct rtdev d;
+};
+
+FIXTURE_SETUP(ring)
+{
+	rt_init(&self->d);
+}
+
+FIXTURE_TEARDOWN(ring)
+{
+	rt_down(&self->d);
+}
+
+TEST_F_TIMEOUT(ring, rx_more_than_num, 120)
+{
+	/*
+	 * Chain A: slots 3, 0 (head 3 available on wrap counter 1); chain
+	 * B: slots 1, 2, 3, 0 (head 1 available on wrap counter 0).  Only
+	 * a head's AVAIL/USED bits count; NEXT links the rest.
+	 */
+	static const uint16_t flags[OVL_NUM] = {
+		VRING_DESC_F_WRITE,
+		PF_USED | VRING_DESC_F_NEXT | VRING_DESC_F_WRITE,
+		VRING_DESC_F_NEXT | VRING_DESC_F_WRITE,
+		PF_AVAIL | VRING_DESC_F_NEXT | VRING_DESC_F_WRITE,
+	};
+	const unsigned int start = 3 | 1u << 15 | 3u << 16 | 1u << 31;
+	struct rtdev *d = &self->d;
+	struct vmm_vq *q;
+	unsigned int base, i;
+
+	IVHOST_CORE_ONLY();
+	UP(d, RT_BASE_FEATURES | F(VIRTIO_NET_F_MRG_RXBUF), OVL_NUM, -1);
+	q = &d->v.vq[VMM_RX];
+	ASSERT_EQ(0, vmm_vq_set_base(&d->v, VMM_RX, start));
+	for (i = 0; i < OVL_NUM; i++)
+		q->pdesc[i] = (struct vring_packed_desc){
+			.addr = rt_slot_gpa(q, i, 0), .len = 16, .id = i,
+			.flags = flags[i] };
+	__sync_synchronize();
+	ASSERT_EQ(0, vmm_set_backend(&d->v, VMM_RX, d->t.fd));
+	ASSERT_EQ(0, rt_inject(d, 0, 200));	/* > 6 * 16 bytes */
+	ASSERT_EQ(0, vmm_kick(q));
+	usleep(300 * 1000);
+	ASSERT_EQ(0, vmm_kick(q));
+	usleep(300 * 1000);
+	for (i = 0; i < OVL_NUM; i++)
+		EXPECT_EQ(flags[i], q->pdesc[i].flags)
+			TH_LOG("slot %u used", i);
+	ASSERT_EQ(0, vmm_set_backend(&d->v, VMM_RX, -1));
+	ASSERT_EQ(0, vmm_vq_get_base(&d->v, VMM_RX, &base));
+	EXPECT_EQ(start, base) TH_LOG("GET_VRING_BASE %#x, want %#x", base,
+				     start);
+}
+
+TEST_F(ring, misaligned_driver_area_after_layout_switch)
+{
+	struct rtdev *d = &self->d;
+	struct vmm_vq *q;
+	struct vhost_vring_addr a;
+	uint64_t packed;
+
+	IVHOST_CORE_ONLY();
+	UP(d, RT_BASE_FEATURES, RING, -1);
+	if (d->v.user)
+		SKIP(return, "vhost-user: no errno at attach");
+	q = &d->v.vq[VMM_TX];
+	packed = d->v.features;
+	ASSERT_EQ(0, vmm_set_features(&d->v, packed &
+				      ~F(VIRTIO_F_RING_PACKED)));
+	a = (struct vhost_vring_addr){
+		.index = VMM_TX,
+		.desc_user_addr = (uintptr_t)q->pdesc,
+		.avail_user_addr = (uintptr_t)q->driver_event + 2,
+		.used_user_addr = (uintptr_t)q->device_event,
+	};
+	ASSERT_EQ(0, vmm_ioctl(&d->v, VHOST_SET_VRING_ADDR, &a));
+	ASSERT_EQ(0, vmm_set_features(&d->v, packed));
+	EXPECT_EQ(-EINVAL, vmm_set_backend(&d->v, VMM_TX, d->t.fd));
 }
 
 TEST_HARNESS_MAIN

@@ -65,6 +65,7 @@ enum {
 #define FV_F_PROTOCOL		30
 #define FV_F_VERSION_1		32
 #define FV_F_ACCESS_PLATFORM	33
+#define FV_F_RING_PACKED	34
 
 /* Kinds of fds a message may carry. */
 enum fv_fd_kind {

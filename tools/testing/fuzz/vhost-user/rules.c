@@ -4,8 +4,10 @@
  * tools/vhost-user/README ("Errors", "The device IOTLB", "Live
  * migration"): a payload size or fd count other than the request's, an
  * unknown request, a vq index out of range, a KICK/CALL/ERR whose NOFD
- * bit and fd disagree, a ring size of 0, over 32768 or not a power of 2,
- * a base over 0xffff, an enable other than 0 or 1, ring address flags
+ * bit and fd disagree, a ring size of 0, over 32768 or not a power of 2
+ * (with RING_PACKED acked, any size from 1 to 32768), a base over 0xffff
+ * (with RING_PACKED, both positions in 32 bits: an index not below the
+ * ring's size is refused too, which this oracle does not track), an enable other than 0 or 1, ring address flags
  * other than LOG or a misaligned log address, features or protocol
  * features not offered, an MTU outside 68..65535, SET_LOG_BASE without
  * LOG_SHMFD, SEND_RARP without RARP, IOTLB_MSG without IOMMU_PLATFORM,
@@ -47,8 +49,9 @@ static bool fv_iotlb_bad(struct fv_conn *c, const struct fv_iotlb *t)
 	       __builtin_add_overflow(t->uaddr, t->size - 1, &e);
 }
 
-static bool fv_vring_bad(const struct fv_m *m)
+static bool fv_vring_bad(const struct fv_conn *c, const struct fv_m *m)
 {
+	bool packed = c->features & (1ULL << FV_F_RING_PACKED);
 	uint64_t u;
 	uint32_t idx, num;
 
@@ -63,9 +66,9 @@ static bool fv_vring_bad(const struct fv_m *m)
 		       !!(u & FV_NOFD) != !m->nfds || m->nfds > 1;
 	case FV_SET_VRING_NUM:
 		return idx >= 2 * G.queues || !num || num > 32768 ||
-		       (num & (num - 1));
+		       (!packed && (num & (num - 1)));
 	case FV_SET_VRING_BASE:
-		return idx >= 2 * G.queues || num > 0xffff;
+		return idx >= 2 * G.queues || (!packed && num > 0xffff);
 	case FV_SET_VRING_ENABLE:
 		return idx >= 2 * G.queues || num > 1;
 	case FV_SET_VRING_ADDR:
@@ -116,6 +119,6 @@ bool fv_known_bad(struct fv_conn *c, const struct fv_m *m)
 		memcpy(&t, m->p, sizeof(t));
 		return fv_iotlb_bad(c, &t);
 	default:
-		return fv_vring_bad(m);
+		return fv_vring_bad(c, m);
 	}
 }

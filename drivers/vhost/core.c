@@ -492,6 +492,18 @@ static long ivhost_vring_set_num(struct ivhost_vq *vq,
  * index, 31 its wrap counter; indexes beyond a ring size set already are
  * refused (a size set later is checked when the ring starts).
  */
+/*
+ * Reconfiguration clears a broken queue.  A packed ring also forgets the
+ * chains the failed round took without using them: they are lost, as a
+ * split ring's are, and must not go on counting against the ring.
+ */
+static void ivhost_vq_revive(struct ivhost_vq *vq)
+{
+	vq->broken = false;
+	vq->ntaken = 0;
+	vq->taken_slots = 0;
+}
+
 static long ivhost_vring_set_packed_base(struct ivhost_vq *vq, u32 state)
 {
 	struct ivhost_packed_pos avail, used;
@@ -503,7 +515,7 @@ static long ivhost_vring_set_packed_base(struct ivhost_vq *vq, u32 state)
 	vq->avail_pos = avail;
 	vq->used_pos = used;
 	vq->signalled_pos = used;
-	vq->broken = false;
+	ivhost_vq_revive(vq);
 	return 0;
 }
 
@@ -518,7 +530,7 @@ static long ivhost_vring_set_base(struct ivhost_vq *vq,
 		return -EINVAL;
 	vq->last_avail_idx = s->num;
 	vq->avail_idx = s->num;
-	vq->broken = false;
+	ivhost_vq_revive(vq);
 	return 0;
 }
 
@@ -592,7 +604,7 @@ static long ivhost_vring_set_addr(struct ivhost_vq *vq,
 	ivhost_vq_set_rings(vq);
 	vq->addr_flags = a->flags;
 	vq->log_addr = a->log_guest_addr;
-	vq->broken = false;
+	ivhost_vq_revive(vq);
 	return 0;
 }
 

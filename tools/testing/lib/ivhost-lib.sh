@@ -71,6 +71,20 @@ ivt_result() {
 	[ "$IVT_CONSOLE" -eq 0 ] || echo "== $line"
 }
 
+# ivt_tap_diag OLD LINE: OLD with LINE added when LINE is one of the
+# kselftest harness's "# file.c:N:test:..." diagnostics (a failed
+# expectation, a TH_LOG), keeping the first two, for a FAIL's detail.
+ivt_tap_diag() {
+	local re='^# [A-Za-z0-9_./-]+\.c:[0-9]+:'
+
+	if [[ "$2" =~ $re ]] && [[ "$1" != *" | "* ]]; then
+		local d=${2#\# }
+		echo "${1:+$1 | }${d:0:200}"
+	else
+		echo "$1"
+	fi
+}
+
 # ivt_fail: count a failure that has no result line of its own (a
 # sub-runner that failed and reported its own lines).
 ivt_fail() {

@@ -100,7 +100,8 @@ check-qemu:
 # leaves out pt mode and some of DPDK's runs)
 check-vhost-user: ivhost-user
 	$(MAKE) -C tools/vhost-user SANITIZE=1
-	tools/testing/vhost-user/check-vhost-user --backend all --qemu \
+	IVHOST_QEMU_MIGRATE="strict strict:packed" \
+		tools/testing/vhost-user/check-vhost-user --backend all --qemu \
 		--sanitizer asan
 
 check-dkms:

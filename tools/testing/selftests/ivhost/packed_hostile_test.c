@@ -24,6 +24,18 @@
  *        SET_VRING_ADDR with a 2-byte aligned avail ring while split,
  *        then VIRTIO_F_RING_PACKED: the driver area must be 4-byte
  *        aligned, so attaching a backend is EINVAL.
+ *   revive.{rx,tx}.ivhost_only_addr_forgets_taken (kernel device)
+ *        on a ring of 8, a round takes a one-slot chain and fails before
+ *        using it (-EFAULT: RX cannot write the frame's header into a
+ *        buffer the VMM mapped read-only, TX its used descriptor into a
+ *        read-only ring); the err eventfd fires.  SET_VRING_ADDR, the backend
+ *        attached, revives the queue (as a VMM turning dirty logging on
+ *        does); the driver takes the lost chain's slot back, and a chain
+ *        of all 8 slots goes through, its used descriptor at the lost
+ *        chain's slot, with no error.  Attaching a backend resets the
+ *        taken chains anyway, so SET_VRING_BASE (backend detached) has
+ *        nothing to show; over vhost-user the VMM's read-only mapping is
+ *        not the backend's, so these skip there.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -316,6 +328,123 @@ TEST_F(ring, misaligned_driver_area_after_layout_switch)
 	ASSERT_EQ(0, vmm_ioctl(&d->v, VHOST_SET_VRING_ADDR, &a));
 	ASSERT_EQ(0, vmm_set_features(&d->v, packed));
 	EXPECT_EQ(-EINVAL, vmm_set_backend(&d->v, VMM_TX, d->t.fd));
+}
+
+#define REVIVE_NUM	8	/* a whole-ring chain within VMM_MAX_SEGS */
+
+FIXTURE(revive) {
+	struct rtdev d;
+};
+
+FIXTURE_VARIANT(revive) {
+	int qi;
+};
+
+FIXTURE_VARIANT_ADD(revive, rx) { .qi = VMM_RX, };
+FIXTURE_VARIANT_ADD(revive, tx) { .qi = VMM_TX, };
+
+FIXTURE_SETUP(revive)
+{
+	rt_init(&self->d);
+}
+
+FIXTURE_TEARDOWN(revive)
+{
+	rt_down(&self->d);
+}
+
+/* The page holding @p read-only for the VMM, so for the device, or not. */
+static int page_ro(void *p, int ro)
+{
+	void *page = (void *)((uintptr_t)p & ~(uintptr_t)(RT_PAGE - 1));
+
+	return mprotect(page, RT_PAGE,
+			ro ? PROT_READ : PROT_READ | PROT_WRITE) ? -errno : 0;
+}
+
+/*
+ * Post frame 0's one-slot chain on @qi and make read-only the page the
+ * device must write for it: RX, the buffer; TX, the descriptor ring,
+ * where its used descriptor goes.  The chain's ID, or -errno.
+ */
+static int post_doomed(struct rtdev *d, int qi, void **page)
+{
+	struct vmm_vq *q = &d->v.vq[qi];
+	int id = qi == VMM_TX ? tx_one(d, 0) : rt_post_rx_simple(q, 2048);
+
+	if (id < 0)
+		return id;
+	*page = qi == VMM_TX ? (void *)q->pdesc :
+			       q->slab + (size_t)id * VMM_SLOT_SIZE;
+	return page_ro(*page, 1) ?: id;
+}
+
+/*
+ * The driver takes back chain @id, which the device took and lost: its
+ * used descriptor never comes, its slots are free again, and the
+ * driver's used position stays at its first slot, where the device's is.
+ */
+static void drop_lost(struct vmm_vq *q, uint16_t id)
+{
+	q->num_free += q->chain_len[id];
+	q->chain_len[id] = 0;
+	q->nsegs[id] = 0;
+	q->next[id] = q->free_head;
+	q->free_head = id;
+	q->ids_free++;
+	q->used_idx++;
+}
+
+/* Frame @seq in one chain taking every slot of the ring. */
+static int post_whole_ring(struct rtdev *d, int qi, uint32_t seq)
+{
+	struct vmm_vq *q = &d->v.vq[qi];
+	static const uint8_t hdr[32];
+	uint8_t frame[2048];
+
+	if (qi == VMM_RX) {
+		if (vmm_post_rx(q, 2048, VMM_CHAIN, q->num) < 0)
+			return -ENOSPC;
+		return rt_inject(d, seq, pk_len(seq));
+	}
+	vmm_gen_frame(seq, frame, pk_len(seq));
+	return vmm_post_tx(q, hdr, d->hdr_len, frame, pk_len(seq),
+			   VMM_CHAIN, q->num) < 0 ? -ENOSPC : 0;
+}
+
+TEST_F_TIMEOUT(revive, ivhost_only_addr_forgets_taken, 120)
+{
+	struct rtdev *d = &self->d;
+	int qi = variant->qi, id;
+	struct vmm_vq *q;
+	void *page;
+
+	IVHOST_ONLY();
+	UP(d, RT_BASE_FEATURES, REVIVE_NUM, -1);
+	q = &d->v.vq[qi];
+	ASSERT_EQ(0, vmm_poll_fd(q->err_fd));
+	id = post_doomed(d, qi, &page);
+	ASSERT_LE(0, id) TH_LOG("doomed chain: %s", strerror(-id));
+	/* Only now: no round may use the chain before its page is guarded. */
+	ASSERT_EQ(0, vmm_set_backend(&d->v, qi, d->t.fd));
+	if (qi == VMM_RX)
+		ASSERT_EQ(0, rt_inject(d, 0, pk_len(0)));
+	ASSERT_EQ(0, vmm_kick(q));
+	if (qi == VMM_TX)	/* sent before its used descriptor failed */
+		EXPECT_TRUE(tap_got(d, 0, WAIT_MS));
+	EXPECT_EQ(1, vmm_wait_fd(q->err_fd, WAIT_MS))
+		TH_LOG("err eventfd not signalled");
+	ASSERT_EQ(0, page_ro(page, 0));
+	ASSERT_EQ(q->used_idx, vmm_used_idx(q)) TH_LOG("the chain was used");
+
+	ASSERT_EQ(0, rt_set_addr_log(&d->v, qi, 0));
+	drop_lost(q, id);
+	ASSERT_EQ(0, post_whole_ring(d, qi, 1));
+	ASSERT_EQ(0, vmm_kick(q));
+	EXPECT_TRUE(came(d, qi, 1))
+		TH_LOG("a chain of all %u slots not used: the lost one counts",
+		       q->num);
+	EXPECT_EQ(0, vmm_poll_fd(q->err_fd)) TH_LOG("err eventfd signalled");
 }
 
 TEST_HARNESS_MAIN

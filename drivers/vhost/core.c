@@ -488,11 +488,6 @@ static long ivhost_vring_set_num(struct ivhost_vq *vq,
 }
 
 /*
- * Packed: bits 0-14 the avail index, 15 its wrap counter, 16-30 the used
- * index, 31 its wrap counter; indexes beyond a ring size set already are
- * refused (a size set later is checked when the ring starts).
- */
-/*
  * Reconfiguration clears a broken queue.  A packed ring also forgets the
  * chains the failed round took without using them: they are lost, as a
  * split ring's are, and must not go on counting against the ring.
@@ -504,6 +499,11 @@ static void ivhost_vq_revive(struct ivhost_vq *vq)
 	vq->taken_slots = 0;
 }
 
+/*
+ * Packed: bits 0-14 the avail index, 15 its wrap counter, 16-30 the used
+ * index, 31 its wrap counter; indexes beyond a ring size set already are
+ * refused (a size set later is checked when the ring starts).
+ */
 static long ivhost_vring_set_packed_base(struct ivhost_vq *vq, u32 state)
 {
 	struct ivhost_packed_pos avail, used;

@@ -107,14 +107,14 @@ function vu_dpdk_note(   d, k, a, alt, i, n, txt) {
 	print ""
 	print "### DPDK on one vCPU"
 	print ""
-	print "testpmd polls: its forwarding lcore never sleeps, and QEMU 7.2's icount gives the VM one vCPU. The bench (guest driver and VMM) and testpmd share it: testpmd runs with its main and forwarding lcores on CPU 0 (`--lcores 0@0,1@0`), and its forwarding thread at SCHED_IDLE, so it has the CPU whenever the guest driver waits for a call and gives it up as soon as the driver is runnable; its other threads (the vhost-user socket and IOTLB messages, interrupts) keep SCHED_OTHER. DPDK 22.11's testpmd has no sleep or interrupt mode for the vhost PMD (`dpdk-testpmd -- --help`: only `--no-lsc-interrupt`, `--no-rmv-interrupt`). Forwarding is `io retry` (delay 100 us, 100 retries, as check-vhost-user runs it behind the vIOMMU): plain `io` drops the frame for the guest whose buffer missed in the IOTLB. ivhost-user sleeps in epoll between kicks and needs no such setting. The vhost-user backends serve the bench in a network namespace with their own tap; RX frames go into that tap from an AF_PACKET socket, as for the kernel devices. The traced figures (wait %) and w4 time the kernel device'"'"'s worker with kprobes: not measured for the daemons."
+	print "testpmd polls: its forwarding lcore never sleeps, and QEMU 7.2's icount gives the VM one vCPU, which the bench (guest driver and VMM in one program) and testpmd share. DPDK 22.11's testpmd has no sleep or interrupt mode for the vhost PMD (`dpdk-testpmd -- --help`: only `--no-lsc-interrupt`, `--no-rmv-interrupt`), so the setup is the scheduler's: testpmd's main and forwarding lcores both on CPU 0 (`--lcores 0@0,1@0`), the forwarding thread at SCHED_IDLE, so it has the CPU whenever the guest driver waits for a call and gives it up as soon as the driver is runnable; its other threads (vhost-user messages and IOTLB, interrupts) keep SCHED_OTHER. That holds for w1 and w2, where the datapath sends no messages. In w3 and w3m every buffer costs IOTLB messages, which testpmd's control thread applies under the IOTLB lock the forwarding lcore holds through each burst; the lcore signals the guest's call eventfd inside the burst, the guest driver preempts it there and sends the next message, and the control thread spins on the lock while the SCHED_IDLE lcore holding it gets 3/1027 of the vCPU: no progress in minutes (a priority inversion of the single vCPU, not of DPDK on real cores). DPDK's w3 and w3m therefore run with the lcore at SCHED_OTHER (each inversion then lasts up to a scheduler slice) and fewer packets (BENCHINFO above): read them as DPDK sharing one CPU, not as its per-buffer cost, and the w3/w3m goals against DPDK with that in mind. Forwarding is `io retry` (delay 100 us, 100 retries), as check-vhost-user runs it behind the vIOMMU: plain `io` drops the frame for the guest whose buffer missed in the IOTLB (a host run of w3m rx: about 4 frames dropped per frame received). ivhost-user sleeps in epoll between kicks and needs no such setting. Both backends serve the bench from a network namespace on a tap of their own; RX frames go into that tap from an AF_PACKET socket, as for the kernel devices. The traced figures (wait %) and w4 time the kernel device's worker with kprobes: not measured for the daemons."
 	n = split("dpdk-other|SCHED_OTHER nice 0;dpdk-nice19|SCHED_OTHER nice 19", alt, ";")
 	txt = ""
 	for (d = 1; d <= 2; d++) for (i = 1; i <= n; i++) {
 		split(alt[i], a, "|")
 		k = "w1/" a[1] "/" D[d] "/64/pps"; USED[k] = 1
 		if (!has(k)) continue
-		txt = txt sprintf("%s%s 64 with the forwarding lcore at %s: %s pps (%s of SCHED_IDLE'"'"'s)",
+		txt = txt sprintf("%s%s 64 with the forwarding lcore at %s: %s pps (%s of SCHED_IDLE's)",
 			txt == "" ? "" : "; ", D[d], a[2], commas(MED[k]), pct(k, "w1/dpdk/" D[d] "/64/pps"))
 	}
 	if (txt != "") print "\nMeasured in the same run, DPDK w1 split: " txt "."
@@ -125,7 +125,7 @@ function vu_tables() {
 	if (!vu_any()) return
 	print ""
 	printf "## All backends, split and packed rings (packets/s, median of %d run%s)\n\n", NRUNS, (NRUNS == 1 ? "" : "s")
-	print "The kernel devices (vhost_net, ivhost: /dev/vhost-net, /dev/ivhost-net) and the vhost-user backends (ivhost-user, DPDK'"'"'s vhost in dpdk-testpmd), measured the same way by ivhost-bench in the same VM run. Packets per vhost-user figure: see the BENCHINFO lines above."
+	print "The kernel devices (vhost_net, ivhost: /dev/vhost-net, /dev/ivhost-net) and the vhost-user backends (ivhost-user, DPDK's vhost in dpdk-testpmd), measured the same way by ivhost-bench in the same VM run. Packets per vhost-user figure: see the BENCHINFO lines above."
 	print ""
 	vu_pps_table()
 	print ""
@@ -133,7 +133,7 @@ function vu_tables() {
 	print ""
 	vu_ratio_table()
 	print ""
-	print "### Each workload as a share of the same backend'"'"'s w1"
+	print "### Each workload as a share of the same backend's w1"
 	print ""
 	vu_share_table()
 	print ""

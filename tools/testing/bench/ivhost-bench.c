@@ -363,7 +363,8 @@ static int run_tx(struct bench *b)
 }
 
 /* RX frames sent, neither received nor given up on (may be < 0: frames
- * given up on came after all). */
+ * given up on came after all)
+ */
 static int rx_outstanding(struct bench *b)
 {
 	return (int)(b->sent - b->done) - b->lost;
@@ -396,7 +397,8 @@ static int rx_give_up(struct bench *b, double *since)
 }
 
 /* RX, after the last figure: the frames still on their way, for at most
- * LOST_MS; those that never came are drops. */
+ * LOST_MS; those that never came are drops
+ */
 static int rx_drain(struct bench *b, unsigned int total)
 {
 	double since = now_s();
@@ -503,7 +505,8 @@ static void report(struct bench *b, const struct bench_trace_result *tr)
 }
 
 /* --tap, TX: the frames the backend has not put on its tap after
- * LOST_MS (it may write the last ones after marking them used). */
+ * LOST_MS (it may write the last ones after marking them used)
+ */
 static void tx_drops(struct bench *b)
 {
 	unsigned int total = b->o.warmup + b->o.count;
@@ -517,7 +520,8 @@ static void tx_drops(struct bench *b)
 }
 
 /* TX: every frame the device sent must have reached the tap (a
- * vhost-user backend's drops are reported instead). */
+ * vhost-user backend's drops are reported instead)
+ */
 static int check_tx(struct bench *b)
 {
 	long long got = vmm_if_stat(b->t.name, "rx_packets") - b->tap0;
@@ -589,7 +593,9 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 't': o->trace = 1; break;
 		case 'R': o->trace = 2; o->inflight = 1; break;
 		case 'P': o->packed = 1; break;
-		case 'T': o->tap = optarg; break;
+		case 'T':
+			o->tap = optarg;
+			break;
 		default: return -1;
 		}
 	}

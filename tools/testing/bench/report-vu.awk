@@ -113,6 +113,7 @@ function vu_dpdk_note(   d, k, a, alt, i, n, txt) {
 	for (d = 1; d <= 2; d++) for (i = 1; i <= n; i++) {
 		split(alt[i], a, "|")
 		k = "w1/" a[1] "/" D[d] "/64/pps"; USED[k] = 1
+		USED["w1/" a[1] "/" D[d] "/64/drops"] = 1
 		if (!has(k)) continue
 		txt = txt sprintf("%s%s 64 with the forwarding lcore at %s: %s pps (%s of SCHED_IDLE's)",
 			txt == "" ? "" : "; ", D[d], a[2], commas(MED[k]), pct(k, "w1/dpdk/" D[d] "/64/pps"))
@@ -169,7 +170,8 @@ function vu_goals(   di, si, li, d, s, lay, sfx, a, b, v, wi, w, n, tot, k, nd) 
 			if (has(a) && has(b) && MED[b] != 0) {
 				v = MED[a] / MED[b]
 				goal(w " ivhost-user >= 2x DPDK", d " " s " " lay, sprintf("%.2fx", v), ">= 2x",
-					(v >= 2 ? "**met**" : "not met") close_call(v, 2, a, b))
+					(v >= 2 ? "**met**" : "not met") close_call(v, 2, a, b) \
+					" (DPDK sharing one vCPU: see \"DPDK on one vCPU\")")
 			} else goal(w " ivhost-user >= 2x DPDK", d " " s " " lay, "n/a", ">= 2x", "n/a")
 		}
 	}

@@ -27,6 +27,15 @@
  * frames of --size bytes are sent into the tap from an AF_PACKET socket,
  * at most --window ahead of the guest, and land in posted buffers.
  *
+ * A vhost-user backend (--dev vhost-user:SOCKET, e.g. ivhost-user or
+ * DPDK's testpmd) owns its tap, named by --tap: TX frames are counted on
+ * it, RX frames are sent into it from the same AF_PACKET socket, and the
+ * daemon reads them from its tap fd as the kernel device would.  Such a
+ * backend may drop frames (DPDK drops a frame for the guest whose buffer
+ * missed in the IOTLB): RX then treats frames that did not come within
+ * LOST_MS as lost, goes on sending, and at the end reports the frames
+ * sent that never arrived (drops); TX reports those the tap did not see.
+ *
  * Time is CLOCK_MONOTONIC; under QEMU -icount that is instructions, so
  * the figures repeat.  With --trace, kprobe events time how long the
  * device waits on misses: from the device queueing a MISS to its queue
@@ -56,6 +65,7 @@
 #define HDR_LEN		12		/* virtio_net_hdr_mrg_rxbuf */
 #define RX_BUF_LEN	(HDR_LEN + 1514)
 #define IDLE_MS		10000
+#define LOST_MS		20	/* --tap: RX frames outstanding this long are lost */
 
 enum workload { W1, W2, W3, W3M };
 static const char *const wl_name[] = { "w1", "w2", "w3", "w3m" };
@@ -63,6 +73,7 @@ static const char *const wl_name[] = { "w1", "w2", "w3", "w3m" };
 struct opts {
 	const char *dev;
 	const char *name;	/* short device name in the keys */
+	const char *tap;	/* a vhost-user backend's own tap, or NULL */
 	enum workload wl;
 	int rx;
 	unsigned int size;
@@ -88,6 +99,9 @@ struct bench {
 	uint64_t *addr;		/* per head: descriptor address */
 	uint8_t *frame;		/* RX: the frame injected */
 	unsigned int done;	/* packets completed */
+	unsigned int sent;	/* RX: frames sent into the tap */
+	int lost;		/* RX: frames given up on (flow control) */
+	long long drops;	/* --tap: frames sent and never seen */
 	unsigned int kicks, waits;
 	unsigned long misses0;
 	double t0, t1;
@@ -174,6 +188,7 @@ static int bringup(struct bench *b)
 
 	b->iommu = b->o.wl != W1;
 	vmm_ring_use(b->o.packed);
+	vmm_tap_use(b->o.tap);
 	if (b->iommu) {
 		r = viommu_bringup(&b->vi, &b->v, b->o.dev,
 				   want | F(VIRTIO_F_ACCESS_PLATFORM),
@@ -298,8 +313,8 @@ static int reap(struct bench *b, unsigned int total)
 	return r < 0 ? r : n;
 }
 
-/* Nothing moved: ask for a call and wait for it. */
-static int idle(struct bench *b, double *since)
+/* Nothing moved: ask for a call and wait for it (at most @wait_ms). */
+static int idle(struct bench *b, double *since, int wait_ms)
 {
 	struct vmm_vq *q = b->q;
 
@@ -309,7 +324,7 @@ static int idle(struct bench *b, double *since)
 	if (vmm_used_idx(q) != q->used_idx)
 		return 0;
 	b->waits++;
-	vmm_wait_fd(q->call_fd, 100);
+	vmm_wait_fd(q->call_fd, wait_ms);
 	return 0;
 }
 
@@ -340,16 +355,75 @@ static int run_tx(struct bench *b)
 			since = now_s();
 			continue;
 		}
-		r = idle(b, &since);
+		r = idle(b, &since, 100);
 		if (r)
 			return r;
 	}
 	return 0;
 }
 
+/* RX frames sent, neither received nor given up on (may be < 0: frames
+ * given up on came after all)
+ */
+static int rx_outstanding(struct bench *b)
+{
+	return (int)(b->sent - b->done) - b->lost;
+}
+
+/* RX: whether one more frame may go into the tap. */
+static int rx_may_send(struct bench *b, unsigned int total)
+{
+	int out = rx_outstanding(b);
+
+	if ((int)b->sent - b->lost >= (int)total)
+		return 0;
+	return out < 0 || ((unsigned int)out < b->o.window &&
+			   (unsigned int)out < b->o.inflight);
+}
+
+/*
+ * --tap, RX, nothing moved: the frames outstanding for LOST_MS are given
+ * up on (1), so that sending goes on; they count as drops unless they
+ * come after all.
+ */
+static int rx_give_up(struct bench *b, double *since)
+{
+	if (!b->o.tap || rx_outstanding(b) <= 0 ||
+	    now_s() - *since < LOST_MS / 1000.0)
+		return 0;
+	b->lost += rx_outstanding(b);
+	*since = now_s();
+	return 1;
+}
+
+/* RX, after the last figure: the frames still on their way, for at most
+ * LOST_MS; those that never came are drops
+ */
+static int rx_drain(struct bench *b, unsigned int total)
+{
+	double since = now_s();
+	int n;
+
+	while (b->done < b->sent && now_s() - since < LOST_MS / 1000.0) {
+		n = reap(b, total);
+		if (n < 0)
+			return n;
+		if (n) {
+			since = now_s();
+			continue;
+		}
+		vmm_event_arm(b->q, !!(b->v.features &
+				       F(VIRTIO_RING_F_EVENT_IDX)));
+		if (vmm_used_idx(b->q) == b->q->used_idx)
+			vmm_wait_fd(b->q->call_fd, 1);
+	}
+	b->drops = b->sent - b->done;
+	return 0;
+}
+
 static int run_rx(struct bench *b)
 {
-	unsigned int total = b->o.warmup + b->o.count, sent = 0;
+	unsigned int total = b->o.warmup + b->o.count;
 	struct vmm_vq *q = b->q;
 	double since = now_s();
 	int r, n;
@@ -365,12 +439,11 @@ static int run_rx(struct bench *b)
 		uint16_t old;
 		int moved = 0;
 
-		while (sent < total && sent - b->done < b->o.window &&
-		       sent - b->done < b->o.inflight) {
+		while (rx_may_send(b, total)) {
 			r = vmm_inject(b->inj_fd, b->frame, b->o.size);
 			if (r)
 				return r;
-			sent++;
+			b->sent++;
 			moved = 1;
 		}
 		n = reap(b, total);
@@ -388,11 +461,13 @@ static int run_rx(struct bench *b)
 			since = now_s();
 			continue;
 		}
-		r = idle(b, &since);
+		if (rx_give_up(b, &since))
+			continue;
+		r = idle(b, &since, b->o.tap ? LOST_MS / 2 : 100);
 		if (r)
 			return r;
 	}
-	return 0;
+	return b->o.tap ? rx_drain(b, total) : 0;
 }
 
 /* ---- report ---- */
@@ -413,6 +488,8 @@ static void report(struct bench *b, const struct bench_trace_result *tr)
 		if (b->iommu)
 			emit(b, "miss_per_1k",
 			     (b->vi.misses - b->misses0) * 1000.0 / b->o.count);
+		if (b->o.tap)
+			emit(b, "drops", b->drops);
 	} else if (b->o.trace == 1) {
 		emit(b, "wait_pct", 100.0 * tr->wait_s / secs);
 	} else {
@@ -421,19 +498,36 @@ static void report(struct bench *b, const struct bench_trace_result *tr)
 		emit(b, "rtt_n", tr->n);
 	}
 	fprintf(stderr,
-		"ivhost-bench: %s %s %s %u B: %u packets in %.4f s, %u kicks, %u waits, %lu MISS\n",
+		"ivhost-bench: %s %s %s %u B: %u packets in %.4f s, %u kicks, %u waits, %lu MISS, %lld dropped\n",
 		wl_name[b->o.wl], b->o.name, b->o.rx ? "rx" : "tx",
 		b->o.size, b->o.count, secs, b->kicks, b->waits,
-		b->iommu ? b->vi.misses - b->misses0 : 0);
+		b->iommu ? b->vi.misses - b->misses0 : 0, b->drops);
 }
 
-/* TX: every frame the device sent must have reached the tap. */
+/* --tap, TX: the frames the backend has not put on its tap after
+ * LOST_MS (it may write the last ones after marking them used)
+ */
+static void tx_drops(struct bench *b)
+{
+	unsigned int total = b->o.warmup + b->o.count;
+	double since = now_s();
+	long long got;
+
+	while ((got = vmm_if_stat(b->t.name, "rx_packets") - b->tap0) < total &&
+	       now_s() - since < LOST_MS / 1000.0)
+		usleep(1000);
+	b->drops = got < total ? total - got : 0;
+}
+
+/* TX: every frame the device sent must have reached the tap (a
+ * vhost-user backend's drops are reported instead)
+ */
 static int check_tx(struct bench *b)
 {
 	long long got = vmm_if_stat(b->t.name, "rx_packets") - b->tap0;
 	unsigned int total = b->o.warmup + b->o.count;
 
-	if (b->o.rx || got >= total)
+	if (b->o.rx || b->o.tap || got >= total)
 		return 0;
 	fprintf(stderr, "ivhost-bench: the tap saw %lld of %u frames\n",
 		got, total);
@@ -448,8 +542,10 @@ static void usage(FILE *f)
 		"usage: ivhost-bench --dev PATH --name NAME --workload w1|w2|w3|w3m\n"
 		"                    --dir tx|rx --size BYTES [--count N] [--warmup N]\n"
 		"                    [--ring N] [--window N] [--inflight N] [--seed N]\n"
-		"                    [--trace | --rtt] [--packed]\n"
-		"--packed: packed virtqueues (the ring size need not be a power of 2)\n");
+		"                    [--trace | --rtt] [--packed] [--tap NAME]\n"
+		"--packed: packed virtqueues (the ring size need not be a power of 2)\n"
+		"--tap NAME: the tap of a vhost-user backend (--dev vhost-user:SOCKET);\n"
+		"            frames it drops are reported (drops), not failures\n");
 }
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -469,6 +565,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "trace", no_argument, NULL, 't' },
 		{ "rtt", no_argument, NULL, 'R' },
 		{ "packed", no_argument, NULL, 'P' },
+		{ "tap", required_argument, NULL, 'T' },
 		{ }
 	};
 	unsigned int i;
@@ -496,12 +593,15 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 't': o->trace = 1; break;
 		case 'R': o->trace = 2; o->inflight = 1; break;
 		case 'P': o->packed = 1; break;
+		case 'T':
+			o->tap = optarg;
+			break;
 		default: return -1;
 		}
 	}
 	if (optind != argc || !o->dev || o->size < 60 || o->size > 1514 ||
 	    !o->count || !o->ring || (!o->packed && (o->ring & (o->ring - 1))) ||
-	    !o->window || !o->inflight)
+	    !o->window || !o->inflight || (o->tap && o->trace))
 		return -1;
 	return 0;
 }
@@ -545,6 +645,8 @@ int main(int argc, char **argv)
 			b.done, b.o.warmup + b.o.count, strerror(-r));
 		goto out;
 	}
+	if (b.o.tap && !b.o.rx)
+		tx_drops(&b);
 	report(&b, &tr);
 	rc = check_tx(&b);
 out:

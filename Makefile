@@ -97,6 +97,9 @@ demo:
 bench:
 	tools/testing/bench/run-bench $(BENCH_ARGS)
 
+# DPDK without a vIOMMU also under the scheduling policies not chosen
+BENCH_GUEST_ARGS ?= --sched-compare
+
 bench-guest:
 	tools/testing/bench/run-bench-guest $(BENCH_GUEST_ARGS)
 

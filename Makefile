@@ -14,7 +14,7 @@
 #                   vhost_net, ivhost, ivhost-user and DPDK, without a
 #                   vIOMMU and in strict, lazy and pt mode: each mode's
 #                   rate as a share of the backend's no-IOMMU rate, in
-#                   one VM under -icount (needs root; about N minutes;
+#                   one VM under -icount (needs root; about 45 minutes;
 #                   results in tools/testing/vm/out/bench-guest)
 #   make check-qemu real QEMU guests on /dev/ivhost-net and /dev/vhost-net,
 #                   without the vIOMMU and in iommu=pt, strict and lazy

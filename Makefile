@@ -10,6 +10,12 @@
 #   make demo       the demo: a VM, modprobe ivhost_net, packets moving
 #   make bench      ivhost against the kernel's vhost_net, side by side
 #                   (boots VMs; needs root; results in tools/testing/vm/out/bench)
+#   make bench-guest  a real Linux guest (nested QEMU) over TCP on
+#                   vhost_net, ivhost, ivhost-user and DPDK, without a
+#                   vIOMMU and in strict, lazy and pt mode: each mode's
+#                   rate as a share of the backend's no-IOMMU rate, in
+#                   one VM under -icount (needs root; about 45 minutes;
+#                   results in tools/testing/vm/out/bench-guest)
 #   make check-qemu real QEMU guests on /dev/ivhost-net and /dev/vhost-net,
 #                   without the vIOMMU and in iommu=pt, strict and lazy
 #                   mode, split and packed rings (nested, long)
@@ -90,6 +96,12 @@ demo:
 
 bench:
 	tools/testing/bench/run-bench $(BENCH_ARGS)
+
+# DPDK without a vIOMMU also under the scheduling policies not chosen
+BENCH_GUEST_ARGS ?= --sched-compare
+
+bench-guest:
+	tools/testing/bench/run-bench-guest $(BENCH_GUEST_ARGS)
 
 QEMU_ARGS ?= --mode none,pt,strict,lazy --layout all --jobs 2
 
@@ -183,7 +195,7 @@ dkms-uninstall:
 	rm -rf $(DKMS_SRC)
 	$(MAKE) udev-rule-remove
 
-.PHONY: all modules ivhost-user clean check demo bench check-qemu check-vhost-user check-dkms check-debug fuzz \
+.PHONY: all modules ivhost-user clean check demo bench bench-guest check-qemu check-vhost-user check-dkms check-debug fuzz \
 	htmldocs \
 	install uninstall \
 	udev-rule udev-rule-remove dkms-install dkms-uninstall

@@ -36,7 +36,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/errno.h>
-#include <linux/interval_tree_generic.h>
+#include <linux/rbtree.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
 
@@ -44,12 +44,81 @@
 #include "kunit_export.h"
 #include "trace.h"
 
-#define IVHOST_IOTLB_START(e)	((e)->start)
-#define IVHOST_IOTLB_LAST(e)	((e)->last)
+/*
+ * The tree is a plain red-black tree ordered by start.  Entries never
+ * overlap, so it is ordered by last as well: a point lookup is a binary
+ * descent, and the first entry meeting a range is the lowest whose last
+ * reaches the range's start.  No augmented data is kept, and an entry
+ * trimmed in place keeps its place.
+ */
+static struct ivhost_iotlb_entry *ivhost_iotlb_node(struct rb_node *n)
+{
+	return rb_entry_safe(n, struct ivhost_iotlb_entry, rb);
+}
 
-INTERVAL_TREE_DEFINE(struct ivhost_iotlb_entry, rb, u64, subtree_last,
-		     IVHOST_IOTLB_START, IVHOST_IOTLB_LAST, static inline,
-		     ivhost_iotlb_tree);
+static void ivhost_iotlb_tree_insert(struct ivhost_iotlb *tlb,
+				     struct ivhost_iotlb_entry *e)
+{
+	struct rb_node **link = &tlb->root.rb_node, *parent = NULL;
+
+	while (*link) {
+		parent = *link;
+		if (e->start < ivhost_iotlb_node(parent)->start)
+			link = &parent->rb_left;
+		else
+			link = &parent->rb_right;
+	}
+	rb_link_node(&e->rb, parent, link);
+	rb_insert_color(&e->rb, &tlb->root);
+}
+
+/* The entry holding @iova, or NULL. */
+static struct ivhost_iotlb_entry *ivhost_iotlb_find(struct ivhost_iotlb *tlb,
+						    u64 iova)
+{
+	struct rb_node *n = tlb->root.rb_node;
+	struct ivhost_iotlb_entry *e;
+
+	while (n) {
+		e = rb_entry(n, struct ivhost_iotlb_entry, rb);
+		if (iova < e->start)
+			n = n->rb_left;
+		else if (iova > e->last)
+			n = n->rb_right;
+		else
+			return e;
+	}
+	return NULL;
+}
+
+/* The lowest entry meeting [start, last], or NULL. */
+static struct ivhost_iotlb_entry *
+ivhost_iotlb_first(struct ivhost_iotlb *tlb, u64 start, u64 last)
+{
+	struct ivhost_iotlb_entry *e, *best = NULL;
+	struct rb_node *n = tlb->root.rb_node;
+
+	while (n) {
+		e = rb_entry(n, struct ivhost_iotlb_entry, rb);
+		if (e->last < start) {
+			n = n->rb_right;
+			continue;
+		}
+		if (e->start <= start)
+			return e;
+		best = e;
+		n = n->rb_left;
+	}
+	return best && best->start <= last ? best : NULL;
+}
+
+/* The entry after @e if it still meets a range ending at @last. */
+static struct ivhost_iotlb_entry *
+ivhost_iotlb_next(struct ivhost_iotlb_entry *e, u64 last)
+{
+	e = ivhost_iotlb_node(rb_next(&e->rb));
+	return e && e->start <= last ? e : NULL;
+}
 
 /**
  * ivhost_iotlb_init() - set up an empty cache
@@ -60,7 +129,7 @@ INTERVAL_TREE_DEFINE(struct ivhost_iotlb_entry, rb, u64, subtree_last,
  */
 void ivhost_iotlb_init(struct ivhost_iotlb *tlb, u32 limit)
 {
-	tlb->root = RB_ROOT_CACHED;
+	tlb->root = RB_ROOT;
 	INIT_LIST_HEAD(&tlb->clock);
 	INIT_LIST_HEAD(&tlb->pool);
 	tlb->hint = NULL;
@@ -88,7 +157,7 @@ static void ivhost_iotlb_recycle(struct ivhost_iotlb *tlb,
 static void ivhost_iotlb_remove(struct ivhost_iotlb *tlb,
 				struct ivhost_iotlb_entry *e)
 {
-	ivhost_iotlb_tree_remove(e, &tlb->root);
+	rb_erase(&e->rb, &tlb->root);
 	list_del(&e->clock);
 	if (tlb->hint == e)
 		tlb->hint = NULL;
@@ -99,7 +168,7 @@ static void ivhost_iotlb_remove(struct ivhost_iotlb *tlb,
 static void ivhost_iotlb_insert(struct ivhost_iotlb *tlb,
 				struct ivhost_iotlb_entry *e)
 {
-	ivhost_iotlb_tree_insert(e, &tlb->root);
+	ivhost_iotlb_tree_insert(tlb, e);
 	list_add_tail(&e->clock, &tlb->clock);
 	tlb->nentries++;
 }
@@ -189,7 +258,7 @@ unsigned int ivhost_iotlb_spares_needed(struct ivhost_iotlb *tlb,
 {
 	struct ivhost_iotlb_entry *e;
 
-	e = ivhost_iotlb_tree_iter_first(&tlb->root, start, last);
+	e = ivhost_iotlb_first(tlb, start, last);
 	return update + (e && e->start < start && e->last > last);
 }
 EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_iotlb_spares_needed);
@@ -286,7 +355,9 @@ EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_iotlb_range);
 
 /*
  * Remove [start, last] from every entry overlapping it.  An entry that
- * covers both edges is split, which takes one spare entry.
+ * covers both edges is split, which takes one spare entry.  Trimmed
+ * entries stay where they are in the tree: they only shrink, and
+ * nothing lies between them and their neighbours.
  */
 static bool ivhost_iotlb_punch(struct ivhost_iotlb *tlb,
 			       struct ivhost_iotlb_spare *s, u64 start,
@@ -295,17 +366,13 @@ static bool ivhost_iotlb_punch(struct ivhost_iotlb *tlb,
 	struct ivhost_iotlb_entry *e, *next, *tail;
 	bool hit;
 
-	e = ivhost_iotlb_tree_iter_first(&tlb->root, start, last);
+	e = ivhost_iotlb_first(tlb, start, last);
 	hit = e;
 	while (e) {
-		next = ivhost_iotlb_tree_iter_next(e, start, last);
+		next = ivhost_iotlb_next(e, last);
 		if (e->start >= start && e->last <= last) {
 			ivhost_iotlb_remove(tlb, e);
-			e = next;
-			continue;
-		}
-		ivhost_iotlb_tree_remove(e, &tlb->root);
-		if (e->start < start && e->last > last) {
+		} else if (e->start < start && e->last > last) {
 			/* Keep [e->start, start - 1], add [last + 1, e->last]. */
 			tail = ivhost_iotlb_spare_take(s);
 			tail->start = last + 1;
@@ -313,18 +380,18 @@ static bool ivhost_iotlb_punch(struct ivhost_iotlb *tlb,
 			tail->uaddr = e->uaddr + (tail->start - e->start);
 			tail->perm = e->perm;
 			tail->referenced = e->referenced;
-			ivhost_iotlb_insert(tlb, tail);
 			e->last = start - 1;
+			ivhost_iotlb_insert(tlb, tail);
 		} else if (e->start < start) {
 			e->last = start - 1;
 		} else {
 			e->uaddr += last + 1 - e->start;
 			e->start = last + 1;
 		}
-		ivhost_iotlb_tree_insert(e, &tlb->root);
 		e = next;
 	}
-	tlb->hint = NULL;
+	if (hit)
+		tlb->hint = NULL;
 	return hit;
 }
 
@@ -431,7 +498,7 @@ struct ivhost_iotlb_entry *ivhost_iotlb_lookup(struct ivhost_iotlb *tlb,
 	struct ivhost_iotlb_entry *e = tlb->hint;
 
 	if (!e || iova < e->start || iova > e->last) {
-		e = ivhost_iotlb_tree_iter_first(&tlb->root, iova, iova);
+		e = ivhost_iotlb_find(tlb, iova);
 		if (!e)
 			return NULL;
 		tlb->hint = e;
@@ -480,7 +547,7 @@ void ivhost_iotlb_touch(struct ivhost_iotlb *tlb, u64 start, u64 last)
 {
 	struct ivhost_iotlb_entry *e;
 
-	for (e = ivhost_iotlb_tree_iter_first(&tlb->root, start, last); e;
-	     e = ivhost_iotlb_tree_iter_next(e, start, last))
+	for (e = ivhost_iotlb_first(tlb, start, last); e;
+	     e = ivhost_iotlb_next(e, last))
 		e->referenced = true;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The device IOTLB cache: IOVA ranges mapped onto userspace ranges, held
- * in an interval tree of closed intervals [start, last] that never
- * overlap.
+ * in a red-black tree of closed intervals [start, last] that never
+ * overlap, ordered by start.
  */
 #ifndef _IVHOST_IOTLB_H
 #define _IVHOST_IOTLB_H
@@ -21,7 +21,6 @@
  * @rb: node in &ivhost_iotlb.root
  * @start: first IOVA
  * @last: last IOVA (closed interval)
- * @subtree_last: interval tree bookkeeping
  * @uaddr: userspace address of @start
  * @perm: IVHOST_PERM_* the entry grants
  * @referenced: used since the eviction clock last passed it
@@ -31,7 +30,6 @@ struct ivhost_iotlb_entry {
 	struct rb_node rb;
 	u64 start;
 	u64 last;
-	u64 subtree_last;
 	u64 uaddr;
 	u8 perm;
 	bool referenced;
@@ -58,7 +56,7 @@ struct ivhost_iotlb_entry {
  * lock instead of an allocation and a free per message.
  */
 struct ivhost_iotlb {
-	struct rb_root_cached root;
+	struct rb_root root;
 	struct list_head clock;
 	struct list_head pool;
 	struct ivhost_iotlb_entry *hint;

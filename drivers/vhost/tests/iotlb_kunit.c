@@ -292,7 +292,7 @@ static void random_vs_model(struct kunit *test, u64 base, u64 scale,
 	ivhost_iotlb_clear(&tlb);
 	KUNIT_EXPECT_EQ(test, tlb.nentries, 0U);
 	KUNIT_EXPECT_TRUE(test, list_empty(&tlb.clock));
-	KUNIT_EXPECT_TRUE(test, RB_EMPTY_ROOT(&tlb.root.rb_root));
+	KUNIT_EXPECT_TRUE(test, RB_EMPTY_ROOT(&tlb.root));
 }
 
 /* Byte units from IOVA 0. */

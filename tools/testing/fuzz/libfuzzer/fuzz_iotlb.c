@@ -9,8 +9,7 @@
  * reserve/release/alloc/free), each followed by its operands.  After
  * every operation the whole cache is compared with the model: entries in
  * address order with uaddr, perm and referenced bit, the eviction clock
- * order, the counts, the pool size, and the interval tree's augmented
- * subtree_last values.
+ * order, the counts, the pool size, and the tree's order and links.
  */
 #include "fuzz_common.h"
 #include "tlb_model.h"
@@ -35,31 +34,31 @@ enum {
 	OP_COUNT
 };
 
-/* Check subtree_last below @n; return the subtree's largest last. */
-static u64 check_subtree(struct rb_node *n, u32 *count)
+/*
+ * Check the links below @n and that every entry lies in [lo, hi] (the
+ * tree is ordered by start, and entries never overlap); count them.
+ */
+static void check_subtree(struct rb_node *n, u32 *count, u64 lo, u64 hi)
 {
 	struct ivhost_iotlb_entry *e;
-	u64 max_last, l;
 
 	if (!n)
-		return 0;
+		return;
 	e = rb_entry(n, struct ivhost_iotlb_entry, rb);
 	(*count)++;
 	FUZZ_CHECK(*count <= 1U << 20, "tree too big or cyclic");
-	max_last = e->last;
+	FUZZ_CHECK(e->start >= lo && e->last <= hi && e->start <= e->last,
+		   "entry [%llx, %llx] out of order", e->start, e->last);
 	if (n->rb_left) {
 		FUZZ_CHECK(rb_parent(n->rb_left) == n, "bad parent");
-		l = check_subtree(n->rb_left, count);
-		max_last = l > max_last ? l : max_last;
+		FUZZ_CHECK(e->start > lo, "left of the lowest entry");
+		check_subtree(n->rb_left, count, lo, e->start - 1);
 	}
 	if (n->rb_right) {
 		FUZZ_CHECK(rb_parent(n->rb_right) == n, "bad parent");
-		l = check_subtree(n->rb_right, count);
-		max_last = l > max_last ? l : max_last;
+		FUZZ_CHECK(e->last < hi, "right of the highest entry");
+		check_subtree(n->rb_right, count, e->last + 1, hi);
 	}
-	FUZZ_CHECK(e->subtree_last == max_last,
-		   "subtree_last %llx, want %llx", e->subtree_last, max_last);
-	return max_last;
 }
 
 static int seq_cmp(const void *a, const void *b)
@@ -85,13 +84,11 @@ static void check_all(struct ivhost_iotlb *tlb, struct model_tlb *m)
 	FUZZ_CHECK(tlb->nentries <= tlb->limit, "over the limit");
 	FUZZ_CHECK(tlb->npool == m->npool, "npool %u, model %u", tlb->npool,
 		   m->npool);
-	check_subtree(tlb->root.rb_root.rb_node, &count);
+	check_subtree(tlb->root.rb_node, &count, 0, U64_MAX);
 	FUZZ_CHECK(count == m->n, "tree holds %u, model %u", count, m->n);
-	FUZZ_CHECK(rb_first_cached(&tlb->root) == rb_first(&tlb->root.rb_root),
-		   "leftmost cache stale");
 
 	i = 0;
-	for (n = rb_first(&tlb->root.rb_root); n; n = rb_next(n), i++) {
+	for (n = rb_first(&tlb->root); n; n = rb_next(n), i++) {
 		const struct model_entry *me = &m->e[i];
 
 		e = rb_entry(n, struct ivhost_iotlb_entry, rb);

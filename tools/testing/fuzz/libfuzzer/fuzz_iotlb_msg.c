@@ -423,7 +423,7 @@ static const struct ivhost_devtlb_ops cb_ops = {
 static const struct ivhost_iotlb_entry *cache_find(struct ivhost_iotlb *c,
 						   u64 iova)
 {
-	const struct rb_node *nd = c->root.rb_root.rb_node;
+	const struct rb_node *nd = c->root.rb_node;
 	const struct ivhost_iotlb_entry *e, *below = NULL;
 
 	while (nd) {
@@ -719,7 +719,7 @@ static void check_tlb(struct ivhost_devtlb *tlb, struct model_dev *md)
 	FUZZ_CHECK(tlb->cache.npool <= MODEL_POOL, "npool %u",
 		   tlb->cache.npool);
 	FUZZ_CHECK(tlb->cache.evictions == m->evictions, "evictions");
-	for (nd = rb_first(&tlb->cache.root.rb_root); nd; nd = rb_next(nd)) {
+	for (nd = rb_first(&tlb->cache.root); nd; nd = rb_next(nd)) {
 		e = rb_entry(nd, struct ivhost_iotlb_entry, rb);
 		FUZZ_CHECK(i < m->n && e->start == m->e[i].start &&
 			   e->last == m->e[i].last &&

@@ -176,6 +176,20 @@ unsigned long ivhost_devtlb_unsent(struct ivhost_devtlb *tlb,
 				   const struct vhost_iotlb_msg *msg);
 
 /* devtlb_chr.c: the kernel device fd's transport */
+
+/**
+ * union ivhost_devtlb_wire - an IOTLB message as written to the device fd
+ * @v1: struct vhost_msg (VHOST_IOTLB_MSG)
+ * @v2: struct vhost_msg_v2 (VHOST_IOTLB_MSG_V2)
+ */
+union ivhost_devtlb_wire {
+	struct vhost_msg v1;
+	struct vhost_msg_v2 v2;
+};
+
+ssize_t ivhost_devtlb_write_msg(struct ivhost_devtlb *tlb,
+				const union ivhost_devtlb_wire *u, size_t count,
+				u64 backend_features, unsigned long *wake);
 ssize_t ivhost_devtlb_read(struct ivhost_devtlb *tlb, struct iov_iter *to,
 			   bool nonblock, bool v2, unsigned long *wake);
 ssize_t ivhost_devtlb_write(struct ivhost_devtlb *tlb, struct iov_iter *from,

@@ -21,6 +21,54 @@
 #include "kunit_export.h"
 
 /**
+ * ivhost_devtlb_write_msg() - take one message the VMM wrote, copied in
+ * @tlb: the IOTLB
+ * @u: the message's first min(@count, sizeof(*@u)) bytes
+ * @count: the size of the write
+ * @backend_features: the device's acknowledged backend features
+ * @wake: gets the vqs whose misses the message answered, a bit per index,
+ *	OR-ed in; the caller wakes them
+ *
+ * As ivhost_devtlb_write(), for a caller that copied the message in
+ * already (the kernel device, which copies it before taking its mutex).
+ *
+ * Context: process context; may sleep.  The caller serialises this with
+ * changes of @backend_features (the device holds its mutex).
+ * Return: as ivhost_devtlb_write().
+ */
+ssize_t ivhost_devtlb_write_msg(struct ivhost_devtlb *tlb,
+				const union ivhost_devtlb_wire *u, size_t count,
+				u64 backend_features, unsigned long *wake)
+{
+	const struct vhost_iotlb_msg *msg;
+	size_t size;
+	int err;
+
+	if (count < sizeof(u->v2.type))
+		return -EINVAL;
+	switch (u->v2.type) {
+	case VHOST_IOTLB_MSG:
+		size = sizeof(u->v1);
+		msg = &u->v1.iotlb;
+		break;
+	case VHOST_IOTLB_MSG_V2:
+		size = sizeof(u->v2);
+		if (count >= size && u->v2.asid)
+			return -EINVAL;
+		msg = &u->v2.iotlb;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (count < size)
+		return -EINVAL;
+	err = ivhost_devtlb_handle(tlb, msg, backend_features &
+				   BIT_ULL(VHOST_BACKEND_F_IOTLB_BATCH), wake);
+	return err ? err : size;
+}
+EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_devtlb_write_msg);
+
+/**
  * ivhost_devtlb_write() - take one message the VMM wrote
  * @tlb: the IOTLB
  * @from: the bytes written, in any split across iovecs
@@ -44,37 +92,13 @@
 ssize_t ivhost_devtlb_write(struct ivhost_devtlb *tlb, struct iov_iter *from,
 			    u64 backend_features, unsigned long *wake)
 {
-	union {
-		struct vhost_msg v1;
-		struct vhost_msg_v2 v2;
-	} u = {};
+	union ivhost_devtlb_wire u = {};
 	size_t count = iov_iter_count(from);
 	size_t n = min(count, sizeof(u));
-	const struct vhost_iotlb_msg *msg;
-	size_t size;
-	int err;
 
 	if (copy_from_iter(&u, n, from) != n)
 		return -EFAULT;
-	switch (u.v2.type) {
-	case VHOST_IOTLB_MSG:
-		size = sizeof(u.v1);
-		msg = &u.v1.iotlb;
-		break;
-	case VHOST_IOTLB_MSG_V2:
-		if (u.v2.asid)
-			return -EINVAL;
-		size = sizeof(u.v2);
-		msg = &u.v2.iotlb;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (count < size)
-		return -EINVAL;
-	err = ivhost_devtlb_handle(tlb, msg, backend_features &
-				   BIT_ULL(VHOST_BACKEND_F_IOTLB_BATCH), wake);
-	return err ? err : size;
+	return ivhost_devtlb_write_msg(tlb, &u, count, backend_features, wake);
 }
 EXPORT_SYMBOL_IF_IVHOST_KUNIT(ivhost_devtlb_write);
 

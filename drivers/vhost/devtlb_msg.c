@@ -270,10 +270,41 @@ free_op:
 }
 
 /*
+ * Take the spare entries a change may need, under the lock: both that
+ * any change may take when the pool has them (what is unused goes back
+ * after the change), else exactly what this one needs, dropping the lock
+ * to allocate the rest.  The caller serialises writes (the device
+ * mutex), so the batch state cannot change meanwhile.
+ */
+static int ivhost_devtlb_reserve(struct ivhost_devtlb *tlb,
+				 struct ivhost_devtlb_op *op)
+	__must_hold(&tlb->lock)
+{
+	bool update = op->type == VHOST_IOTLB_UPDATE;
+	unsigned int need;
+	int err;
+
+	lockdep_assert_held(&tlb->lock);
+	if (ivhost_iotlb_spare_reserve(&tlb->cache, &op->spare,
+				       ARRAY_SIZE(op->spare.e)))
+		return 0;
+	for (;;) {
+		need = ivhost_iotlb_spares_needed(&tlb->cache, update,
+						  op->start, op->last);
+		if (ivhost_iotlb_spare_reserve(&tlb->cache, &op->spare, need))
+			return 0;
+		spin_unlock(&tlb->lock);
+		err = ivhost_iotlb_spare_alloc(&op->spare, GFP_KERNEL_ACCOUNT);
+		spin_lock(&tlb->lock);
+		if (err)
+			return err;
+	}
+}
+
+/*
  * Apply a change now, or keep it for BATCH_END.  Its spare entries come
  * from the cache's pool when it has them; only otherwise is the lock
- * dropped to allocate.  The caller serialises writes (the device mutex),
- * so the batch state cannot change meanwhile.
+ * dropped to allocate.
  */
 static int ivhost_devtlb_change(struct ivhost_devtlb *tlb,
 				const struct vhost_iotlb_msg *msg,
@@ -281,35 +312,23 @@ static int ivhost_devtlb_change(struct ivhost_devtlb *tlb,
 {
 	struct ivhost_devtlb_effect fx = {};
 	struct ivhost_devtlb_op op = {};
-	bool batching, update;
-	unsigned int need;
 	int err;
 
 	err = ivhost_devtlb_check(tlb, msg, &op);
 	if (err)
 		return err;
-	update = op.type == VHOST_IOTLB_UPDATE;
 	spin_lock(&tlb->lock);
-	batching = tlb->batching;
-	spin_unlock(&tlb->lock);
-	if (batching)
-		return ivhost_devtlb_defer(tlb, &op);
-
-	spin_lock(&tlb->lock);
-	for (;;) {
-		need = ivhost_iotlb_spares_needed(&tlb->cache, update,
-						  op.start, op.last);
-		if (ivhost_iotlb_spare_reserve(&tlb->cache, &op.spare, need))
-			break;
+	if (tlb->batching) {
 		spin_unlock(&tlb->lock);
-		err = ivhost_iotlb_spare_alloc(&op.spare, GFP_KERNEL_ACCOUNT);
-		if (err)
-			return err;
-		spin_lock(&tlb->lock);
+		return ivhost_devtlb_defer(tlb, &op);
 	}
-	ivhost_devtlb_apply(tlb, &op, &fx);
+	err = ivhost_devtlb_reserve(tlb, &op);
+	if (!err)
+		ivhost_devtlb_apply(tlb, &op, &fx);
 	ivhost_iotlb_spare_release(&tlb->cache, &op.spare);
 	spin_unlock(&tlb->lock);
+	if (err)
+		return err;
 	ivhost_devtlb_finish(tlb, &fx, wake);
 	return 0;
 }

@@ -556,22 +556,17 @@ EXPORT_SYMBOL_GPL(ivhost_dev_read_iter);
  */
 ssize_t ivhost_dev_write_iter(struct ivhost_dev *dev, struct iov_iter *from)
 {
-	union {
-		struct vhost_msg v1;
-		struct vhost_msg_v2 v2;
-	} u;
-	struct kvec kv = { .iov_base = &u };
+	union ivhost_devtlb_wire u;
+	size_t count = iov_iter_count(from);
+	size_t n = min(count, sizeof(u));
 	unsigned long wake = 0;
-	struct iov_iter it;
 	ssize_t ret;
 
 	/* Checked again under the mutex; this keeps EPERM ahead of EFAULT. */
 	if (READ_ONCE(dev->mm) != current->mm)
 		return -EPERM;
-	kv.iov_len = min(iov_iter_count(from), sizeof(u));
-	if (copy_from_iter(&u, kv.iov_len, from) != kv.iov_len)
+	if (copy_from_iter(&u, n, from) != n)
 		return -EFAULT;
-	iov_iter_kvec(&it, ITER_SOURCE, &kv, 1, kv.iov_len);
 
 	mutex_lock(&dev->mutex);
 	ret = ivhost_dev_check_owner(dev);
@@ -580,9 +575,10 @@ ssize_t ivhost_dev_write_iter(struct ivhost_dev *dev, struct iov_iter *from)
 	ret = -EFAULT;
 	if (!(dev->features & BIT_ULL(VIRTIO_F_ACCESS_PLATFORM)))
 		goto unlock;
-	ret = ivhost_devtlb_write(&dev->tlb, &it, dev->backend_features,
-				  &wake);
-	ivhost_dev_tlb_wake(&dev->tlb, wake);
+	ret = ivhost_devtlb_write_msg(&dev->tlb, &u, count,
+				      dev->backend_features, &wake);
+	if (wake)
+		ivhost_dev_tlb_wake(&dev->tlb, wake);
 unlock:
 	mutex_unlock(&dev->mutex);
 	return ret;

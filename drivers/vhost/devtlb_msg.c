@@ -273,8 +273,9 @@ free_op:
  * Take the spare entries a change may need, under the lock: both that
  * any change may take when the pool has them (what is unused goes back
  * after the change), else exactly what this one needs, dropping the lock
- * to allocate the rest.  The caller serialises writes (the device
- * mutex), so the batch state cannot change meanwhile.
+ * to allocate the rest, so that a change that needs none never fails
+ * for want of memory.  The caller serialises writes (the device mutex),
+ * so the batch state cannot change meanwhile.
  */
 static int ivhost_devtlb_reserve(struct ivhost_devtlb *tlb,
 				 struct ivhost_devtlb_op *op)

@@ -5,7 +5,7 @@
  * against the reference model of tlb_model.h.
  *
  * Input: one byte for the entry limit, then operations (update, update
- * through ivhost_iotlb_range(), invalidate, lookup, clear, spare
+ * through ivhost_iotlb_range(), invalidate, lookup, touch, clear, spare
  * reserve/release/alloc/free), each followed by its operands.  After
  * every operation the whole cache is compared with the model: entries in
  * address order with uaddr, perm and referenced bit, the eviction clock
@@ -31,6 +31,7 @@ enum {
 	OP_CLEAR,
 	OP_RESERVE,
 	OP_ALLOC,
+	OP_TOUCH,
 	OP_COUNT
 };
 
@@ -344,6 +345,13 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		case OP_ALLOC:
 			alloc_spares(&s, fuzz_u8(&in) % 3);
 			ivhost_iotlb_spare_free(&s);
+			break;
+		case OP_TOUCH:
+			/* Every entry meeting the range, and no other. */
+			get_range(&in, &m, &start, &last);
+			ivhost_iotlb_touch(&tlb, start, last);
+			model_touch(&m, start, last);
+			check_all(&tlb, &m);
 			break;
 		}
 	}

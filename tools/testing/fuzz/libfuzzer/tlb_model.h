@@ -14,7 +14,8 @@
  *    after an INVALIDATE, down to limit: the oldest entry is evicted
  *    unless referenced, in which case it loses the bit and goes to the
  *    end of the clock;
- *  - a lookup hit sets the entry's referenced bit;
+ *  - a lookup hit sets the entry's referenced bit, and so does a touch
+ *    of any range the entry shares a byte with;
  *  - removed entries go to a pool of at most 64 kept for reuse.
  */
 #ifndef _FUZZ_TLB_MODEL_H
@@ -202,6 +203,19 @@ static inline struct model_entry *model_lookup(struct model_tlb *m, u64 iova)
 		}
 	}
 	return NULL;
+}
+
+/*
+ * ivhost_iotlb_touch(): every entry sharing at least one byte with
+ * [start, last] counts as used.
+ */
+static inline void model_touch(struct model_tlb *m, u64 start, u64 last)
+{
+	u32 i;
+
+	for (i = 0; i < m->n; i++)
+		if (m->e[i].start <= last && m->e[i].last >= start)
+			m->e[i].ref = true;
 }
 
 /* Every removed entry goes to the pool; clear() then empties the pool. */

@@ -8,7 +8,9 @@
  * outer type, any asid, any inner type, boundary iova/size/uaddr/perm,
  * short or long byte counts, split across up to four iovecs, a fault
  * part-way, a failing allocation, with or without
- * VHOST_BACKEND_F_IOTLB_BATCH), rounds of simulated vqs that take
+ * VHOST_BACKEND_F_IOTLB_BATCH; through ivhost_devtlb_write() or, as the
+ * kernel device writes, copied in first and handed to
+ * ivhost_devtlb_write_msg() with the uncopied bytes poisoned), rounds of simulated vqs that take
  * translations from the cache, read() of queued MISS/ACCESS_FAIL
  * messages (v1 or v2, short buffers, faults, blocking or not), poll()
  * and batch cancellation.
@@ -43,6 +45,7 @@
 #include "tlb_model.h"
 
 #include <errno.h>
+#include <sanitizer/asan_interface.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -820,6 +823,35 @@ static void arm_cb_round(struct fuzz_in *in, u8 sel)
 	sim.cb_round = true;
 }
 
+/*
+ * write() as the kernel device makes it (ivhost_dev_write_iter()): the
+ * message copied in first, min(count, 72) bytes, into a buffer whose
+ * rest is never initialised, then ivhost_devtlb_write_msg().  The bytes
+ * past the copy are poisoned: the contract is that they are never read.
+ */
+static ssize_t write_copied(struct ivhost_devtlb *tlb,
+			    struct iov_iter *from, u64 features,
+			    unsigned long *wake)
+{
+	union ivhost_devtlb_wire *u = malloc(sizeof(*u));
+	size_t count = iov_iter_count(from);
+	size_t n = count < sizeof(*u) ? count : sizeof(*u);
+	ssize_t ret;
+
+	if (!u)
+		abort();
+	memset(u, 0xa5, sizeof(*u));
+	if (copy_from_iter(u, n, from) != n) {
+		free(u);
+		return -EFAULT;
+	}
+	ASAN_POISON_MEMORY_REGION((u8 *)u + n, sizeof(*u) - n);
+	ret = ivhost_devtlb_write_msg(tlb, u, count, features, wake);
+	ASAN_UNPOISON_MEMORY_REGION((u8 *)u + n, sizeof(*u) - n);
+	free(u);
+	return ret;
+}
+
 static void op_write(struct fuzz_in *in, struct ivhost_devtlb *tlb,
 		     struct model_dev *md)
 {
@@ -830,12 +862,12 @@ static void op_write(struct fuzz_in *in, struct ivhost_devtlb *tlb,
 	struct iovec iov[4];
 	u8 sel = fuzz_u8(in), sel2 = fuzz_u8(in), cbsel = fuzz_u8(in);
 	size_t count = MSG_SIZE, fault = SIZE_MAX;
-	bool batch_feat = sel & 0x80;
+	bool batch_feat = sel & 0x80, copied;
 	unsigned int inject = 0, need = 0;
 	u32 pool = tlb->cache.npool;
 	struct sim_vq before[NVQ];
 	unsigned long wake = WAKE_BEFORE;
-	u64 evictions;
+	u64 evictions, features;
 	long want, got;
 	u8 type;
 	u64 size;
@@ -881,6 +913,7 @@ static void op_write(struct fuzz_in *in, struct ivhost_devtlb *tlb,
 		fault = fuzz_u8(in) % (MSG_SIZE + 1);
 	if ((sel2 & 3) == 3)
 		inject = 1 + fuzz_u8(in) % 3;
+	copied = fuzz_u8(in) & 1;
 
 	fuzz_iov_iter_init(&it, iov, split(in, buf, count, iov));
 	it.fault_at = fault;
@@ -889,9 +922,11 @@ static void op_write(struct fuzz_in *in, struct ivhost_devtlb *tlb,
 	evictions = tlb->cache.evictions;
 	tools_alloc_fail = inject;
 	sim.in_call = true;
-	got = ivhost_devtlb_write(tlb, &it, batch_feat ?
-				  BIT_ULL(VHOST_BACKEND_F_IOTLB_BATCH) : 0,
-				  &wake);
+	features = batch_feat ? BIT_ULL(VHOST_BACKEND_F_IOTLB_BATCH) : 0;
+	if (copied)
+		got = write_copied(tlb, &it, features, &wake);
+	else
+		got = ivhost_devtlb_write(tlb, &it, features, &wake);
 	sim.in_call = false;
 	sim.cb_round = false;
 	tools_alloc_fail = 0;

@@ -9,7 +9,8 @@
  * reserve/release/alloc/free), each followed by its operands.  After
  * every operation the whole cache is compared with the model: entries in
  * address order with uaddr, perm and referenced bit, the eviction clock
- * order, the counts, the pool size, and the tree's order and links.
+ * order, the counts, the pool size, and the tree's order, links and
+ * red-black balance.
  */
 #include "fuzz_common.h"
 #include "tlb_model.h"
@@ -35,31 +36,48 @@ enum {
 	OP_COUNT
 };
 
+/* Red-black colour of a node: the low bit of its parent word, 1 black. */
+static bool node_black(const struct rb_node *n)
+{
+	return !n || (n->__rb_parent_color & 1);
+}
+
 /*
  * Check the links below @n and that every entry lies in [lo, hi] (the
  * tree is ordered by start, and entries never overlap); count them.
+ * Also the red-black rules that keep a lookup O(log n) whatever order
+ * a VMM maps in: no red node has a red child, and every path down holds
+ * as many black nodes.  Return that black height (a NULL leaf is 1).
  */
-static void check_subtree(struct rb_node *n, u32 *count, u64 lo, u64 hi)
+static unsigned int check_subtree(struct rb_node *n, u32 *count, u64 lo,
+				  u64 hi)
 {
 	struct ivhost_iotlb_entry *e;
+	unsigned int lh = 1, rh = 1;
 
 	if (!n)
-		return;
+		return 1;
 	e = rb_entry(n, struct ivhost_iotlb_entry, rb);
 	(*count)++;
 	FUZZ_CHECK(*count <= 1U << 20, "tree too big or cyclic");
 	FUZZ_CHECK(e->start >= lo && e->last <= hi && e->start <= e->last,
 		   "entry [%llx, %llx] out of order", e->start, e->last);
+	FUZZ_CHECK(node_black(n) ||
+		   (node_black(n->rb_left) && node_black(n->rb_right)),
+		   "red entry [%llx, %llx] has a red child", e->start, e->last);
 	if (n->rb_left) {
 		FUZZ_CHECK(rb_parent(n->rb_left) == n, "bad parent");
 		FUZZ_CHECK(e->start > lo, "left of the lowest entry");
-		check_subtree(n->rb_left, count, lo, e->start - 1);
+		lh = check_subtree(n->rb_left, count, lo, e->start - 1);
 	}
 	if (n->rb_right) {
 		FUZZ_CHECK(rb_parent(n->rb_right) == n, "bad parent");
 		FUZZ_CHECK(e->last < hi, "right of the highest entry");
-		check_subtree(n->rb_right, count, e->last + 1, hi);
+		rh = check_subtree(n->rb_right, count, e->last + 1, hi);
 	}
+	FUZZ_CHECK(lh == rh, "black heights %u and %u below [%llx, %llx]",
+		   lh, rh, e->start, e->last);
+	return lh + node_black(n);
 }
 
 static int seq_cmp(const void *a, const void *b)
@@ -85,6 +103,7 @@ static void check_all(struct ivhost_iotlb *tlb, struct model_tlb *m)
 	FUZZ_CHECK(tlb->nentries <= tlb->limit, "over the limit");
 	FUZZ_CHECK(tlb->npool == m->npool, "npool %u, model %u", tlb->npool,
 		   m->npool);
+	FUZZ_CHECK(node_black(tlb->root.rb_node), "red root");
 	check_subtree(tlb->root.rb_node, &count, 0, U64_MAX);
 	FUZZ_CHECK(count == m->n, "tree holds %u, model %u", count, m->n);
 

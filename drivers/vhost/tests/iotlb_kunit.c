@@ -2,7 +2,7 @@
 /*
  * KUnit tests of the device IOTLB cache (iotlb.c).
  *
- * The randomized cases check the interval tree against a reference model:
+ * The randomized cases check the red-black tree against a reference model:
  * an array over a small address space of "units" (a unit is one byte, or
  * one page), where each unit records the id of the entry covering it, its
  * userspace address and its permissions.  Ids are handed out the way the

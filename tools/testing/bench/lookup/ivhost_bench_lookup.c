@@ -4,7 +4,7 @@
  *
  * Measures what one IOVA translation costs, in nanoseconds, in two
  * device-IOTLB caches: ivhost's own (ivhost_iotlb_lookup(), which tries the
- * entry it hit last before walking its interval tree) and the kernel's
+ * entry it hit last before descending its red-black tree) and the kernel's
  * generic vhost IOTLB (vhost_iotlb_itree_first(), as vhost_net uses it).
  *
  * Each cache is filled with 16, 2048 or 65536 entries of one 4 KiB page,

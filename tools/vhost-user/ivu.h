@@ -470,6 +470,7 @@ void ivu_workers_stop(struct ivu_dev *d);
 struct ivu_worker *ivu_vq_worker(struct ivu_dev *d, unsigned int vq);
 void ivu_ctl_lock(struct ivu_dev *d);
 void ivu_ctl_unlock(struct ivu_dev *d);
+void ivu_ctl_unlock_marked(struct ivu_dev *d);
 void ivu_ctl_wake(struct ivu_dev *d);
 bool ivu_on_worker(void);
 

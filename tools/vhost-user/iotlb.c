@@ -14,9 +14,13 @@
  * The barrier: messages are handled under the write side of d->lock,
  * so no round runs while one is, and no translation survives a round but
  * the rings' own addresses, which the core's sync callback drops (they
- * are translated again at the next round).  A frame held in an RX buffer
- * over a miss is a copy of the tap's, not a translation.  The datapath
- * workers translate concurrently, under the core's own lock.
+ * are translated again at the next round), and each ring's copy of the
+ * entry it translated through last (&ivu_vring.tlbq.span), which the
+ * sync callback drops when the change meets it.  A frame held in an RX
+ * buffer over a miss is a copy of the tap's, not a translation.  The
+ * datapath workers translate concurrently, under the core's own lock,
+ * except what their ring's copy covers, served without the core (as the
+ * kernel device serves it: drivers/vhost/vq_iotlb.c).
  *
  * MISS and ACCESS_FAIL go out on the backend channel (SET_BACKEND_REQ_FD)
  * without NEED_REPLY, from the core's bounded, deduplicated queue: a
@@ -42,13 +46,15 @@
 /*
  * Translations the cache keeps per queue pair: the kernel device's
  * default for its one pair.  Each ring may have a frame in progress of
- * IVU_FRAME_MAX_ENTRIES, its rings (up to 213 pages) and what it asks
- * ahead; all of it, for every ring of the device, fits at once, so that
- * answering one frame's misses never evicts what another still needs.
+ * IVU_FRAME_MAX_ENTRIES, the entry its copy came from (not charged to
+ * the frame: ivu_iotlb_span()), its rings (up to 213 pages) and what it
+ * asks ahead; all of it, for every ring of the device, fits at once, so
+ * that answering one frame's misses never evicts what another still
+ * needs.
  */
 #define IVU_IOTLB_ENTRIES	2048
 static_assert(IVU_IOTLB_ENTRIES >=
-	      2 * (IVU_FRAME_MAX_ENTRIES + 213 + IVU_ASK_AHEAD),
+	      2 * (IVU_FRAME_MAX_ENTRIES + 1 + 213 + IVU_ASK_AHEAD),
 	      "a queue pair's frames and rings fit in its share");
 
 /* Backend request carrying an IOTLB message, and its header's size. */
@@ -86,9 +92,9 @@ static bool ivu_iotlb_meets(u64 addr, u64 len, u64 start, u64 last)
 
 /*
  * The core's barrier, from a message (d->lock held for writing).  No
- * round is running, so only the rings' translations can still be held:
- * those that meet [start, last] are dropped, and translated again by the
- * next round.
+ * round is running, so only the rings' translations and their copies of
+ * an entry can still be held: those that meet [start, last] are dropped;
+ * the next round translates again.
  */
 static void ivu_iotlb_sync(struct ivhost_devtlb *tlb, u64 start, u64 last)
 {
@@ -97,9 +103,12 @@ static void ivu_iotlb_sync(struct ivhost_devtlb *tlb, u64 start, u64 last)
 
 	for (i = 0; i < IVU_MAX_VQ; i++) {
 		struct ivu_vring *vq = &d->vq[i];
+		struct ivhost_devtlb_span *span = &vq->tlbq.span;
 		const struct vhost_vring_addr *a = &vq->addr;
 		u64 n = vq->num;
 
+		if (span->perm && span->start <= last && span->last >= start)
+			span->perm = 0;
 		if (!vq->desc)
 			continue;
 		if (ivu_iotlb_meets(a->desc_user_addr, 16 * n, start, last) ||
@@ -181,6 +190,8 @@ void ivu_iotlb_flush(struct ivu_dev *d)
 	unsigned int i;
 
 	ivhost_devtlb_reset(&d->iotlb.tlb);
+	for (i = 0; i < IVU_MAX_VQ; i++)
+		d->vq[i].tlbq.span.perm = 0;
 	if (!ivu_iotlb_on(d))
 		return;
 	for (i = 0; i < IVU_MAX_VQ; i++)
@@ -312,6 +323,27 @@ void ivu_iotlb_send(struct ivu_dev *d)
 	ivu_iotlb_watch_out(d, err == -EAGAIN);
 }
 
+/*
+ * [iova, iova + len - 1] (len > 0) through @vq's copy of the entry it
+ * used last, if that covers it with @perm, into @qva: 1 segment, or 0.
+ * The copy is dropped by every change that meets it (ivu_iotlb_sync())
+ * and by a flush, with no round running; as in the kernel device, a
+ * frame is not charged again for it.
+ */
+static int ivu_iotlb_span(struct ivu_dev *d, struct ivu_vring *vq, u64 iova,
+			  u64 len, u8 perm, struct iovec *qva)
+{
+	const struct ivhost_devtlb_span *s = &vq->tlbq.span;
+
+	if (!s->perm || (s->perm & perm) != perm || iova < s->start ||
+	    iova > s->last || len - 1 > s->last - iova)
+		return 0;
+	qva->iov_base = (void *)(uintptr_t)(s->uaddr + (iova - s->start));
+	qva->iov_len = len;
+	d->iotlb.span_hits[vq->index]++;
+	return 1;
+}
+
 /* ivu_iotlb_iov(), charging the entries to @q (NULL: to no frame). */
 static int ivu_iotlb_segs(struct ivu_dev *d, struct ivu_vring *vq,
 			  struct ivhost_devtlb_vq *q, u64 iova, u64 len,
@@ -319,10 +351,14 @@ static int ivu_iotlb_segs(struct ivu_dev *d, struct ivu_vring *vq,
 {
 	static __thread struct iovec qva[IVU_IOTLB_SEGS];
 	unsigned int i, n = 0;
-	int segs, r;
+	int segs = 0, r;
 
-	segs = ivhost_devtlb_translate(&d->iotlb.tlb, vq->index, iova, len,
-				       perm, qva, IVU_IOTLB_SEGS, q);
+	if (len)
+		segs = ivu_iotlb_span(d, vq, iova, len, perm, qva);
+	if (!segs)
+		segs = ivhost_devtlb_translate(&d->iotlb.tlb, vq->index, iova,
+					       len, perm, qva, IVU_IOTLB_SEGS,
+					       q);
 	if (segs == -EAGAIN || segs == -EACCES)
 		ivu_iotlb_queued();	/* a MISS or ACCESS_FAIL to send */
 	if (segs < 0)

@@ -254,6 +254,9 @@ struct ivu_qp {
  * @out_len: its size, 0 if none
  * @out_off: bytes of it already sent
  * @out_watched: the backend channel is watched for room (EPOLLOUT)
+ * @span_hits: per vq, translations served from its own copy of the entry
+ *	it used last (&ivu_vring.tlbq.span), without the core; each written
+ *	by the vq's worker, read by the control thread under d->lock
  */
 struct ivu_iotlb {
 	struct ivhost_devtlb tlb;
@@ -261,6 +264,7 @@ struct ivu_iotlb {
 	size_t out_len;
 	size_t out_off;
 	bool out_watched;
+	u64 span_hits[IVU_MAX_VQ];
 };
 
 /**
@@ -470,6 +474,7 @@ void ivu_workers_stop(struct ivu_dev *d);
 struct ivu_worker *ivu_vq_worker(struct ivu_dev *d, unsigned int vq);
 void ivu_ctl_lock(struct ivu_dev *d);
 void ivu_ctl_unlock(struct ivu_dev *d);
+void ivu_ctl_unlock_marked(struct ivu_dev *d);
 void ivu_ctl_wake(struct ivu_dev *d);
 bool ivu_on_worker(void);
 

@@ -415,12 +415,24 @@ static void ivu_conn_event(struct ivu_main *im)
 		return;
 	ivu_ctl_lock(d);
 	ivu_disconnect(im);
+	ivu_iotlb_send(d);
 	ivu_ctl_unlock(d);
 }
 
 /*
+ * A worker's wake (IOTLB messages to send) and the backend channel (room,
+ * answers) change nothing a worker looks at but the rings they mark.
+ */
+static bool ivu_event_quiet(u64 tag)
+{
+	return tag >> 32 == IVU_EV_WAKE || tag >> 32 == IVU_EV_BACKEND;
+}
+
+/*
  * The control thread's loop.  It sleeps until an event: the rings run on
- * the workers.  After every pass the IOTLB's queued messages go out.
+ * the workers.  Every event is handled under d->lock, and the IOTLB's
+ * queued messages go out before the lock is dropped (ivu_proto_handle()
+ * does the same for a message), so one pass takes the lock once.
  * A tap deleted under the daemon (a worker found it) ends it: its queues
  * are detached, nothing is left to serve; the daemon exits, failing, and
  * its service manager starts it again with a tap.
@@ -443,11 +455,12 @@ static int ivu_loop(struct ivu_main *im)
 			}
 			ivu_ctl_lock(d);
 			go = ivu_event(im, ev[i].data.u64);
-			ivu_ctl_unlock(d);
+			ivu_iotlb_send(d);
+			if (ivu_event_quiet(ev[i].data.u64))
+				ivu_ctl_unlock_marked(d);
+			else
+				ivu_ctl_unlock(d);
 		}
-		ivu_ctl_lock(d);
-		ivu_iotlb_send(d);
-		ivu_ctl_unlock(d);
 		if (__atomic_load_n(&d->tap_gone, __ATOMIC_SEQ_CST))
 			return -ENODEV;
 	}

@@ -701,7 +701,8 @@ static int ivu_dispatch(struct ivu_dev *d, struct ivu_msg *m)
  *
  * The message is read without d->lock (a frontend that stops mid-message
  * stalls only the control thread, for at most the socket's timeout) and
- * acted on under it.
+ * acted on under it; the IOTLB messages queued by then are sent before
+ * the lock is dropped.
  * Context: the control thread, d->lock not held.
  * Return: 0, or a negative errno when the connection must be closed.
  */
@@ -714,7 +715,13 @@ int ivu_proto_handle(struct ivu_dev *d)
 	if (!err) {
 		ivu_ctl_lock(d);
 		err = ivu_dispatch(d, &m);
-		ivu_ctl_unlock(d);
+		/* What it queued goes out now, under the same lock. */
+		ivu_iotlb_send(d);
+		/* An IOTLB change concerns only the rings it marks. */
+		if (m.h.request == IVU_IOTLB_MSG)
+			ivu_ctl_unlock_marked(d);
+		else
+			ivu_ctl_unlock(d);
 	} else if (err != -ECONNRESET) {
 		ivu_log("bad message: %s", strerror(-err));
 	}

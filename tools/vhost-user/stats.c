@@ -11,6 +11,8 @@ static void ivu_stats_iotlb(struct ivu_dev *d, FILE *f)
 	unsigned int i;
 
 	ivhost_devtlb_get_stats(&d->iotlb.tlb, &t);
+	for (i = 0; i < IVU_MAX_VQ; i++)
+		t.hits += d->iotlb.span_hits[i];	/* hits too */
 	fprintf(f, "ivhost-user: iotlb hits %llu misses %llu misses_deduped %llu ",
 		t.hits, t.misses, t.misses_deduped);
 	fprintf(f, "miss_msgs %llu updates %llu invalidations %llu ",

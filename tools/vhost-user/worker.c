@@ -161,6 +161,41 @@ void ivu_ctl_unlock(struct ivu_dev *d)
 		ivu_wake_fd(d->w[i].wake_fd);
 }
 
+/* Has a ring of @w been marked to run, or broken, by the control thread? */
+static bool ivu_worker_marked(struct ivu_dev *d, const struct ivu_worker *w)
+{
+	unsigned int i;
+
+	for (i = w->id; i < 2 * d->queues; i += d->nthreads)
+		if (d->vq[i].more || d->vq[i].err_due)
+			return true;
+	return false;
+}
+
+/**
+ * ivu_ctl_unlock_marked() - give the device back, waking only the marked
+ * @d: the device
+ *
+ * As ivu_ctl_unlock(), but only the workers with a ring the control
+ * thread marked (vq->more) or broke are woken: for what changes nothing
+ * else a worker looks at between rounds (IOTLB messages, the backend
+ * channel), so that each such message does not cost every worker a pass.
+ * Context: the control thread, d->lock held for writing.
+ */
+void ivu_ctl_unlock_marked(struct ivu_dev *d)
+{
+	bool wake[IVU_MAX_THREADS];
+	unsigned int i;
+
+	/* Read under the lock: the workers write vq->more in their rounds. */
+	for (i = 0; i < d->nthreads; i++)
+		wake[i] = ivu_worker_marked(d, &d->w[i]);
+	pthread_rwlock_unlock(&d->lock);
+	for (i = 0; i < d->nthreads; i++)
+		if (wake[i])
+			ivu_wake_fd(d->w[i].wake_fd);
+}
+
 /* The tap of @qp was deleted: the control thread ends the daemon. */
 static void ivu_worker_tap_gone(struct ivu_dev *d, unsigned int qp)
 {

@@ -242,6 +242,12 @@ static bool ivu_nb_frame(struct ivu_dev *d)
 		nf->out_fd = true;
 		ivu_nb_reset_page(d, i);
 		nf->vq[i].armed = true;
+		/*
+		 * Its worker may sleep with no doorbell to poll, and a
+		 * quiet event (the backend channel's) wakes only the
+		 * workers of marked rings: a round, then it polls.
+		 */
+		d->vq[i].more = d->vq[i].started;
 		nf->vq[i].sent = true;
 		nf->vq[i].busy_until = 0;
 		nf->wait[(nf->wait_head + nf->nwait) % ARRAY_SIZE(nf->wait)] =

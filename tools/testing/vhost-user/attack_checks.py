@@ -780,7 +780,7 @@ from attack_iotlb import (iotlb_access_fail, iotlb_ask_ahead,  # noqa: E402
 from attack_notifier import (notifier_bad_answers,  # noqa: E402
                              notifier_doorbell, notifier_iotlb_channel,
                              notifier_refused, notifier_register,
-                             notifier_reregister)
+                             notifier_reregister, notifier_armed_late)
 from attack_restart import RESTART_CHECKS  # noqa: E402
 from attack_review import REVIEW_CHECKS  # noqa: E402
 from attack_threads import THREAD_CHECKS  # noqa: E402
@@ -847,6 +847,7 @@ CHECKS = [
     ("notifier-refused", notifier_refused),
     ("notifier-bad-answers", notifier_bad_answers),
     ("notifier-iotlb-channel", notifier_iotlb_channel),
+    ("notifier-armed-late", notifier_armed_late),
     ("log-tiny", log_tiny),
     ("log-used-outside", log_used_outside),
     ("log-used-outside-nothing-more", log_used_outside_nothing_more),

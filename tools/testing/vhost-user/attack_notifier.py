@@ -428,3 +428,36 @@ def iotlb_start_at(fe, g, vq, base):
     k = efd()
     assert fe.u64(SET_VRING_KICK, vq, [k]) == 0
     return {vq: k}
+
+
+def notifier_armed_late(d):
+    """A registration held back (64 answers overdue) goes out when the
+    frontend answers one, on the backend channel's event: the ring's
+    doorbell is armed then, and its worker, asleep with no doorbell to
+    poll, must be woken to poll it: the guest's store into the page
+    serves the ring (no eventfd kick)."""
+    fe, g, sk = nb_frontend(d)
+    for _ in range(64):
+        start_vq(fe, g, 1)
+        fe.call(GET_VRING_BASE, struct.pack("<II", 1, 0))
+    start_vq(fe, g, 1)
+    msgs = nb_msgs(sk, 1)
+    regs = [m for m in msgs if not area(m)[0] & NB_NOFD]
+    for m in msgs:
+        for fd in m["fds"]:
+            os.close(fd)
+    assert len(regs) == 64, "%d registrations with 64 answers due" % len(
+        regs)
+    answer(sk, 0)      # for a stale one: the held-back one goes out
+    pages = registrations(sk, 1)
+    assert list(pages) == [1], "registration for %s" % list(pages)
+    time.sleep(0.2)
+    tx_frame(g, 0, b"ARMED-LATE")
+    ring(pages, 1)
+    assert wait_used(g, 1, 1) == 1, \
+        "doorbell armed by the backend channel's event not polled"
+    _, per = kick_counters(d)
+    assert per[1][0] == 0, "eventfd kicks on vq 1: %s" % (per[1],)
+    close_pages(pages)
+    sk.close()
+    done(fe, g)

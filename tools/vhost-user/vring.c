@@ -277,19 +277,24 @@ static int ivu_vring_ring(struct ivu_dev *d, struct ivu_vring *vq,
 							len, perm, ptr));
 }
 
-/* Rings used without a lookup count as used for the IOTLB's eviction. */
+/*
+ * Rings, and the entry the ring's copy serves (ivu_iotlb_span()), used
+ * without a lookup count as used for the IOTLB's eviction.
+ */
 static void ivu_vring_touch(struct ivu_dev *d, struct ivu_vring *vq)
 {
 	const struct vhost_vring_addr *a = &vq->addr;
 	u64 n = vq->num, al = vq->packed ? 4 : 6 + 2 * n;	/* packed: */
 	u64 ul = vq->packed ? 4 : 6 + 8 * n;	/* the event areas */
-	struct ivhost_devtlb_range r[3] = {
+	const struct ivhost_devtlb_span *s = &vq->tlbq.span;
+	struct ivhost_devtlb_range r[4] = {
 		{ a->desc_user_addr, a->desc_user_addr + 16 * n - 1 },
 		{ a->avail_user_addr, a->avail_user_addr + al - 1 },
 		{ a->used_user_addr, a->used_user_addr + ul - 1 },
+		{ s->start, s->last },	/* served without a lookup too */
 	};
 
-	ivhost_devtlb_touch(&d->iotlb.tlb, r, ARRAY_SIZE(r));
+	ivhost_devtlb_touch(&d->iotlb.tlb, r, s->perm ? 4 : 3);
 }
 
 /**

@@ -28,10 +28,11 @@ def iotlb(fe, t, iova, size, uaddr=0, perm=0):
                                           perm, t))
 
 
-def iotlb_running(d, vqs=(0, 1), err=None, sndbuf=None):
-    """A frontend that acked IOMMU_PLATFORM, with a backend channel (the
-    daemon's end with SO_SNDBUF @sndbuf if given) and started rings at
-    IOVAs; nothing mapped yet.  Returns (fe, g, kicks, backend socket)."""
+def iotlb_running(d, vqs=(0, 1), err=None, sndbuf=None, features=0):
+    """A frontend that acked IOMMU_PLATFORM (and @features), with a
+    backend channel (the daemon's end with SO_SNDBUF @sndbuf if given)
+    and started rings at IOVAs; nothing mapped yet.  Returns (fe, g,
+    kicks, backend socket)."""
     fe = Frontend(d.path)
     g = Guest()
     fe.call(SET_OWNER)
@@ -43,7 +44,7 @@ def iotlb_running(d, vqs=(0, 1), err=None, sndbuf=None):
         theirs.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
     assert fe.call(SET_BACKEND_REQ_FD, b"", [theirs.fileno()]) == 0
     theirs.close()
-    assert fe.u64(SET_FEATURES, F_VERSION_1 | F_IOMMU) == 0, \
+    assert fe.u64(SET_FEATURES, F_VERSION_1 | F_IOMMU | features) == 0, \
         "SET_FEATURES with IOMMU_PLATFORM refused"
     assert fe.call(SET_MEM_TABLE, g.table(), [g.fd]) == 0
     return fe, g, iotlb_start(fe, g, vqs, err), ours
@@ -647,5 +648,41 @@ def iotlb_hot_span_survives(d):
     asked = [m for m in backend_msgs(sk, 0.5)
              if m[3] == T_MISS and hot <= m[4] < hot + 4096]
     assert not asked, "the hot page evicted, asked for %d times" % len(asked)
+    sk.close()
+    done(fe, g)
+
+
+def iotlb_span_keeps_perm(d):
+    """An RX chain's indirect table in a read-only page (read: allowed)
+    whose one descriptor asks to write the same page: the write is
+    refused although the ring's copy of the entry (the table's) covers
+    it: ACCESS_FAIL (iova, WO), the ring stopped, the page unwritten."""
+    err = efd()
+    fe, g, kicks, sk = iotlb_running(d, vqs=(0,), err=err,
+                                     features=F_INDIRECT)
+    assert iotlb(fe, T_UPDATE, IOVA, g.size, REGION_QVA, 3) == 0
+    gpa, off = g.buf(4096)
+    page = (off + 4095) & ~0xfff
+    assert iotlb(fe, T_UPDATE, IOVA_RO, 4096, REGION_QVA + page, 1) == 0
+    g.m[page:page + 4096] = b"\xee" * 4096
+    g.set_desc(0, 0, IOVA_RO + 2048, 2048, D_WRITE, table=page)
+    ro = bytes(g.m[page:page + 4096])
+    g.set_desc(0, 0, IOVA_RO, 16, D_INDIRECT)
+    g.post(0, 0, 0)
+    g.set_avail_idx(0, 1)
+    os.eventfd_write(kicks[0], 1)
+    inject_frames(1)
+    fails = []
+    end = time.monotonic() + 3
+    while not fails and time.monotonic() < end:
+        fails = [m for m in backend_msgs(sk, 0.5) if m[3] == T_ACCESS_FAIL]
+    assert g.m[page:page + 4096] == ro, \
+        "read-only guest memory written through the ring's copy"
+    assert fails, "no ACCESS_FAIL on the backend channel"
+    assert fails[0][4] == IOVA_RO + 2048 and fails[0][5] == 2, \
+        "ACCESS_FAIL iova 0x%x perm %d" % (fails[0][4], fails[0][5])
+    assert readable(err, 1), "ring not stopped (no error eventfd)"
+    assert g.used_idx(0) == 0, "a chain was used"
+    os.close(err)
     sk.close()
     done(fe, g)

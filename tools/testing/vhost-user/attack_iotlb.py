@@ -686,3 +686,53 @@ def iotlb_span_keeps_perm(d):
     os.close(err)
     sk.close()
     done(fe, g)
+
+
+def iotlb_flush_drops_span(d):
+    """GET_VRING_BASE forgets every translation (the ring's copy of the
+    entry it used last too): a TX frame at the same IOVA, mapped after
+    the restart onto another page, is read from the new page."""
+    fe, g, kicks, sk = iotlb_running(d, vqs=(1,))
+    hot = 0x70000000
+    pages = []
+    for tag in (b"OLD-PAGE", b"NEW-PAGE"):
+        gpa, off = g.buf(4096)
+        page = (off + 4095) & ~0xfff
+        frame = b"\xff" * 6 + b"\x02\0\0\0\0\1\x88\xb5" + tag * 10
+        g.m[page:page + 12 + len(frame)] = bytes(12) + frame
+        pages.append(page)
+    length = 12 + len(frame)
+    tap = tap_sniffer()
+    for i, page in enumerate(pages):
+        assert iotlb(fe, T_UPDATE, IOVA, 2 * VQ_STRIDE, REGION_QVA, 3) == 0
+        assert iotlb(fe, T_UPDATE, hot, 4096, REGION_QVA + page, 1) == 0
+        g.set_desc(1, i, hot, length)
+        g.post(1, i, i)
+        g.set_avail_idx(1, i + 1)
+        os.eventfd_write(kicks[1], 1)
+        assert wait_used(g, 1, i + 1) == i + 1, "frame %d not sent" % i
+        if i:
+            break
+        r = fe.call(GET_VRING_BASE, struct.pack("<II", 1, 0))
+        assert struct.unpack("<II", r) == (1, 1)
+        kicks = iotlb_start(fe, g, ())
+        assert fe.state(SET_VRING_BASE, 1, 1) == 0
+        assert fe.call(SET_VRING_ADDR, struct.pack(
+            "<IIQQQQ", 1, 0, IOVA + g.desc_off(1), IOVA + g.used_off(1),
+            IOVA + g.avail_off(1), 0)) == 0
+        kicks[1] = efd()
+        assert fe.u64(SET_VRING_KICK, 1, [kicks[1]]) == 0
+    time.sleep(0.2)
+    seen = []
+    while True:
+        try:
+            seen.append(tap.recv(65536))
+        except BlockingIOError:
+            break
+    old, new = (sum(t in f for f in seen) for t in (b"OLD-PAGE", b"NEW-PAGE"))
+    assert (old, new) == (1, 1), \
+        "frames from the old page %d, the new %d: read through a stale copy" \
+        % (old, new)
+    tap.close()
+    sk.close()
+    done(fe, g)

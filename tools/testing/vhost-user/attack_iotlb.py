@@ -195,6 +195,16 @@ def iotlb_tx_waits_for_miss(d):
     done(fe, g)
 
 
+def access_fails(sk, secs=3):
+    """The ACCESS_FAIL messages on the backend channel @sk, waiting up to
+    @secs seconds for the first."""
+    fails = []
+    end = time.monotonic() + secs
+    while not fails and time.monotonic() < end:
+        fails = [m for m in backend_msgs(sk, 0.5) if m[3] == T_ACCESS_FAIL]
+    return fails
+
+
 def iotlb_access_fail(d):
     """A guest RX buffer whose IOVA is mapped read-only: the daemon does
     not write it, reports ACCESS_FAIL (iova, perm WO) on the backend
@@ -211,10 +221,7 @@ def iotlb_access_fail(d):
     g.set_avail_idx(0, 1)
     os.eventfd_write(kicks[0], 1)
     inject_frames(1)
-    fails = []
-    end = time.monotonic() + 3
-    while not fails and time.monotonic() < end:
-        fails = [m for m in backend_msgs(sk, 0.5) if m[3] == T_ACCESS_FAIL]
+    fails = access_fails(sk)
     assert fails, "no ACCESS_FAIL on the backend channel"
     _, flags, _, _, iova, perm = fails[0]
     assert not flags & 0x8, "ACCESS_FAIL with NEED_REPLY"
@@ -421,10 +428,7 @@ def iotlb_used_ring_write_only(d):
     assert iotlb(fe, T_UPDATE, IOVA + rest, g.size - rest,
                  REGION_QVA + rest, 3) == 0
     tx_post_one(g, kicks, b"w")
-    fails = []
-    end = time.monotonic() + 2
-    while not fails and time.monotonic() < end:
-        fails = [m for m in backend_msgs(sk, 0.5) if m[3] == T_ACCESS_FAIL]
+    fails = access_fails(sk, 2)
     assert g.used_idx(1) == 0, "a chain was used through a write-only used ring"
     assert fails, "no ACCESS_FAIL for reading a write-only used ring"
     assert used <= fails[0][4] < used + 4096 and fails[0][5] == 1, \
@@ -672,10 +676,7 @@ def iotlb_span_keeps_perm(d):
     g.set_avail_idx(0, 1)
     os.eventfd_write(kicks[0], 1)
     inject_frames(1)
-    fails = []
-    end = time.monotonic() + 3
-    while not fails and time.monotonic() < end:
-        fails = [m for m in backend_msgs(sk, 0.5) if m[3] == T_ACCESS_FAIL]
+    fails = access_fails(sk)
     assert g.m[page:page + 4096] == ro, \
         "read-only guest memory written through the ring's copy"
     assert fails, "no ACCESS_FAIL on the backend channel"

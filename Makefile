@@ -8,8 +8,12 @@
 #   make W=1 C=1    the same with extra warnings and sparse
 #   make check      the whole test suite (boots VMs; needs root)
 #   make demo       the demo: a VM, modprobe ivhost_net, packets moving
-#   make bench      ivhost against the kernel's vhost_net, side by side
-#                   (boots VMs; needs root; results in tools/testing/vm/out/bench)
+#   make bench      every backend side by side: vhost_net, ivhost (split
+#                   and packed), ivhost-user and DPDK's vhost (split and
+#                   packed), three VM runs under -icount (needs root;
+#                   about 45 minutes; results in tools/testing/vm/out/bench;
+#                   BENCH_ARGS=--publish copies them to
+#                   tools/testing/bench/results)
 #   make bench-guest  a real Linux guest (nested QEMU) over TCP on
 #                   vhost_net, ivhost, ivhost-user and DPDK, without a
 #                   vIOMMU and in strict, lazy and pt mode: each mode's

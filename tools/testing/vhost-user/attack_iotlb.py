@@ -195,6 +195,18 @@ def iotlb_tx_waits_for_miss(d):
     done(fe, g)
 
 
+def tap_frames(tap, settle=0.2):
+    """The frames waiting on the non-blocking tap socket @tap, read after
+    @settle seconds for the last ones to arrive."""
+    time.sleep(settle)
+    seen = []
+    while True:
+        try:
+            seen.append(tap.recv(65536))
+        except BlockingIOError:
+            return seen
+
+
 def access_fails(sk, secs=3):
     """The ACCESS_FAIL messages on the backend channel @sk, waiting up to
     @secs seconds for the first."""
@@ -575,13 +587,7 @@ def iotlb_eviction_barrier(d):
     g.set_avail_idx(1, 2)
     os.eventfd_write(kicks[1], 1)
     assert wait_used(g, 1, 2) == 2, "second frame not sent"
-    time.sleep(0.2)
-    seen = []
-    while True:
-        try:
-            seen.append(tap.recv(65536))
-        except BlockingIOError:
-            break
+    seen = tap_frames(tap)
     assert not any(b"OLD-TABLE" in f for f in seen), \
         "descriptor read through an evicted translation"
     assert sum(b"NEW-TABLE" in f for f in seen) == 1, \
@@ -723,13 +729,7 @@ def iotlb_flush_drops_span(d):
             IOVA + g.avail_off(1), 0)) == 0
         kicks[1] = efd()
         assert fe.u64(SET_VRING_KICK, 1, [kicks[1]]) == 0
-    time.sleep(0.2)
-    seen = []
-    while True:
-        try:
-            seen.append(tap.recv(65536))
-        except BlockingIOError:
-            break
+    seen = tap_frames(tap)
     old, new = (sum(t in f for f in seen) for t in (b"OLD-PAGE", b"NEW-PAGE"))
     assert (old, new) == (1, 1), \
         "frames from the old page %d, the new %d: read through a stale copy" \

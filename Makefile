@@ -15,8 +15,9 @@
 #                   BENCH_ARGS=--publish copies them to
 #                   tools/testing/bench/results)
 #   make bench-guest  a real Linux guest (nested QEMU) over TCP on
-#                   vhost_net, ivhost, ivhost-user and DPDK, without a
-#                   vIOMMU and in strict, lazy and pt mode: each mode's
+#                   vhost_net, ivhost, ivhost-user (and DPDK without a
+#                   vIOMMU), without a vIOMMU and in strict, lazy and pt
+#                   mode: each mode's
 #                   rate as a share of the backend's no-IOMMU rate, in
 #                   one VM under -icount (needs root; about 45 minutes;
 #                   results in tools/testing/vm/out/bench-guest)

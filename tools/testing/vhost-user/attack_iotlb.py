@@ -217,23 +217,36 @@ def access_fails(sk, secs=3):
     return fails
 
 
+def map_with_ro_page(fe, g):
+    """Maps all of @g's memory read-write at IOVA, and one page of it,
+    filled with 0xee, read-only at IOVA_RO; returns that page's offset."""
+    assert iotlb(fe, T_UPDATE, IOVA, g.size, REGION_QVA, 3) == 0
+    gpa, off = g.buf(4096)
+    page = (off + 4095) & ~0xfff
+    assert iotlb(fe, T_UPDATE, IOVA_RO, 4096, REGION_QVA + page, 1) == 0
+    g.m[page:page + 4096] = b"\xee" * 4096
+    return page
+
+
+def rx_post_first(g, kicks, sk):
+    """Posts RX chain 0, kicks, sends one frame into the tap, and returns
+    the ACCESS_FAIL messages that came on the backend channel @sk."""
+    g.post(0, 0, 0)
+    g.set_avail_idx(0, 1)
+    os.eventfd_write(kicks[0], 1)
+    inject_frames(1)
+    return access_fails(sk)
+
+
 def iotlb_access_fail(d):
     """A guest RX buffer whose IOVA is mapped read-only: the daemon does
     not write it, reports ACCESS_FAIL (iova, perm WO) on the backend
     channel and stops the ring (its error eventfd fires)."""
     err = efd()
     fe, g, kicks, sk = iotlb_running(d, vqs=(0,), err=err)
-    assert iotlb(fe, T_UPDATE, IOVA, g.size, REGION_QVA, 3) == 0
-    gpa, off = g.buf(4096)
-    page = (off + 4095) & ~0xfff
-    assert iotlb(fe, T_UPDATE, IOVA_RO, 4096, REGION_QVA + page, 1) == 0
-    g.m[page:page + 4096] = b"\xee" * 4096
+    page = map_with_ro_page(fe, g)
     g.set_desc(0, 0, IOVA_RO, 2048, D_WRITE)
-    g.post(0, 0, 0)
-    g.set_avail_idx(0, 1)
-    os.eventfd_write(kicks[0], 1)
-    inject_frames(1)
-    fails = access_fails(sk)
+    fails = rx_post_first(g, kicks, sk)
     assert fails, "no ACCESS_FAIL on the backend channel"
     _, flags, _, _, iova, perm = fails[0]
     assert not flags & 0x8, "ACCESS_FAIL with NEED_REPLY"
@@ -670,19 +683,11 @@ def iotlb_span_keeps_perm(d):
     err = efd()
     fe, g, kicks, sk = iotlb_running(d, vqs=(0,), err=err,
                                      features=F_INDIRECT)
-    assert iotlb(fe, T_UPDATE, IOVA, g.size, REGION_QVA, 3) == 0
-    gpa, off = g.buf(4096)
-    page = (off + 4095) & ~0xfff
-    assert iotlb(fe, T_UPDATE, IOVA_RO, 4096, REGION_QVA + page, 1) == 0
-    g.m[page:page + 4096] = b"\xee" * 4096
+    page = map_with_ro_page(fe, g)
     g.set_desc(0, 0, IOVA_RO + 2048, 2048, D_WRITE, table=page)
     ro = bytes(g.m[page:page + 4096])
     g.set_desc(0, 0, IOVA_RO, 16, D_INDIRECT)
-    g.post(0, 0, 0)
-    g.set_avail_idx(0, 1)
-    os.eventfd_write(kicks[0], 1)
-    inject_frames(1)
-    fails = access_fails(sk)
+    fails = rx_post_first(g, kicks, sk)
     assert g.m[page:page + 4096] == ro, \
         "read-only guest memory written through the ring's copy"
     assert fails, "no ACCESS_FAIL on the backend channel"

@@ -131,6 +131,40 @@ struct ivhost_devtlb_vq {
 };
 
 /**
+ * ivhost_devtlb_span_covers() - whether a vq's kept entry serves a range
+ * @s: the span
+ * @addr: first IOVA of the range
+ * @len: its length, > 0
+ * @perm: IVHOST_PERM_* the access needs
+ *
+ * Context: by the span's vq, under what keeps its changes out (the vq's
+ * mutex in the kernel, the device lock in ivhost-user).
+ * Return: true if [@addr, @addr + @len - 1] lies inside @s with @perm.
+ */
+static inline bool ivhost_devtlb_span_covers(const struct ivhost_devtlb_span *s,
+					     u64 addr, u64 len, u8 perm)
+{
+	return s->perm && (s->perm & perm) == perm && addr >= s->start &&
+	       addr <= s->last && len - 1 <= s->last - addr;
+}
+
+/**
+ * ivhost_devtlb_span_drop() - forget a kept entry that meets a change
+ * @s: the span
+ * @start: first IOVA changed
+ * @last: last IOVA changed
+ *
+ * Context: from the IOTLB's sync callback, with the span's vq not
+ * translating.
+ */
+static inline void ivhost_devtlb_span_drop(struct ivhost_devtlb_span *s,
+					   u64 start, u64 last)
+{
+	if (s->perm && s->start <= last && s->last >= start)
+		s->perm = 0;
+}
+
+/**
  * struct ivhost_devtlb_range - a closed IOVA interval
  * @start: first IOVA
  * @last: last IOVA, >= @start

@@ -132,11 +132,8 @@ static bool ivhost_range_meets(u64 addr, u64 size, u64 start, u64 last)
 static void ivhost_vq_forget(struct ivhost_vq *vq, u64 start, u64 last)
 	__must_hold(&vq->mutex)
 {
-	struct ivhost_devtlb_span *span = &vq->tlbq.span;
-
 	lockdep_assert_held(&vq->mutex);
-	if (span->perm && span->start <= last && span->last >= start)
-		span->perm = 0;
+	ivhost_devtlb_span_drop(&vq->tlbq.span, start, last);
 	if (!ivhost_vq_iotlb(vq) || !vq->rings_valid)
 		return;
 	if (ivhost_range_meets(vq->desc_addr, ivhost_vq_desc_size(vq),
@@ -231,14 +228,6 @@ void ivhost_vq_tlb_forget_misses(struct ivhost_vq *vq)
 }
 EXPORT_SYMBOL_GPL(ivhost_vq_tlb_forget_misses);
 
-/* Whether the vq's own last translation covers [addr, addr + len - 1]. */
-static bool ivhost_span_covers(const struct ivhost_devtlb_span *s, u64 addr,
-			       u64 len, u8 perm)
-{
-	return (s->perm & perm) == perm && s->perm && addr >= s->start &&
-	       addr <= s->last && len - 1 <= s->last - addr;
-}
-
 /**
  * ivhost_vq_tlb_translate() - translate an IOVA range for a vq
  * @vq: the vq, with the device IOTLB on
@@ -264,7 +253,7 @@ int ivhost_vq_tlb_translate(struct ivhost_vq *vq, u64 addr, u64 len, u8 perm,
 	int n;
 
 	lockdep_assert_held(&vq->mutex);
-	if (len && max && ivhost_span_covers(s, addr, len, perm)) {
+	if (len && max && ivhost_devtlb_span_covers(s, addr, len, perm)) {
 		iov->iov_base = u64_to_user_ptr(s->uaddr + (addr - s->start));
 		iov->iov_len = len;
 		WRITE_ONCE(vq->span_hits, vq->span_hits + 1);
@@ -283,7 +272,7 @@ int ivhost_vq_tlb_translate(struct ivhost_vq *vq, u64 addr, u64 len, u8 perm,
 static void ivhost_ask_ahead(struct ivhost_vq *vq, u64 addr, u64 len, u8 perm)
 {
 	if (!ivhost_vq_iotlb(vq) || !len ||
-	    ivhost_span_covers(&vq->tlbq.span, addr, len, perm))
+	    ivhost_devtlb_span_covers(&vq->tlbq.span, addr, len, perm))
 		return;
 	ivhost_devtlb_ask(&vq->dev->tlb, vq->index, addr, len, perm);
 }

@@ -103,12 +103,10 @@ static void ivu_iotlb_sync(struct ivhost_devtlb *tlb, u64 start, u64 last)
 
 	for (i = 0; i < IVU_MAX_VQ; i++) {
 		struct ivu_vring *vq = &d->vq[i];
-		struct ivhost_devtlb_span *span = &vq->tlbq.span;
 		const struct vhost_vring_addr *a = &vq->addr;
 		u64 n = vq->num;
 
-		if (span->perm && span->start <= last && span->last >= start)
-			span->perm = 0;
+		ivhost_devtlb_span_drop(&vq->tlbq.span, start, last);
 		if (!vq->desc)
 			continue;
 		if (ivu_iotlb_meets(a->desc_user_addr, 16 * n, start, last) ||
@@ -335,8 +333,7 @@ static int ivu_iotlb_span(struct ivu_dev *d, struct ivu_vring *vq, u64 iova,
 {
 	const struct ivhost_devtlb_span *s = &vq->tlbq.span;
 
-	if (!s->perm || (s->perm & perm) != perm || iova < s->start ||
-	    iova > s->last || len - 1 > s->last - iova)
+	if (!ivhost_devtlb_span_covers(s, iova, len, perm))
 		return 0;
 	qva->iov_base = (void *)(uintptr_t)(s->uaddr + (iova - s->start));
 	qva->iov_len = len;
